@@ -1,0 +1,1 @@
+"""Flask + Socket.IO dashboards and the JSON API."""

@@ -1,0 +1,1 @@
+"""Simulated benches: physics, faults, accelerated clock and the runner of many agents."""
