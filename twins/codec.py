@@ -1,0 +1,149 @@
+"""Decoding raw MQTT messages into contract models, with a rejection reason for everything else."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pydantic import BaseModel, ValidationError
+
+from twins.messages import (
+    EVENT_ADAPTER,
+    BootEvent,
+    CmdResultEvent,
+    Command,
+    Desired,
+    OtaProgressEvent,
+    PortSessionEvent,
+    Reported,
+    Status,
+    TamperEvent,
+    Telemetry,
+    VoteEvent,
+)
+from twins.topics import BenchTopic, TopicError, TopicKind, parse_topic
+
+MAX_PAYLOAD_BYTES = 64 * 1024
+
+AnyEvent = VoteEvent | PortSessionEvent | TamperEvent | BootEvent | OtaProgressEvent | CmdResultEvent
+Message = Telemetry | AnyEvent | Reported | Status | Desired | Command
+
+
+class RejectReason(StrEnum):
+    """Why a message was not accepted (a label of the ``rejected`` metric)."""
+
+    BAD_TOPIC = "bad_topic"
+    TOO_LARGE = "too_large"
+    EMPTY = "empty"
+    INVALID_JSON = "invalid_json"
+    NOT_OBJECT = "not_object"
+    UNSUPPORTED_VERSION = "unsupported_version"
+    INVALID_PAYLOAD = "invalid_payload"
+    BENCH_ID_MISMATCH = "bench_id_mismatch"
+    UNKNOWN_BENCH = "unknown_bench"
+    WRONG_DIRECTION = "wrong_direction"
+
+
+class Rejected(Exception):
+    """A message that breaks the contract; ``reason`` is a metric label, ``detail`` names the field."""
+
+    def __init__(self, reason: RejectReason, detail: str) -> None:
+        super().__init__(f"{reason.value}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """A message that passed decoding: where it came from and its model."""
+
+    topic: BenchTopic
+    message: Message
+
+
+def _model_parser(model: type[BaseModel]) -> Callable[[bytes], Message]:
+    def parse(payload: bytes) -> Message:
+        result: Message = model.model_validate_json(payload)  # type: ignore[assignment]
+        return result
+
+    return parse
+
+
+def _event_parser(payload: bytes) -> Message:
+    return EVENT_ADAPTER.validate_json(payload)
+
+
+_PARSERS: dict[TopicKind, Callable[[bytes], Message]] = {
+    TopicKind.TELEMETRY: _model_parser(Telemetry),
+    TopicKind.EVENTS: _event_parser,
+    TopicKind.REPORTED: _model_parser(Reported),
+    TopicKind.STATUS: _model_parser(Status),
+    TopicKind.DESIRED: _model_parser(Desired),
+    TopicKind.CMD: _model_parser(Command),
+}
+
+# pydantic error types that mean "this is not a JSON object at all", mapped to our reasons.
+_SHAPE_ERRORS: dict[str, RejectReason] = {
+    "json_invalid": RejectReason.INVALID_JSON,
+    "json_type": RejectReason.INVALID_JSON,
+    "model_type": RejectReason.NOT_OBJECT,
+    "model_attributes_type": RejectReason.NOT_OBJECT,
+    "dict_type": RejectReason.NOT_OBJECT,
+}
+
+
+def describe_errors(err: ValidationError, limit: int = 3) -> str:
+    """Render pydantic errors as ``field.path: message`` pairs, the field named first."""
+    parts = []
+    for item in err.errors(include_url=False)[:limit]:
+        loc = ".".join(str(p) for p in item["loc"]) or "(payload)"
+        parts.append(f"{loc}: {item['msg']}")
+    more = err.error_count() - limit
+    if more > 0:
+        parts.append(f"and {more} more")
+    return "; ".join(parts)
+
+
+def _classify(err: ValidationError) -> RejectReason:
+    first = err.errors(include_url=False)[0]
+    shape = _SHAPE_ERRORS.get(first["type"])
+    if shape is not None:
+        return shape
+    if first["loc"] in (("v",),) or (len(first["loc"]) == 2 and first["loc"][1] == "v"):
+        return RejectReason.UNSUPPORTED_VERSION
+    if any(e["type"] == "union_tag_invalid" or e["type"] == "union_tag_not_found" for e in err.errors()):
+        return RejectReason.INVALID_PAYLOAD
+    return RejectReason.INVALID_PAYLOAD
+
+
+def decode_payload(kind: TopicKind, payload: bytes) -> Message:
+    """Validate ``payload`` as the model of topic ``kind``; raise Rejected naming the field."""
+    if not payload:
+        raise Rejected(RejectReason.EMPTY, "empty payload")
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise Rejected(RejectReason.TOO_LARGE, f"payload of {len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
+    try:
+        return _PARSERS[kind](payload)
+    except ValidationError as err:
+        raise Rejected(_classify(err), describe_errors(err)) from err
+
+
+def decode(topic: str, payload: bytes) -> Decoded:
+    """Parse the topic, validate the payload and check that its ``bench_id`` is the topic's."""
+    try:
+        parsed = parse_topic(topic)
+    except TopicError as err:
+        raise Rejected(RejectReason.BAD_TOPIC, str(err)) from err
+    message = decode_payload(parsed.kind, payload)
+    if message.bench_id != parsed.bench_id:
+        raise Rejected(
+            RejectReason.BENCH_ID_MISMATCH,
+            f"bench_id {message.bench_id!r} in payload does not match topic bench {parsed.bench_id!r}",
+        )
+    return Decoded(parsed, message)
+
+
+def encode(message: BaseModel) -> bytes:
+    """Serialise a contract model to its wire form (JSON, ``Z`` timestamps, no nulls dropped)."""
+    return message.model_dump_json().encode()
