@@ -64,7 +64,9 @@ def _stale(twin: Twin, now: datetime, th: HealthThresholds) -> HealthReason | No
     if age > th.stale_critical:
         return HealthReason("stale", "critical", f"silent for {_human(age)}")
     if age > expected:
-        return HealthReason("stale", "warning", f"silent for {_human(age)} (expected every {twin.expected_interval_s()} s)")
+        return HealthReason(
+            "stale", "warning", f"silent for {_human(age)} (expected every {twin.expected_interval_s()} s)"
+        )
     return None
 
 

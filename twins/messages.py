@@ -121,9 +121,7 @@ class BootData(_Model):
     reason: str = ""
 
 
-OtaStage = Literal[
-    "downloading", "verifying", "staged", "switching", "done", "failed", "rejected", "rolled_back"
-]
+OtaStage = Literal["downloading", "verifying", "staged", "switching", "done", "failed", "rejected", "rolled_back"]
 
 
 class OtaProgressData(_Model):

@@ -130,7 +130,9 @@ def _is_newer(candidate: Telemetry, current: Telemetry | None) -> bool:
     return current is None or (candidate.ts, candidate.seq) > (current.ts, current.seq)
 
 
-def _mismatch_since(bench_votes: VoteCounts | None, counted: VoteCounts, prev: datetime | None, now: datetime) -> datetime | None:
+def _mismatch_since(
+    bench_votes: VoteCounts | None, counted: VoteCounts, prev: datetime | None, now: datetime
+) -> datetime | None:
     if bench_votes is None or _normalise(bench_votes) == _normalise(counted):
         return None
     return prev or now
