@@ -1,0 +1,105 @@
+"""The read/write surface the dashboards and CLI use; one implementation lives in fleet.service."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from fleet.events import Listener
+from twins.series import SeriesSample
+from twins.twin import Twin
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a caller may see: every bench (``municipalities is None``) or only some municipalities."""
+
+    municipalities: frozenset[str] | None = None
+
+    def allows(self, municipality: str) -> bool:
+        """Tell whether a bench of ``municipality`` is visible."""
+        return self.municipalities is None or municipality in self.municipalities
+
+
+EVERYTHING = Scope()
+
+
+@dataclass(frozen=True, slots=True)
+class OptionTally:
+    """Votes for one option."""
+
+    option: str
+    votes: int
+
+
+@dataclass(frozen=True, slots=True)
+class PollResults:
+    """Tallies of one poll: total, per bench and per municipality."""
+
+    poll_id: str
+    total: dict[str, int]
+    by_bench: dict[str, dict[str, int]]
+    by_municipality: dict[str, dict[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class PollInfo:
+    """A poll as configured on benches (question and options in every language)."""
+
+    poll_id: str
+    question: Mapping[str, str]
+    options: Sequence[Mapping[str, Any]]
+    opens: datetime
+    closes: datetime
+    bench_ids: tuple[str, ...] = field(default_factory=tuple)
+    municipalities: tuple[str, ...] = field(default_factory=tuple)
+
+
+class FleetApi(Protocol):
+    """Everything the dashboards need from the fleet."""
+
+    def now(self) -> datetime:
+        """Current time from the fleet's clock."""
+        ...
+
+    def list_twins(self, scope: Scope) -> list[Twin]:
+        """Every twin within ``scope``, ordered by bench id."""
+        ...
+
+    def get_twin(self, bench_id: str) -> Twin | None:
+        """One twin, or None if the bench is unknown."""
+        ...
+
+    def patch_desired(self, bench_id: str, patch: Mapping[str, Any], if_match: int | None, actor: str) -> Twin:
+        """Merge-patch a bench's desired config and publish it (retained); raises KeyError for an unknown
+        bench, twins.twin.VersionConflict on a stale If-Match, twins.twin.InvalidConfig on a bad config."""
+        ...
+
+    def series(
+        self, bench_id: str, field_name: str, start: datetime, end: datetime, every: timedelta
+    ) -> list[SeriesSample]:
+        """A downsampled series (mean per bucket) of an API field such as ``battery.soc_pct``;
+        raises KeyError for an unknown field name."""
+        ...
+
+    def polls(self, scope: Scope) -> list[PollInfo]:
+        """Polls configured on the benches within ``scope``."""
+        ...
+
+    def poll_results(self, poll_id: str, scope: Scope) -> PollResults:
+        """Counted votes of one poll within ``scope``."""
+        ...
+
+    def health_report(self) -> dict[str, Any]:
+        """State of broker, TSDB and database connections (for /healthz)."""
+        ...
+
+    def metrics_text(self) -> str:
+        """Prometheus text exposition of the ingestion counters."""
+        ...
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener`` for every fleet event (from the ingestion thread: hand off quickly)."""
+        ...
