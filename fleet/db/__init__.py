@@ -1,0 +1,1 @@
+"""SQL storage (SQLAlchemy Core) shared by the registry, twins, votes and users."""
