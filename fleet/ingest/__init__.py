@@ -1,0 +1,1 @@
+"""Ingestion: MQTT in, decoded and validated, into twins and the stores."""

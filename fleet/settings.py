@@ -1,0 +1,188 @@
+"""Settings: flags, then environment variables, then a TOML file, then defaults (contract section 3)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+
+class SettingsError(ValueError):
+    """A bad setting; the message is one line naming the setting and the fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class MqttUrl:
+    """Where the broker is: ``mqtt://user:pass@host:1883``, ``mqtts://...`` or ``embedded``."""
+
+    embedded: bool
+    host: str = "127.0.0.1"
+    port: int = 1883
+    tls: bool = False
+    username: str | None = None
+    password: str | None = None
+
+    def redacted(self) -> str:
+        """The URL without the password, for logs and /healthz."""
+        if self.embedded:
+            return "embedded"
+        user = f"{self.username}@" if self.username else ""
+        return f"{'mqtts' if self.tls else 'mqtt'}://{user}{self.host}:{self.port}"
+
+
+def parse_mqtt_url(text: str, setting: str = "BENCHFLEET_MQTT") -> MqttUrl:
+    """Parse the broker URL; raise SettingsError naming ``setting`` and the expected form."""
+    if text.strip() == "embedded":
+        return MqttUrl(embedded=True)
+    fix = "use mqtt://[user:pass@]host:1883, mqtts://host:8883 or embedded"
+    try:
+        parts = urlsplit(text.strip())
+        port = parts.port
+    except ValueError as err:
+        raise SettingsError(f"{setting}: {text!r} is not a valid URL ({err}); {fix}") from None
+    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+        raise SettingsError(f"{setting}: {text!r} is not a broker URL; {fix}")
+    tls = parts.scheme == "mqtts"
+    return MqttUrl(
+        embedded=False,
+        host=parts.hostname,
+        port=port or (8883 if tls else 1883),
+        tls=tls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+def _check_tsdb(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme in ("influxdb", "influxdbs") and parts.hostname and parts.path.strip("/"):
+        return text
+    if parts.scheme == "sqlite" and text.startswith("sqlite:///") and len(text) > len("sqlite:///"):
+        return text
+    raise SettingsError(
+        f"BENCHFLEET_TSDB: {text!r} is not a TSDB URL; use influxdb://[user:pass@]host:8086/db[?token=...] "
+        "or sqlite:///path/to/series.db"
+    )
+
+
+def _check_db(text: str) -> str:
+    try:
+        backend = make_url(text).get_backend_name()
+    except ArgumentError:
+        backend = ""
+    if backend not in ("sqlite", "postgresql"):
+        raise SettingsError(
+            f"BENCHFLEET_DB: {text!r} is not a supported database URL; use sqlite:///path/fleet.db or postgresql://..."
+        )
+    return text
+
+
+def _check_http(text: str) -> str:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SettingsError(f"BENCHFLEET_HTTP: {text!r} is not host:port; use e.g. 127.0.0.1:5000")
+    return text
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _bool(name: str) -> Callable[[str], bool]:
+    def parse(text: str) -> bool:
+        low = str(text).strip().lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+        raise SettingsError(f"{name}: {text!r} is not a boolean; use 1 or 0")
+
+    return parse
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every setting of the server processes, already checked."""
+
+    mqtt: str = "mqtt://127.0.0.1:1883"
+    tsdb: str = "sqlite:///var/benchfleet/series.db"
+    db: str = "sqlite:///var/benchfleet/fleet.db"
+    http: str = "127.0.0.1:5000"
+    auto_register: bool = False
+    data_dir: str = "var/benchfleet"
+    secret_key: str = ""
+    public_results: bool = False
+    tile_url: str = ""
+    share_group: str = ""
+    ingest_client_id: str = "benchfleet-ingest"
+    socketio_queue: str = ""
+    log_level: str = "INFO"
+
+    @property
+    def mqtt_url(self) -> MqttUrl:
+        """The parsed broker URL."""
+        return parse_mqtt_url(self.mqtt)
+
+    @property
+    def http_host(self) -> str:
+        """Host part of BENCHFLEET_HTTP."""
+        return self.http.rpartition(":")[0]
+
+    @property
+    def http_port(self) -> int:
+        """Port part of BENCHFLEET_HTTP."""
+        return int(self.http.rpartition(":")[2])
+
+
+# setting name → (environment variable, checker). The table is the single list of what can be set.
+_SPEC: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "mqtt": ("BENCHFLEET_MQTT", lambda t: parse_mqtt_url(t) and t),
+    "tsdb": ("BENCHFLEET_TSDB", _check_tsdb),
+    "db": ("BENCHFLEET_DB", _check_db),
+    "http": ("BENCHFLEET_HTTP", _check_http),
+    "auto_register": ("BENCHFLEET_AUTO_REGISTER", _bool("BENCHFLEET_AUTO_REGISTER")),
+    "data_dir": ("BENCHFLEET_DATA_DIR", str),
+    "secret_key": ("BENCHFLEET_SECRET_KEY", str),
+    "public_results": ("BENCHFLEET_PUBLIC_RESULTS", _bool("BENCHFLEET_PUBLIC_RESULTS")),
+    "tile_url": ("BENCHFLEET_TILE_URL", str),
+    "share_group": ("BENCHFLEET_SHARE_GROUP", str),
+    "ingest_client_id": ("BENCHFLEET_INGEST_CLIENT_ID", str),
+    "socketio_queue": ("BENCHFLEET_SOCKETIO_QUEUE", str),
+    "log_level": ("BENCHFLEET_LOG_LEVEL", lambda t: t.upper()),
+}
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Merge flags > environment > TOML file > defaults and check every value."""
+    env = os.environ if env is None else env
+    file_values: dict[str, Any] = {}
+    path = config_file or (Path(env["BENCHFLEET_CONFIG"]) if env.get("BENCHFLEET_CONFIG") else None)
+    if path is not None:
+        try:
+            file_values = tomllib.loads(path.read_text(encoding="utf-8")).get("benchfleet", {})
+        except FileNotFoundError:
+            raise SettingsError(f"BENCHFLEET_CONFIG: file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as err:
+            raise SettingsError(f"BENCHFLEET_CONFIG: {path} is not valid TOML ({err})") from None
+        unknown = sorted(set(file_values) - set(_SPEC))
+        if unknown:
+            raise SettingsError(f"BENCHFLEET_CONFIG: unknown key(s) {', '.join(unknown)} in [benchfleet] of {path}")
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        var, check = _SPEC[f.name]
+        for source in ((flags or {}).get(f.name), env.get(var), file_values.get(f.name)):
+            if source is not None:
+                values[f.name] = check(source) if isinstance(source, str) else source
+                break
+    return Settings(**values)
