@@ -1,0 +1,121 @@
+"""Wiring of the server process: stores, ingestion, publisher and service (used by serve and demo)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from fleet.db.engine import make_engine
+from fleet.db.store import SqlStore
+from fleet.desired_publisher import DesiredPublisher
+from fleet.event_bus import EventBus
+from fleet.ingest.metrics import IngestMetrics
+from fleet.ingest.mqtt_source import MqttSource
+from fleet.ingest.pipeline import IngestPipeline
+from fleet.ingest.worker import IngestWorker
+from fleet.registry import default_fleet
+from fleet.service import FleetService
+from fleet.settings import Settings, parse_mqtt_url
+from fleet.tsdb.base import TimeSeriesStore
+from fleet.tsdb.factory import open_tsdb
+from fleet.tsdb.writer import SpoolingWriter
+from fleet.twin_repo import TwinRepository
+from twins.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FleetRuntime:
+    """Every long-lived part of a server process, started and stopped together."""
+
+    settings: Settings
+    clock: Clock
+    engine: Engine
+    store: SqlStore
+    repo: TwinRepository
+    tsdb: TimeSeriesStore
+    writer: SpoolingWriter
+    metrics: IngestMetrics
+    bus: EventBus
+    pipeline: IngestPipeline
+    source: MqttSource
+    worker: IngestWorker
+    publisher: DesiredPublisher
+    service: FleetService
+
+    def start(self) -> None:
+        """Connect to the broker and start ingesting."""
+        self.worker.start()
+        self.source.start()
+        self.publisher.start()
+
+    def republish_desired(self) -> int:
+        """Publish every changed desired config again (idempotent: benches ignore versions they have)."""
+        count = 0
+        now = self.clock.now()
+        for twin in self.repo.all():
+            if twin.desired_version > 0:
+                self.publisher.publish_desired(twin, now)
+                count += 1
+        return count
+
+    def stop(self) -> None:
+        """Stop ingesting, flush twins, close the stores."""
+        self.source.stop()
+        self.worker.stop()
+        self.publisher.stop()
+        self.writer.close()
+        self.tsdb.close()
+        self.engine.dispose()
+
+
+def _probe_broker(source: MqttSource, settings: Settings) -> dict[str, Any]:
+    return {"ok": source.connected.is_set(), "url": settings.mqtt_url.redacted()}
+
+
+def build_runtime(settings: Settings, clock: Clock, *, mqtt_url: str | None = None) -> FleetRuntime:
+    """Open the stores, load twins (seeding the 12 default benches into an empty registry) and wire ingestion."""
+    url = settings.mqtt_url if mqtt_url is None else parse_mqtt_url(mqtt_url)
+    data_dir = Path(settings.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    _ensure_sqlite_dirs(settings.db, settings.tsdb)
+
+    engine = make_engine(settings.db)
+    store = SqlStore(engine)
+    store.create_schema()
+    repo = TwinRepository(store)
+    if store.count_benches() == 0:
+        repo.register(default_fleet(), clock.now())
+        repo.flush(clock.now())
+        log.info("empty registry seeded with the %d default benches", len(repo))
+    repo.load()
+
+    tsdb = open_tsdb(settings.tsdb)
+    writer = SpoolingWriter(tsdb, data_dir / "tsdb-spool")
+    metrics = IngestMetrics()
+    bus = EventBus()
+    pipeline = IngestPipeline(repo, store, writer, metrics, clock, auto_register=settings.auto_register)
+    pipeline.subscribe(bus.publish)
+    source = MqttSource(url, settings.ingest_client_id, settings.share_group)
+    worker = IngestWorker(source.queue, pipeline, source.ack)
+    publisher = DesiredPublisher(url, f"{settings.ingest_client_id}-desired")
+    probes = {
+        "broker": lambda: _probe_broker(source, settings),
+        "tsdb": lambda: {"ok": tsdb.ping(), "store": tsdb.describe(), "spooled_points": writer.pending()},
+        "database": lambda: {"ok": store.ping(), "store": store.describe()},
+    }
+    service = FleetService(repo, store, tsdb, publisher, metrics, bus, clock, probes)
+    return FleetRuntime(
+        settings, clock, engine, store, repo, tsdb, writer, metrics, bus, pipeline, source, worker, publisher, service
+    )
+
+
+def _ensure_sqlite_dirs(*urls: str) -> None:
+    for url in urls:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

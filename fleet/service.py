@@ -1,0 +1,130 @@
+"""FleetService: the FleetApi over the twin repository, the SQL and time-series stores and the publisher."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from fleet.db.store import SqlStore
+from fleet.event_bus import EventBus
+from fleet.events import ConfigStatusChanged, Listener, TwinChanged
+from fleet.ingest.metrics import IngestMetrics
+from fleet.service_api import PollInfo, PollResults, Scope
+from fleet.tsdb.base import TimeSeriesStore
+from fleet.twin_repo import TwinRepository
+from twins.clock import Clock
+from twins.series import SERIES_FIELDS, SeriesSample
+from twins.twin import Twin, patch_desired
+
+
+class DesiredSink(Protocol):
+    """Where a new desired config goes (the MQTT publisher, retained)."""
+
+    def publish_desired(self, twin: Twin, at: datetime) -> object:
+        """Publish a twin's desired config."""
+        ...
+
+
+class FleetService:
+    """The one implementation of fleet.service_api.FleetApi."""
+
+    def __init__(
+        self,
+        repo: TwinRepository,
+        store: SqlStore,
+        tsdb: TimeSeriesStore,
+        desired_sink: DesiredSink,
+        metrics: IngestMetrics,
+        bus: EventBus,
+        clock: Clock,
+        probes: Mapping[str, Callable[[], dict[str, Any]]] | None = None,
+    ) -> None:
+        self._repo = repo
+        self._store = store
+        self._tsdb = tsdb
+        self._sink = desired_sink
+        self._metrics = metrics
+        self._bus = bus
+        self._clock = clock
+        self._probes = dict(probes or {})
+
+    def now(self) -> datetime:
+        """Current time from the fleet's clock."""
+        return self._clock.now()
+
+    def list_twins(self, scope: Scope) -> list[Twin]:
+        """Every twin within ``scope``, ordered by bench id."""
+        return [t for t in self._repo.all() if scope.allows(t.attributes.municipality)]
+
+    def get_twin(self, bench_id: str) -> Twin | None:
+        """One twin, or None."""
+        return self._repo.get(bench_id)
+
+    def patch_desired(self, bench_id: str, patch: Mapping[str, Any], if_match: int | None, actor: str) -> Twin:
+        """Merge-patch the desired config, persist, publish retained, and announce ``pending``."""
+        now = self._clock.now()
+        if self._repo.get(bench_id) is None:
+            raise KeyError(bench_id)
+        twin = self._repo.update(bench_id, lambda t: patch_desired(t, dict(patch), now, if_match))
+        self._repo.flush(now)
+        self._sink.publish_desired(twin, now)
+        self._bus.publish(TwinChanged(twin, "desired"))
+        self._bus.publish(
+            ConfigStatusChanged(bench_id, twin.attributes.municipality, twin.desired_version, "pending", None, now)
+        )
+        return twin
+
+    def series(
+        self, bench_id: str, field_name: str, start: datetime, end: datetime, every: timedelta
+    ) -> list[SeriesSample]:
+        """Mean per bucket of an API field (``battery.soc_pct``...); KeyError for an unknown field."""
+        measurement, field = SERIES_FIELDS[field_name]
+        return self._tsdb.query_series(measurement, field, {"bench_id": bench_id}, start, end, every)
+
+    def polls(self, scope: Scope) -> list[PollInfo]:
+        """Polls configured in the desired config of visible benches, merged by poll id."""
+        found: dict[str, tuple[Any, list[str], set[str]]] = {}
+        for twin in self.list_twins(scope):
+            for poll in twin.desired.polls:
+                held = found.setdefault(poll.id, (poll, [], set()))
+                held[1].append(twin.bench_id)
+                held[2].add(twin.attributes.municipality)
+        return [
+            PollInfo(
+                poll_id=pid,
+                question=dict(poll.question),
+                options=[o.model_dump(mode="json") for o in poll.options],
+                opens=poll.opens,
+                closes=poll.closes,
+                bench_ids=tuple(benches),
+                municipalities=tuple(sorted(munis)),
+            )
+            for pid, (poll, benches, munis) in sorted(found.items())
+        ]
+
+    def poll_results(self, poll_id: str, scope: Scope) -> PollResults:
+        """Counted votes per option, bench and municipality."""
+        total: dict[str, int] = {}
+        by_bench: dict[str, dict[str, int]] = {}
+        by_muni: dict[str, dict[str, int]] = {}
+        for row in self._store.tally(poll_id, scope.municipalities):
+            total[row.option] = total.get(row.option, 0) + row.votes
+            by_bench.setdefault(row.bench_id, {})[row.option] = row.votes
+            muni = by_muni.setdefault(row.municipality, {})
+            muni[row.option] = muni.get(row.option, 0) + row.votes
+        return PollResults(poll_id, total, by_bench, by_muni)
+
+    def health_report(self) -> dict[str, Any]:
+        """State of every connection; ``status`` is ``ok`` only when all are up."""
+        report: dict[str, Any] = {name: probe() for name, probe in self._probes.items()}
+        report["status"] = "ok" if all(part.get("ok") for part in report.values()) else "degraded"
+        return report
+
+    def metrics_text(self) -> str:
+        """Prometheus text exposition."""
+        return self._metrics.render().decode()
+
+    def subscribe(self, listener: Listener) -> None:
+        """Receive every fleet event."""
+        self._bus.subscribe(listener)
