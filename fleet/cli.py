@@ -1,0 +1,355 @@
+"""`benchfleet`: the command line and the one composition root of every process."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import secrets
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from fleet.settings import Settings, SettingsError, load_settings
+from twins.clock import SystemClock
+
+log = logging.getLogger("benchfleet")
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _settings(ctx: click.Context, **flags: Any) -> Settings:
+    try:
+        settings = load_settings(
+            {k: v for k, v in flags.items() if v is not None},
+            config_file=ctx.obj.get("config") if ctx.obj else None,
+        )
+        settings.mqtt_url  # noqa: B018 - parse now so a bad URL stops the start
+    except (SettingsError, ValueError) as err:
+        raise click.ClickException(str(err)) from None
+    return settings
+
+
+@click.group()
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="TOML settings file ([benchfleet]).")
+@click.pass_context
+def main(ctx: click.Context, config: Path | None) -> None:
+    """BenchFleet: fleet management with digital twins for solar smart benches."""
+    ctx.ensure_object(dict)
+    if config is not None and not config.exists():
+        raise click.ClickException(f"--config: file {config} does not exist")
+    ctx.obj["config"] = config
+
+
+_server_options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
+    click.option("--mqtt", help="Broker URL (BENCHFLEET_MQTT): mqtt://user:pass@host:1883, mqtts://..., embedded."),
+    click.option("--tsdb", help="Time-series store (BENCHFLEET_TSDB): influxdb://host:8086/db or sqlite:///path."),
+    click.option("--db", help="Database (BENCHFLEET_DB): sqlite:///path or postgresql://..."),
+    click.option("--http", help="Dashboard address host:port (BENCHFLEET_HTTP)."),
+    click.option("--auto-register/--no-auto-register", default=None, help="Accept unknown bench ids."),
+    click.option("--data-dir", help="Folder for spools and local files (BENCHFLEET_DATA_DIR)."),
+]
+
+
+def server_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The settings flags shared by serve and demo."""
+    for option in reversed(_server_options):
+        fn = option(fn)
+    return fn
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+
+
+def _run_dashboard(runtime: Any, settings: Settings, secret: str, public_results: bool) -> None:
+    """Serve the dashboards until interrupted (imports dashboards only here: composition root rule)."""
+    from dashboards.app import create_app
+    from dashboards.config import DashboardConfig
+    from fleet.auth.store import UserStore
+
+    config = DashboardConfig(
+        secret_key=secret,
+        public_results=public_results,
+        tile_url=settings.tile_url or None,
+        secure_cookies=settings.http_host not in ("127.0.0.1", "localhost"),
+        socketio_message_queue=settings.socketio_queue or None,
+    )
+    app, socketio = create_app(config, runtime.service, UserStore(runtime.engine))
+    socketio.run(app, host=settings.http_host, port=settings.http_port, allow_unsafe_werkzeug=True, log_output=False)
+
+
+def _secret(settings: Settings) -> str:
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.data_dir) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+@main.command()
+@server_options
+@click.pass_context
+def serve(ctx: click.Context, /, **flags: Any) -> None:
+    """Ingestion + dashboard + scheduler against the configured broker and stores."""
+    from fleet.runtime import build_runtime
+
+    settings = _settings(ctx, **flags)
+    _configure_logging(settings.log_level)
+    if settings.mqtt_url.embedded:
+        raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; serve needs a real broker URL")
+    runtime = build_runtime(settings, SystemClock())
+    runtime.start()
+    runtime.republish_desired()
+    click.echo(f"BenchFleet dashboard: http://{settings.http}/")
+    try:
+        _run_dashboard(runtime, settings, _secret(settings), settings.public_results)
+    finally:
+        runtime.stop()
+
+
+@main.command()
+@click.option("--http", default=None, help="Dashboard address host:port (default 127.0.0.1:5000).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Keep the demo's data here.")
+@click.option("--speed", type=float, default=60.0, show_default=True, help="Simulated seconds per real second.")
+@click.option("--realtime", is_flag=True, help="Run the simulated benches in real time (same as --speed 1).")
+@click.option("--no-dashboard", is_flag=True, help="Run without the web dashboard (for scripts and tests).")
+@click.pass_context
+def demo(
+    ctx: click.Context, http: str | None, data_dir: Path | None, speed: float, realtime: bool, no_dashboard: bool
+) -> None:
+    """The whole system on one machine: embedded broker and stores, ingestion, dashboard, 12 simulated benches."""
+    from fleet.auth.store import UserStore
+    from fleet.embedded_broker import EmbeddedBroker
+    from fleet.runtime import build_runtime
+    from simulator.demo import start_demo_fleet
+
+    folder = data_dir or Path(tempfile.mkdtemp(prefix="benchfleet-demo-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    broker = EmbeddedBroker()
+    broker.start()
+    flags = {
+        "mqtt": broker.url,
+        "tsdb": f"sqlite:///{folder / 'series.db'}",
+        "db": f"sqlite:///{folder / 'fleet.db'}",
+        "data_dir": str(folder),
+        "http": http,
+        "public_results": "1",
+    }
+    settings = _settings(ctx, **flags)
+    _configure_logging(settings.log_level)
+    runtime = build_runtime(settings, SystemClock())
+    runtime.start()
+    users = UserStore(runtime.engine)
+    password = secrets.token_urlsafe(9)
+    if users.get_user("admin") is None:
+        users.add_user("admin", password, "admin", locale="en")
+    else:
+        password = "(unchanged from the earlier run in this data folder)"
+    fleet = start_demo_fleet(broker.url, folder / "benches", speed=1.0 if realtime else speed)
+    click.echo(f"BenchFleet demo: {len(runtime.repo)} benches, embedded broker at {broker.url}, data in {folder}")
+    click.echo(f"Dashboard: http://{settings.http}/  (login admin / {password})")
+    try:
+        if no_dashboard:
+            _wait_for_signal()
+        else:
+            _run_dashboard(runtime, settings, _secret(settings), True)
+    finally:
+        fleet.stop()
+        runtime.stop()
+        broker.stop()
+
+
+@main.command()
+@click.option("--bench-id", required=True, help="This bench's id, e.g. mostar-01.")
+@click.option(
+    "--mqtt", "mqtt_url", envvar="BENCHFLEET_MQTT", required=True, help="Broker URL with this bench's credentials."
+)
+@click.option("--hardware", default="sim", show_default=True, help="sim or vedirect:/dev/ttyUSB0[,/dev/ttyUSB1].")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("/var/lib/benchfleet-agent"))
+@click.option("--kiosk", "kiosk_http", default="127.0.0.1:8080", show_default=True, help="Touchscreen page host:port.")
+@click.option("--ota-public-key", type=click.Path(dir_okay=False, path_type=Path), help="Ed25519 public key (PEM).")
+@click.option(
+    "--rollback-timeout", type=float, default=300.0, show_default=True, help="Seconds for a new version to connect."
+)
+def agent(**kwargs: Any) -> None:
+    """The bench agent (real or simulated hardware)."""
+    from firmware_agent.main import build_options, run_agent
+
+    try:
+        options = build_options(**kwargs)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    _configure_logging("INFO")
+    sys.exit(run_agent(options))
+
+
+@main.command()
+@click.option("--mqtt", "mqtt_url", envvar="BENCHFLEET_MQTT", default="mqtt://127.0.0.1:1883", show_default=True)
+@click.option("--benches", type=int, default=12, show_default=True, help="How many benches (the 12 real ones first).")
+@click.option("--speed", type=float, default=1.0, show_default=True, help="Simulated seconds per real second.")
+@click.option("--seed", type=int, default=2023, show_default=True)
+@click.option(
+    "--scenario", type=click.Path(dir_okay=False, path_type=Path), help="Scenario TOML with scheduled faults."
+)
+@click.option("--backfill", default=None, help="Write this much history (e.g. 365d) straight into --tsdb, then exit.")
+@click.option("--tsdb", envvar="BENCHFLEET_TSDB", default=None, help="Time-series store for --backfill.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--duration", type=float, default=None, help="Stop after this many real seconds.")
+def simulate(**kwargs: Any) -> None:
+    """N simulated benches against a broker (or a backfill of history into the TSDB)."""
+    from simulator.cli import run_simulate
+
+    try:
+        code = run_simulate(**kwargs)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    sys.exit(code)
+
+
+def _user_store(ctx: click.Context) -> Any:
+    from fleet.auth.store import UserStore
+    from fleet.db.engine import make_engine
+
+    settings = _settings(ctx)
+    _ensure_parent(settings.db)
+    return UserStore(make_engine(settings.db))
+
+
+def _ensure_parent(db_url: str) -> None:
+    if db_url.startswith("sqlite:///"):
+        Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+@main.group()
+def user() -> None:
+    """Dashboard users."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["admin", "maintenance", "municipality"]), required=True)
+@click.option("--municipality", default=None, help="Required for role municipality.")
+@click.option("--locale", default="bs", show_default=True)
+@click.pass_context
+def user_add(ctx: click.Context, name: str, role: str, municipality: str | None, locale: str) -> None:
+    """Create a user; the password is read from standard input (or prompted)."""
+    from fleet.auth.store import UserError
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat: ") != password:
+            raise click.ClickException("passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        created = _user_store(ctx).add_user(name, password, role, municipality, locale)
+    except UserError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"user {created.name} ({created.role}{', ' + created.municipality if created.municipality else ''})")
+
+
+@user.command("list")
+@click.pass_context
+def user_list(ctx: click.Context) -> None:
+    """List users."""
+    for u in _user_store(ctx).list_users():
+        click.echo(f"{u.name}\t{u.role}\t{u.municipality or '-'}\t{u.locale}")
+
+
+@user.command("remove")
+@click.argument("name")
+@click.pass_context
+def user_remove(ctx: click.Context, name: str) -> None:
+    """Remove a user and their tokens."""
+    if not _user_store(ctx).remove_user(name):
+        raise click.ClickException(f"no user {name!r}")
+    click.echo(f"removed {name}")
+
+
+@main.group()
+def token() -> None:
+    """API tokens for scripts."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--label", default="", help="What the token is for.")
+@click.pass_context
+def token_create(ctx: click.Context, name: str, label: str) -> None:
+    """Print a new API token for user NAME (shown once; only its hash is stored)."""
+    from fleet.auth.store import UserError
+
+    try:
+        click.echo(_user_store(ctx).create_token(name, label))
+    except UserError as err:
+        raise click.ClickException(str(err)) from None
+
+
+@main.group()
+def benches() -> None:
+    """The bench registry."""
+
+
+@benches.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def benches_import(ctx: click.Context, csv_file: Path) -> None:
+    """Add or update benches from a CSV with the columns of benches.csv."""
+    from fleet.db.engine import make_engine
+    from fleet.db.store import SqlStore
+    from fleet.registry import RegistryCsvError, load_csv
+    from fleet.twin_repo import TwinRepository
+
+    settings = _settings(ctx)
+    try:
+        records = load_csv(csv_file)
+    except RegistryCsvError as err:
+        raise click.ClickException(str(err)) from None
+    _ensure_parent(settings.db)
+    store = SqlStore(make_engine(settings.db))
+    store.create_schema()
+    repo = TwinRepository(store)
+    repo.load()
+    now = SystemClock().now()
+    repo.register(records, now)
+    repo.flush(now)
+    click.echo(f"imported {len(records)} benches; registry has {store.count_benches()}")
+
+
+@benches.command("list")
+@click.pass_context
+def benches_list(ctx: click.Context) -> None:
+    """List registered benches."""
+    from fleet.db.engine import make_engine
+    from fleet.db.store import SqlStore
+
+    settings = _settings(ctx)
+    _ensure_parent(settings.db)
+    store = SqlStore(make_engine(settings.db))
+    store.create_schema()
+    for rec in store.list_benches():
+        a = rec.attributes
+        click.echo(f"{rec.bench_id}\t{a.municipality}\t{a.lat:.4f}\t{a.lon:.4f}")
+
+
+if __name__ == "__main__":
+    main()
