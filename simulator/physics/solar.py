@@ -36,9 +36,7 @@ class Site:
         if not -90.0 <= self.latitude_deg <= 90.0 or math.isnan(self.latitude_deg):
             raise PhysicsError(f"site {self.name!r}: latitude_deg must be in [-90, 90], got {self.latitude_deg}")
         if not -180.0 <= self.longitude_deg <= 180.0 or math.isnan(self.longitude_deg):
-            raise PhysicsError(
-                f"site {self.name!r}: longitude_deg must be in [-180, 180], got {self.longitude_deg}"
-            )
+            raise PhysicsError(f"site {self.name!r}: longitude_deg must be in [-180, 180], got {self.longitude_deg}")
         if not -500.0 <= self.altitude_m <= 9000.0 or math.isnan(self.altitude_m):
             raise PhysicsError(f"site {self.name!r}: altitude_m must be in [-500, 9000], got {self.altitude_m}")
 
@@ -70,9 +68,7 @@ def linke_turbidity(site: Site, times: pd.DatetimeIndex) -> pd.Series:
     return pvlib.clearsky.lookup_linke_turbidity(index, site.latitude_deg, site.longitude_deg)
 
 
-def clear_sky_irradiance(
-    site: Site, times: pd.DatetimeIndex, position: pd.DataFrame | None = None
-) -> pd.DataFrame:
+def clear_sky_irradiance(site: Site, times: pd.DatetimeIndex, position: pd.DataFrame | None = None) -> pd.DataFrame:
     """Clear-sky ``ghi_w_m2``, ``dni_w_m2`` and ``dhi_w_m2`` (Ineichen with Linke climatology)."""
     index = _utc_index(times)
     if position is None:
@@ -80,9 +76,7 @@ def clear_sky_irradiance(
     clear = site.location().get_clearsky(
         index, model="ineichen", solar_position=position, linke_turbidity=linke_turbidity(site, index)
     )
-    return pd.DataFrame(
-        {"ghi_w_m2": clear["ghi"], "dni_w_m2": clear["dni"], "dhi_w_m2": clear["dhi"]}, index=index
-    )
+    return pd.DataFrame({"ghi_w_m2": clear["ghi"], "dni_w_m2": clear["dni"], "dhi_w_m2": clear["dhi"]}, index=index)
 
 
 def plane_of_array_irradiance(
