@@ -1,0 +1,16 @@
+"""Time-series stores: InfluxDB (v1 HTTP API) and embedded SQLite, and the spooling writer in front of them."""
+
+from fleet.tsdb.base import TimeSeriesStore, TsdbError, TsdbRejected, TsdbUnavailable
+from fleet.tsdb.factory import open_tsdb
+from fleet.tsdb.writer import BatchingWriter, SpoolingWriter, WriterStats
+
+__all__ = [
+    "BatchingWriter",
+    "SpoolingWriter",
+    "TimeSeriesStore",
+    "TsdbError",
+    "TsdbRejected",
+    "TsdbUnavailable",
+    "WriterStats",
+    "open_tsdb",
+]

@@ -1,0 +1,328 @@
+"""Writers in front of a TimeSeriesStore: nothing lost while the TSDB is down, memory bounded.
+
+SpoolingWriter.write returns once the points are durable: accepted by the store, or appended and
+fsynced to the disk spool. While the spool holds anything, new points queue behind it, and a
+background thread replays it oldest first with exponential backoff. BatchingWriter gathers single
+points into batches for producers that add them one by one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from fleet.tsdb.base import TimeSeriesStore, TsdbRejected, TsdbUnavailable
+from fleet.tsdb.spool import Chunk, Spool
+from twins.clock import Clock, SystemClock
+from twins.series import SeriesPoint
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class WriterStats:
+    """Counters for /metrics (points, except ``failures`` which counts failed store attempts).
+
+    A batch the store refuses counts whole in ``rejected`` even though InfluxDB (and the SQLite store)
+    keep its valid points ("partial write"): the counter says how much data was affected.
+    """
+
+    written: int = 0
+    spooled: int = 0
+    replayed: int = 0
+    rejected: int = 0
+    damaged: int = 0
+    failures: int = 0
+
+    def snapshot(self) -> dict[str, int]:
+        """A copy of the counters by name."""
+        return asdict(self)
+
+
+def backoff_delay(attempt: int, initial_s: float, max_s: float) -> float:
+    """Seconds to wait after the ``attempt``-th consecutive failure: initial_s * 2^(attempt-1), capped."""
+    return float(min(max_s, initial_s * 2 ** min(max(attempt - 1, 0), 62)))
+
+
+class SpoolingWriter:
+    """Writes batches to a store, spooling to disk while it is unreachable and replaying in order."""
+
+    def __init__(
+        self,
+        store: TimeSeriesStore,
+        spool_dir: Path,
+        *,
+        batch_size: int = 5000,
+        clock: Clock | None = None,
+        max_backoff_s: float = 30.0,
+        initial_backoff_s: float = 0.5,
+        segment_bytes: int = 16 << 20,
+        max_spool_bytes: int | None = None,
+        poll_interval_s: float = 0.05,
+    ) -> None:
+        """Start the replay thread; whatever an earlier run left in ``spool_dir`` is replayed first."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size={batch_size} must be at least 1")
+        self.store = store
+        self.batch_size = batch_size
+        self.clock: Clock = clock or SystemClock()
+        self.max_backoff_s = max_backoff_s
+        self.initial_backoff_s = initial_backoff_s
+        self.max_spool_bytes = max_spool_bytes
+        self.poll_interval_s = poll_interval_s
+        self.stats = WriterStats()
+        self._spool = Spool(Path(spool_dir), segment_bytes=segment_bytes)
+        # _state guards spool, counters and retry state; _direct serialises direct store writes so that
+        # the "spool empty?" decision and the write it leads to are one step.
+        self._state = threading.Condition(threading.Lock())
+        self._direct = threading.Lock()
+        self._attempt = 0
+        self._retry_at: datetime | None = None
+        self._last_error: str | None = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._replay_loop, name="tsdb-spool-replay", daemon=True)
+        self._thread.start()
+
+    # -- public -------------------------------------------------------------------------------
+    def write(self, points: Sequence[SeriesPoint]) -> None:
+        """Return once ``points`` are durable (in the store or fsynced to the spool), in batch_size slices.
+
+        Raises TsdbUnavailable only if the store is down AND the spool cannot take the points (disk
+        full, max_spool_bytes reached): the caller must then keep them (e.g. not acknowledge MQTT).
+        """
+        if self._closed:
+            raise RuntimeError("SpoolingWriter is closed")
+        for i in range(0, len(points), self.batch_size):
+            self._write_batch(points[i : i + self.batch_size])
+
+    def pending(self) -> int:
+        """Points waiting in the spool."""
+        with self._state:
+            return self._spool.pending
+
+    def flush(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds (real time) for the spool to drain; True if it did."""
+        with self._state:
+            return self._state.wait_for(lambda: self._spool.pending == 0, timeout=timeout)
+
+    def retry_now(self) -> None:
+        """Skip the current backoff and try the store at once (e.g. when a health check sees it back)."""
+        with self._state:
+            self._retry_at = None
+            self._state.notify_all()
+
+    @property
+    def retry_at(self) -> datetime | None:
+        """When (by the writer's clock) the next replay attempt is due, or None if not backing off."""
+        with self._state:
+            return self._retry_at
+
+    @property
+    def last_error(self) -> str | None:
+        """Message of the latest store failure (cleared once the store accepts again)."""
+        with self._state:
+            return self._last_error
+
+    @property
+    def spool_bytes(self) -> int:
+        """Bytes waiting in the spool."""
+        with self._state:
+            return self._spool.bytes
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the replay thread (waiting up to ``timeout`` s); spooled points stay on disk for next time."""
+        with self._state:
+            self._closed = True
+            self._state.notify_all()
+        self._thread.join(timeout=timeout)
+        with self._state:
+            self._spool.close()
+
+    # -- direct path --------------------------------------------------------------------------
+    def _write_batch(self, batch: Sequence[SeriesPoint]) -> None:
+        """Write one batch directly if nothing is spooled, else (or on failure) spool it."""
+        with self._direct:
+            with self._state:
+                if self._spool.pending or self._retry_at is not None:
+                    self._append(batch)
+                    return
+            try:
+                self.store.write(batch)
+            except TsdbUnavailable as err:
+                with self._state:
+                    self._failed(err)
+                    self._append(batch)
+                return
+            except TsdbRejected as err:
+                log.warning("TSDB rejected a batch of %d points: %s", len(batch), err)
+                with self._state:
+                    self.stats.rejected += len(batch)
+                return
+            with self._state:
+                self.stats.written += len(batch)
+
+    def _append(self, batch: Sequence[SeriesPoint]) -> None:
+        """Put a batch on the spool (caller holds _state)."""
+        if self.max_spool_bytes is not None and self._spool.bytes >= self.max_spool_bytes:
+            raise TsdbUnavailable(
+                f"TSDB unreachable ({self._last_error}) and the spool is full "
+                f"({self._spool.bytes} bytes >= max_spool_bytes={self.max_spool_bytes})"
+            )
+        try:
+            self._spool.append(batch)
+        except OSError as err:
+            raise TsdbUnavailable(f"TSDB unreachable ({self._last_error}) and spool not writable: {err}") from err
+        self.stats.spooled += len(batch)
+        self._state.notify_all()
+
+    def _failed(self, err: TsdbUnavailable) -> None:
+        """Record a failed attempt and schedule the next one (caller holds _state)."""
+        self._attempt += 1
+        self.stats.failures += 1
+        delay = backoff_delay(self._attempt, self.initial_backoff_s, self.max_backoff_s)
+        self._retry_at = self.clock.now() + timedelta(seconds=delay)
+        if self._last_error is None or self._attempt in (1, 5) or self._attempt % 20 == 0:
+            log.warning("TSDB unavailable (attempt %d, next in %.1fs): %s", self._attempt, delay, err)
+        self._last_error = str(err)
+
+    # -- replay thread ------------------------------------------------------------------------
+    def _due(self) -> bool:
+        """True when there is spool to replay and the backoff has elapsed (caller holds _state)."""
+        if not self._spool.pending:
+            return False
+        return self._retry_at is None or self.clock.now() >= self._retry_at
+
+    def _replay_loop(self) -> None:
+        """Replay the spool oldest first until closed."""
+        while True:
+            with self._state:
+                # Re-check the (possibly manual) clock every poll interval while backing off.
+                while not self._closed and not self._due():
+                    self._state.wait(timeout=self.poll_interval_s)
+                if self._closed:
+                    return
+                segment = self._spool.oldest()
+            if segment is None:
+                continue
+            try:
+                self._replay_chunk(segment)
+            except Exception:
+                # A bug or disk error must not kill the thread silently: log, back off, try again.
+                log.exception("TSDB spool replay failed")
+                with self._state:
+                    self._failed(TsdbUnavailable("spool replay error"))
+
+    def _replay_chunk(self, segment: int) -> None:
+        """Send the next chunk of ``segment`` to the store and commit it unless the store is down."""
+        chunk = self._spool.read(segment, self.batch_size)
+        try:
+            if chunk.points:
+                self.store.write(chunk.points)
+        except TsdbUnavailable as err:
+            with self._state:
+                self._failed(err)
+            return
+        except TsdbRejected as err:
+            log.warning("TSDB rejected %d replayed points: %s", len(chunk.points), err)
+            with self._state:
+                self.stats.rejected += len(chunk.points)
+                self._commit(chunk)
+            return
+        with self._state:
+            self.stats.replayed += len(chunk.points)
+            self._commit(chunk)
+
+    def _commit(self, chunk: Chunk) -> None:
+        """Advance the spool past an accepted chunk and reset the backoff (caller holds _state)."""
+        self._spool.commit(chunk)
+        self.stats.damaged += chunk.damaged
+        self._attempt = 0
+        self._retry_at = None
+        self._last_error = None
+        self._state.notify_all()
+
+
+class BatchingWriter:
+    """Collects points one at a time and hands them on in batches (size or age, whichever comes first)."""
+
+    def __init__(
+        self,
+        writer: SpoolingWriter,
+        *,
+        batch_size: int = 5000,
+        flush_interval_s: float = 1.0,
+        clock: Clock | None = None,
+        poll_interval_s: float = 0.05,
+    ) -> None:
+        """Start the age-flush thread; ``writer`` receives every batch."""
+        self.writer = writer
+        self.batch_size = batch_size
+        self.flush_interval = timedelta(seconds=flush_interval_s)
+        self.clock: Clock = clock or SystemClock()
+        self.poll_interval_s = poll_interval_s
+        self._buffer: list[SeriesPoint] = []
+        self._oldest: datetime | None = None
+        self._lock = threading.Lock()
+        # One flush at a time, so batches reach the writer in the order they were filled.
+        self._flush_lock = threading.Lock()
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._age_loop, name="tsdb-batching", daemon=True)
+        self._thread.start()
+
+    def add(self, point: SeriesPoint) -> None:
+        """Buffer one point; hands a full batch on at once (blocking until it is durable)."""
+        self.add_many((point,))
+
+    def add_many(self, points: Sequence[SeriesPoint]) -> None:
+        """Buffer several points; full batches are handed on before returning (memory stays bounded)."""
+        for point in points:
+            with self._lock:
+                if not self._buffer:
+                    self._oldest = self.clock.now()
+                self._buffer.append(point)
+                full = len(self._buffer) >= self.batch_size
+            if full:
+                self.flush()
+
+    def buffered(self) -> int:
+        """Points waiting in memory for their batch."""
+        with self._lock:
+            return len(self._buffer)
+
+    def flush(self) -> None:
+        """Hand the buffered points on now."""
+        with self._flush_lock:
+            with self._lock:
+                batch, oldest = self._buffer, self._oldest
+                self._buffer, self._oldest = [], None
+            if not batch:
+                return
+            try:
+                self.writer.write(batch)
+            except BaseException:
+                # Not durable: put the batch back in front so a later flush retries it in order.
+                with self._lock:
+                    self._buffer = batch + self._buffer
+                    self._oldest = oldest
+                raise
+
+    def _age_loop(self) -> None:
+        """Flush a batch once its oldest point has waited flush_interval (by the clock)."""
+        while not self._closed.wait(self.poll_interval_s):
+            with self._lock:
+                due = self._oldest is not None and self.clock.now() - self._oldest >= self.flush_interval
+            if due:
+                try:
+                    self.flush()
+                except Exception:
+                    log.exception("TSDB batch flush failed; the points stay buffered for the next try")
+
+    def close(self) -> None:
+        """Flush what is buffered and stop the age thread (the SpoolingWriter stays open)."""
+        self._closed.set()
+        self._thread.join(timeout=5)
+        self.flush()
