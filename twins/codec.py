@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -105,15 +106,24 @@ def describe_errors(err: ValidationError, limit: int = 3) -> str:
     return "; ".join(parts)
 
 
+#: Discriminator tags pydantic puts first in the location of an event's errors.
+_EVENT_TAGS: frozenset[str] = frozenset(
+    str(get_args(model.model_fields["type"].annotation)[0]) for model in get_args(AnyEvent)
+)
+
+
 def _classify(err: ValidationError) -> RejectReason:
     first = err.errors(include_url=False)[0]
-    shape = _SHAPE_ERRORS.get(first["type"])
+    loc = first["loc"]
+    # Shape errors only count at the payload itself: a nested "battery": 5 is an invalid payload.
+    shape = _SHAPE_ERRORS.get(first["type"]) if loc == () else None
+    if first["type"] in ("json_invalid", "json_type"):
+        shape = RejectReason.INVALID_JSON
     if shape is not None:
         return shape
-    if first["loc"] in (("v",),) or (len(first["loc"]) == 2 and first["loc"][1] == "v"):
+    # Only the envelope's own "v" is the schema version (not e.g. a poll named "v" under votes).
+    if loc == ("v",) or (len(loc) == 2 and loc[0] in _EVENT_TAGS and loc[1] == "v"):
         return RejectReason.UNSUPPORTED_VERSION
-    if any(e["type"] == "union_tag_invalid" or e["type"] == "union_tag_not_found" for e in err.errors()):
-        return RejectReason.INVALID_PAYLOAD
     return RejectReason.INVALID_PAYLOAD
 
 

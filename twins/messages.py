@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, TypeAdapter
 
 from twins.config import BenchConfig, OptionId, PollId, ShedLoad
 from twins.ids import BenchId
@@ -21,10 +21,21 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, strict=True, extra="ignore")
 
 
+def _not_bool(value: object) -> object:
+    # JSON ``true`` equals 1 in Python, so Literal[1] alone would take ``"v": true`` as version 1.
+    if isinstance(value, bool):
+        raise ValueError("Input should be 1")
+    return value
+
+
+SchemaVersion = Annotated[Literal[1], BeforeValidator(_not_bool)]
+"""The payload schema version: the integer 1 (not ``true``)."""
+
+
 class Envelope(_Model):
     """Fields every payload carries: schema version, bench id and timestamp."""
 
-    v: Literal[1]
+    v: SchemaVersion
     bench_id: BenchId
     ts: UtcDatetime
 
