@@ -1,0 +1,1 @@
+"""The touchscreen kiosk: local polls page and vote API."""

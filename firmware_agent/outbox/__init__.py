@@ -1,0 +1,1 @@
+"""Store-and-forward outbox: the Protocol and its SQLite implementation."""

@@ -1,0 +1,1 @@
+"""MQTT transport: the Protocol the agent uses, broker URLs, reconnect backoff and the paho-mqtt client."""
