@@ -127,6 +127,26 @@ def serve(ctx: click.Context, /, **flags: Any) -> None:
 
 
 @main.command()
+@server_options
+@click.pass_context
+def ingest(ctx: click.Context, /, **flags: Any) -> None:
+    """Ingestion only (no dashboard): one of several workers sharing the bench topics."""
+    from fleet.runtime import build_runtime
+
+    settings = _settings(ctx, **flags)
+    _configure_logging(settings.log_level)
+    if settings.mqtt_url.embedded:
+        raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; ingest needs a broker URL")
+    runtime = build_runtime(settings, SystemClock())
+    runtime.start()
+    click.echo(f"ingesting from {settings.mqtt_url.redacted()} as {settings.ingest_client_id}", err=True)
+    try:
+        _wait_for_signal()
+    finally:
+        runtime.stop()
+
+
+@main.command()
 @click.option("--http", default=None, help="Dashboard address host:port (default 127.0.0.1:5000).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Keep the demo's data here.")
 @click.option("--speed", type=float, default=60.0, show_default=True, help="Simulated seconds per real second.")
