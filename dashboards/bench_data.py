@@ -1,0 +1,25 @@
+"""Queries behind the bench charts: fetch the series, compute the clear-sky expectation, build figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dashboards.figures.bench_charts import CHART_FIELDS, ChartRange, bench_charts, daily_energy_wh
+from dashboards.figures.clearsky import clear_sky_daily_wh, clear_sky_power_w
+from dashboards.labels import bench_chart_labels
+from fleet.service_api import FleetApi
+from twins.twin import Twin
+
+
+def bench_figures(fleet: FleetApi, twin: Twin, rng: ChartRange) -> dict[str, dict[str, Any]]:
+    """Every chart of one bench over ``rng``."""
+    end = fleet.now()
+    start = end - rng.span
+    series = {f: fleet.series(twin.bench_id, f, start, end, rng.every) for f in CHART_FIELDS}
+    a = twin.attributes
+    panel_wp = twin.reported.hardware.panel_wp if twin.reported else None
+    solar = series["solar.power_w"]
+    clear = clear_sky_power_w(a.lat, a.lon, a.altitude_m, [s.ts for s in solar], panel_wp)
+    daily = daily_energy_wh(solar, rng.every)
+    daily_clear = clear_sky_daily_wh(a.lat, a.lon, a.altitude_m, sorted(daily), panel_wp)
+    return bench_charts(series, clear, daily, daily_clear, bench_chart_labels())

@@ -1,0 +1,1 @@
+"""One blueprint per area: auth, pages (fleet, bench), participation, configuration, API, public."""

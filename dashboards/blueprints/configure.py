@@ -1,0 +1,85 @@
+"""The configuration page: edit the desired config of a bench, a municipality or the whole fleet, push, watch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, render_template, request
+
+from dashboards.access import login_required, me, require, scope, visible_twin
+from dashboards.config_form import FIELDS, build_patch, current_values
+from dashboards.deps import deps
+from dashboards.errors import ApiError
+from twins.twin import InvalidConfig, Twin, VersionConflict, patch_desired
+
+bp = Blueprint("configure", __name__, url_prefix="/config")
+
+
+@bp.get("")
+@login_required
+@require("configure")
+def page() -> str:
+    """The form, prefilled from the chosen (or first) bench."""
+    twins = deps().fleet.list_twins(scope())
+    chosen = request.args.get("bench") or (twins[0].bench_id if twins else None)
+    values = current_values(visible_twin(chosen).desired) if chosen else {}
+    municipalities = sorted({t.attributes.municipality for t in twins})
+    return render_template(
+        "config.html", fields=FIELDS, values=values, twins=twins, municipalities=municipalities, chosen=chosen
+    )
+
+
+@bp.get("/values.json")
+@login_required
+@require("configure")
+def values() -> Response:
+    """Form values and desired version of one bench."""
+    twin = visible_twin(request.args.get("bench", ""))
+    return jsonify({"bench_id": twin.bench_id, "version": twin.desired_version, "values": current_values(twin.desired)})
+
+
+def _targets(kind: str, name: str) -> list[Twin]:
+    twins = deps().fleet.list_twins(scope())
+    chosen: dict[str, list[Twin]] = {
+        "bench": [t for t in twins if t.bench_id == name],
+        "municipality": [t for t in twins if t.attributes.municipality == name],
+        "fleet": twins,
+    }
+    if kind not in chosen:
+        raise ApiError(400, "bad_target", f"target {kind!r}: use bench, municipality or fleet")
+    if kind == "bench":
+        visible_twin(name)  # 404 / 403 with the right message
+    if not chosen[kind]:
+        raise ApiError(404, "no_benches", f"no visible bench in {kind} {name!r}")
+    return chosen[kind]
+
+
+@bp.post("/push")
+@login_required
+@require("configure")
+def push() -> Response:
+    """Validate the form against the contract models (422 with field errors), then patch every target."""
+    body: Any = request.get_json(silent=True) or {}
+    patch, errors = build_patch(body.get("values") or {})
+    if errors:
+        raise ApiError(422, "invalid_config", "some fields are invalid", fields=errors)
+    if not patch:
+        raise ApiError(400, "nothing_changed", "change at least one field before pushing")
+    targets = _targets(str(body.get("target", "")), str(body.get("name", "")))
+    fleet = deps().fleet
+    try:  # validate once on the first target so a bad form changes nothing anywhere
+        patch_desired(targets[0], patch, fleet.now())
+    except InvalidConfig as err:
+        raise ApiError(422, "invalid_config", "the config is invalid", fields=err.errors) from err
+    results = []
+    for twin in targets:
+        try:
+            updated = fleet.patch_desired(twin.bench_id, patch, None, actor=me().name)
+            results.append(
+                {"bench_id": twin.bench_id, "version": updated.desired_version, "state": updated.config_state()}
+            )
+        except (InvalidConfig, VersionConflict, KeyError) as err:
+            results.append(
+                {"bench_id": twin.bench_id, "version": twin.desired_version, "state": "failed", "error": str(err)}
+            )
+    return jsonify({"results": results})

@@ -1,0 +1,72 @@
+"""Fleet and bench pages (HTML) and the JSON their scripts load."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+
+from dashboards.access import login_required, scope, visible_twin
+from dashboards.bench_data import bench_figures
+from dashboards.deps import deps
+from dashboards.errors import ApiError
+from dashboards.figures.bench_charts import LIVE_TRACES, RANGES
+from dashboards.figures.fleet_map import fleet_map
+from dashboards.labels import health_labels
+from dashboards.views_model import config_rows, fleet_columns, summarise, twin_document
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def index() -> Any:
+    """Start at the fleet page."""
+    return redirect(url_for("pages.fleet"))
+
+
+@bp.get("/fleet")
+@login_required
+def fleet() -> str:
+    """The fleet map and table."""
+    return render_template("fleet.html")
+
+
+@bp.get("/fleet/data.json")
+@login_required
+def fleet_data() -> Response:
+    """Column-wise summaries of every visible bench plus the map figure."""
+    f = deps().fleet
+    now = f.now()
+    columns = fleet_columns([summarise(t, now) for t in f.list_twins(scope())])
+    cfg = deps().config
+    figure = fleet_map(columns, health_labels(), cfg.tile_url, cfg.tile_attribution)
+    return jsonify({"columns": columns, "figure": figure, "labels": health_labels()})
+
+
+@bp.get("/benches/<bench_id>")
+@login_required
+def bench(bench_id: str) -> str:
+    """One bench: twin and charts."""
+    twin = visible_twin(bench_id)
+    doc = twin_document(twin, deps().fleet.now())
+    return render_template(
+        "bench.html", twin=twin, doc=doc, rows=config_rows(twin), ranges=list(RANGES), live_traces=LIVE_TRACES
+    )
+
+
+@bp.get("/benches/<bench_id>/twin.json")
+@login_required
+def bench_twin(bench_id: str) -> Response:
+    """The twin document (the page refreshes its panels from it on a live update)."""
+    return jsonify(twin_document(visible_twin(bench_id), deps().fleet.now()))
+
+
+@bp.get("/benches/<bench_id>/charts.json")
+@login_required
+def bench_charts(bench_id: str) -> Response:
+    """Every chart of the bench page for ``?range=24h|7d|30d``."""
+    twin = visible_twin(bench_id)
+    key = request.args.get("range", "24h")
+    if key not in RANGES:
+        raise ApiError(400, "bad_range", f"range={key!r}: use one of {', '.join(RANGES)}")
+    return jsonify({"range": key, "figures": bench_figures(deps().fleet, twin, RANGES[key])})

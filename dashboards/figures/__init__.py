@@ -1,0 +1,1 @@
+"""Plotly figure builders: pure functions from fleet data to figure dicts (``{"data", "layout"}``)."""

@@ -1,0 +1,190 @@
+"""The Socket.IO bridge: fleet events in, coalesced per-room updates out, only to clients allowed to see them.
+
+Rooms: ``all`` (admin, maintenance), ``m:<municipality>`` (municipal staff) and ``public`` (read-only vote
+tallies when public results are switched on). Twin changes are coalesced: between two flushes a bench's
+updates collapse into its latest state, and flushes are at least ``interval_s`` apart, so each client gets
+at most ``1 / interval_s`` updates per bench per second (2 at the default 0.5 s).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from flask import request
+from flask_login import current_user
+from flask_socketio import SocketIO, join_room
+
+from dashboards.views_model import summarise
+from fleet.auth.store import User, UserStore
+from fleet.events import ConfigStatusChanged, FleetEvent, TwinChanged, VoteCounted
+from fleet.service_api import FleetApi, Scope
+from twins.clock import to_rfc3339
+from twins.twin import Twin
+
+ALL_ROOM = "all"
+PUBLIC_ROOM = "public"
+
+
+def municipality_room(municipality: str) -> str:
+    """The room of one municipality's staff."""
+    return f"m:{municipality}"
+
+
+def rooms_for(scope: Scope) -> list[str]:
+    """Rooms a user with ``scope`` joins."""
+    if scope.municipalities is None:
+        return [ALL_ROOM]
+    return [municipality_room(m) for m in sorted(scope.municipalities)]
+
+
+Emit = Callable[[str, Any, str], None]
+
+
+class LiveBridge:
+    """Receives fleet events on any thread, emits them from one background task."""
+
+    def __init__(self, socketio: SocketIO, fleet: FleetApi, users: UserStore, interval_s: float, public: bool) -> None:
+        self.socketio = socketio
+        self.fleet = fleet
+        self.users = users
+        self.interval_s = interval_s
+        self.public = public
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._twins: dict[str, Twin] = {}
+        self._instant: list[tuple[str, dict[str, Any], list[str]]] = []
+        self._health: dict[str, tuple[str, ...]] = {}
+        self._task: Any = None
+        self.emit: Emit = lambda event, data, room: socketio.emit(event, data, to=room)
+        self.flushes = 0
+
+    # -- in: called by the fleet's ingestion thread; only stores and wakes -------------------------
+    def on_event(self, event: FleetEvent) -> None:
+        """Take one fleet event (fast, thread-safe)."""
+        with self._lock:
+            if isinstance(event, TwinChanged):
+                self._twins[event.twin.bench_id] = event.twin
+            elif isinstance(event, ConfigStatusChanged):
+                self._instant.append(("config_status", _config_status(event), [municipality_room(event.municipality)]))
+            elif isinstance(event, VoteCounted):
+                self._instant.append(("vote", _vote(event), [municipality_room(event.municipality)]))
+                if self.public:
+                    public = {"poll_id": event.poll_id, "option": event.option, "municipality": event.municipality}
+                    self._instant.append(("vote", public, [PUBLIC_ROOM]))
+        self._wake.set()
+
+    # -- out ------------------------------------------------------------------------------------------
+    def flush_once(self) -> int:
+        """Emit everything pending; return how many messages went out."""
+        with self._lock:
+            twins, self._twins = self._twins, {}
+            instant, self._instant = self._instant, []
+        sent = 0
+        for name, data, rooms in instant:
+            for room in rooms + ([ALL_ROOM] if rooms[0] != PUBLIC_ROOM else []):
+                self.emit(name, data, room)
+                sent += 1
+        if twins:
+            sent += self._emit_twins(list(twins.values()))
+        self.flushes += 1
+        return sent
+
+    def _emit_twins(self, twins: list[Twin]) -> int:
+        now = self.fleet.now()
+        by_room: dict[str, list[dict[str, Any]]] = {ALL_ROOM: []}
+        alerts: list[tuple[dict[str, Any], str]] = []
+        for twin in twins:
+            summary = summarise(twin, now)
+            doc = summary.as_json()
+            by_room[ALL_ROOM].append(doc)
+            by_room.setdefault(municipality_room(twin.attributes.municipality), []).append(doc)
+            if self._health.get(twin.bench_id) != summary.reasons:
+                self._health[twin.bench_id] = summary.reasons
+                alert = {
+                    "bench_id": twin.bench_id,
+                    "municipality": twin.attributes.municipality,
+                    "health": summary.health,
+                    "reasons": twin.health(now).as_doc()["reasons"],
+                }
+                alerts.append((alert, municipality_room(twin.attributes.municipality)))
+        for room, docs in by_room.items():
+            self.emit("twin", {"twins": docs}, room)
+        for alert, room in alerts:
+            self.emit("alert", alert, room)
+            self.emit("alert", alert, ALL_ROOM)
+        return len(by_room) + 2 * len(alerts)
+
+    def run(self) -> None:
+        """The background loop: wait for events, flush, then hold off ``interval_s`` (the coalescing window)."""
+        while not self._stop.is_set():
+            if not self._wake.wait(timeout=1.0):
+                continue
+            self._wake.clear()
+            try:
+                self.flush_once()
+            except Exception:  # a bad event must not end live updates for everyone
+                self.socketio.server.logger.exception("live flush failed")
+            self.socketio.sleep(self.interval_s)
+
+    def start(self) -> None:
+        """Subscribe to the fleet and start the background loop."""
+        self.fleet.subscribe(self.on_event)
+        self._task = self.socketio.start_background_task(self.run)
+
+    def stop(self) -> None:
+        """End the background loop (tests, shutdown)."""
+        self._stop.set()
+        self._wake.set()
+        if self._task is not None:
+            self._task.join(timeout=5)
+
+    # -- connections ----------------------------------------------------------------------------------
+    def install(self) -> None:
+        """Register the connect handler: authenticate, then join only the allowed rooms."""
+
+        def _connect(auth: Any = None) -> bool:
+            user = self._user(auth)
+            if user is None:
+                if self.public and isinstance(auth, dict) and auth.get("public"):
+                    join_room(PUBLIC_ROOM)
+                    return True
+                raise ConnectionRefusedError("unauthenticated")
+            for room in rooms_for(user.scope()):
+                join_room(room)
+            return True
+
+        self.socketio.on_event("connect", _connect)
+
+    def _user(self, auth: Any) -> User | None:
+        if current_user and current_user.is_authenticated:
+            found: User = current_user.user
+            return found
+        token = auth.get("token") if isinstance(auth, dict) else None
+        if not token:
+            header = request.headers.get("Authorization", "")
+            token = header[7:].strip() if header.lower().startswith("bearer ") else None
+        return self.users.user_for_token(token) if token else None
+
+
+def _config_status(event: ConfigStatusChanged) -> dict[str, Any]:
+    return {
+        "bench_id": event.bench_id,
+        "municipality": event.municipality,
+        "version": event.version,
+        "state": event.state,
+        "error": event.error,
+        "at": to_rfc3339(event.at),
+    }
+
+
+def _vote(event: VoteCounted) -> dict[str, Any]:
+    return {
+        "bench_id": event.bench_id,
+        "municipality": event.municipality,
+        "poll_id": event.poll_id,
+        "option": event.option,
+        "at": to_rfc3339(event.at),
+    }

@@ -1,0 +1,121 @@
+// Fleet page: WebGL map and a sortable, filterable, paged table; live twin updates restyle both.
+(function () {
+  "use strict";
+  const T = window.FLEET_TEXT;
+  const PAGE = 100;
+  const state = {cols: null, index: new Map(), colours: {}, sortKey: "name", sortDir: 1, page: 0, rows: []};
+  const mapDiv = document.getElementById("fleet-map");
+  const size = (p) => (p === null || p === undefined) ? 6 : 6 + Math.min(p, 70) / 5;
+
+  function colour(h) { return state.colours[h] || state.colours.unknown; }
+
+  function redrawMap() {
+    const c = state.cols;
+    const xKey = mapDiv.layout && mapDiv.layout.meta && mapDiv.layout.meta.kind === "tiles" ? ["lon", "lat"] : ["x", "y"];
+    const update = {"marker.color": [c.health.map(colour)], "marker.size": [c.load_power_w.map(size)],
+      customdata: [c.bench_id.slice()],
+      hovertext: [c.name.map((n, i) => n + " (" + c.municipality[i] + ")<br>" + (T.health[c.health[i]] || c.health[i]))]};
+    update[xKey[0]] = [c.lon.slice()];
+    update[xKey[1]] = [c.lat.slice()];
+    Plotly.restyle(mapDiv, update, [0]);
+  }
+
+  function filtered() {
+    const c = state.cols;
+    const text = document.getElementById("filter-text").value.trim().toLowerCase();
+    const health = document.getElementById("filter-health").value;
+    const online = document.getElementById("filter-online").value;
+    const idx = [];
+    for (let i = 0; i < c.bench_id.length; i++) {
+      if (health && c.health[i] !== health) continue;
+      if (online && String(c.online[i] === true) !== online) continue;
+      if (text && !(c.name[i].toLowerCase().includes(text) || c.municipality[i].toLowerCase().includes(text) ||
+                    c.bench_id[i].includes(text))) continue;
+      idx.push(i);
+    }
+    const col = c[state.sortKey];
+    const dir = state.sortDir;
+    idx.sort((a, b) => {
+      const x = col[a], y = col[b];
+      if (x === y) return 0;
+      if (x === null || x === undefined) return 1;
+      if (y === null || y === undefined) return -1;
+      return (x < y ? -1 : 1) * dir;
+    });
+    return idx;
+  }
+
+  function renderTable() {
+    const c = state.cols;
+    state.rows = filtered();
+    const pages = Math.max(1, Math.ceil(state.rows.length / PAGE));
+    state.page = Math.min(state.page, pages - 1);
+    const body = document.querySelector("#fleet-table tbody");
+    const html = [];
+    for (const i of state.rows.slice(state.page * PAGE, (state.page + 1) * PAGE)) {
+      const on = c.online[i] === null ? T.unknown : (c.online[i] ? T.yes : T.no);
+      html.push('<tr data-bench="' + c.bench_id[i] + '"><td><a href="/benches/' + c.bench_id[i] + '">' +
+        escapeHtml(c.name[i]) + '</a></td><td>' + escapeHtml(c.municipality[i]) + '</td><td class="health ' +
+        c.health[i] + '">' + (T.health[c.health[i]] || c.health[i]) + '</td><td>' + on + '</td><td>' +
+        BF.num(c.soc_pct[i], 0, "%") + '</td><td>' + BF.time(c.last_seen[i]) + '</td></tr>');
+    }
+    body.innerHTML = html.join("");
+    document.getElementById("page").textContent = (state.page + 1) + " / " + pages;
+    document.getElementById("fleet-count").textContent = state.rows.length + " " + T.count;
+  }
+
+  function escapeHtml(s) {
+    return String(s).replace(/[&<>"']/g, (ch) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[ch]));
+  }
+
+  let dirty = false;
+  function scheduleRedraw() {
+    if (dirty) return;
+    dirty = true;
+    requestAnimationFrame(() => { dirty = false; redrawMap(); renderTable(); });
+  }
+
+  function applyTwins(twins) {
+    const c = state.cols;
+    for (const t of twins) {
+      let i = state.index.get(t.bench_id);
+      if (i === undefined) {
+        i = c.bench_id.length;
+        state.index.set(t.bench_id, i);
+        for (const k of Object.keys(c)) c[k].push(null);
+      }
+      for (const k of Object.keys(c)) if (k in t) c[k][i] = t[k];
+    }
+    scheduleRedraw();
+  }
+
+  async function load() {
+    const res = await BF.fetchJSON("/fleet/data.json");
+    if (!res.ok) return;
+    state.cols = res.data.columns;
+    state.colours = res.data.figure.layout.meta.colours;
+    state.cols.bench_id.forEach((id, i) => state.index.set(id, i));
+    await Plotly.newPlot(mapDiv, res.data.figure.data, res.data.figure.layout,
+      {responsive: true, displaylogo: false, scrollZoom: true});
+    mapDiv.on("plotly_click", (ev) => {
+      const p = ev.points && ev.points[0];
+      if (p && p.curveNumber === 0 && p.customdata) window.location = "/benches/" + p.customdata;
+    });
+    renderTable();
+    document.body.dataset.ready = "true";
+    const s = BF.socket();
+    s.on("twin", (msg) => applyTwins(msg.twins || []));
+  }
+
+  document.querySelectorAll("#fleet-table th[data-sort]").forEach((th) => th.addEventListener("click", () => {
+    const key = th.dataset.sort;
+    state.sortDir = state.sortKey === key ? -state.sortDir : 1;
+    state.sortKey = key;
+    renderTable();
+  }));
+  ["filter-text", "filter-health", "filter-online"].forEach((id) =>
+    document.getElementById(id).addEventListener("input", () => { state.page = 0; renderTable(); }));
+  document.getElementById("prev").addEventListener("click", () => { state.page = Math.max(0, state.page - 1); renderTable(); });
+  document.getElementById("next").addEventListener("click", () => { state.page += 1; renderTable(); });
+  load();
+})();

@@ -1,0 +1,35 @@
+// Participation page: one poll's tallies, map and turnout; live votes refresh it.
+(function () {
+  "use strict";
+  const root = document.querySelector(".participation");
+  const isPublic = root.dataset.public === "true";
+  const base = root.dataset.base;
+  let current = null;
+
+  async function show(pollId) {
+    current = pollId;
+    const res = await BF.fetchJSON(base + "/" + pollId + "/data.json");
+    if (!res.ok) return;
+    const d = res.data;
+    document.getElementById("poll-detail").hidden = false;
+    document.getElementById("poll-question").textContent = d.poll.text;
+    document.getElementById("poll-votes").textContent = BF.num(d.results.votes, 0);
+    const csv = document.getElementById("poll-csv");
+    if (csv) csv.href = base + "/" + pollId + ".csv";
+    for (const [name, fig] of Object.entries(d.figures)) {
+      const div = document.getElementById("chart-" + name);
+      if (div) await Plotly.react(div, fig.data, fig.layout, {responsive: true, displaylogo: false});
+    }
+    document.body.dataset.ready = "true";
+  }
+
+  const refresh = BF.debounce(() => { if (current) show(current); }, 300);
+  document.querySelectorAll("#poll-list a[data-poll]").forEach((a) => a.addEventListener("click", (ev) => {
+    ev.preventDefault();
+    show(a.dataset.poll);
+  }));
+  const first = document.querySelector("#poll-list a[data-poll]");
+  if (first) show(first.dataset.poll); else document.body.dataset.ready = "true";
+  const s = BF.socket(isPublic ? {public: true} : {});
+  s.on("vote", (ev) => { if (ev.poll_id === current) refresh(); });
+})();
