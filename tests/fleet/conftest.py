@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -47,10 +48,8 @@ def runtime_factory(tmp_path: Path) -> Iterator[RuntimeFactory]:
 
     yield build
     for runtime in started:
-        try:
+        with contextlib.suppress(Exception):
             runtime.stop()
-        except Exception:
-            pass
 
 
 @pytest.fixture
