@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from twins.timefmt import UtcDatetime
 
@@ -111,14 +120,22 @@ class Poll(_Section):
     opens: UtcDatetime
     closes: UtcDatetime
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Poll:
-        if self.closes <= self.opens:
-            raise ValueError("closes must be after opens")
-        ids = [o.id for o in self.options]
+    # Field validators (not a model validator) so that the error names the field: polls.0.closes.
+    @field_validator("options")
+    @classmethod
+    def _unique_options(cls, options: list[PollOption]) -> list[PollOption]:
+        ids = [o.id for o in options]
         if len(set(ids)) != len(ids):
             raise ValueError("option ids must be unique")
-        return self
+        return options
+
+    @field_validator("closes")
+    @classmethod
+    def _after_opens(cls, closes: datetime, info: ValidationInfo) -> datetime:
+        opens = info.data.get("opens")
+        if opens is not None and closes <= opens:
+            raise ValueError("closes must be after opens")
+        return closes
 
     def is_open(self, at: datetime) -> bool:
         """Tell whether the poll accepts votes at ``at``."""
@@ -135,12 +152,13 @@ class BenchConfig(_Section):
     load_shedding: LoadSheddingConfig
     polls: list[Poll] = Field(default_factory=list, max_length=20)
 
-    @model_validator(mode="after")
-    def _unique_polls(self) -> BenchConfig:
-        ids = [p.id for p in self.polls]
+    @field_validator("polls")
+    @classmethod
+    def _unique_polls(cls, polls: list[Poll]) -> list[Poll]:
+        ids = [p.id for p in polls]
         if len(set(ids)) != len(ids):
             raise ValueError("poll ids must be unique")
-        return self
+        return polls
 
     def poll(self, poll_id: str) -> Poll | None:
         """Return the poll with that id, if configured."""
