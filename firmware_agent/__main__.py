@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .main import AgentOptions, run_agent
+from .main import AgentOptions, build_options, run_agent
 
 
 def parse_args(argv: list[str] | None = None) -> AgentOptions:
@@ -16,7 +16,7 @@ def parse_args(argv: list[str] | None = None) -> AgentOptions:
     p.add_argument("--bench-id", required=True)
     p.add_argument("--mqtt", required=True, help="mqtt://user:pass@host:1883 or mqtts://...")
     p.add_argument("--hardware", default="sim", help="sim | vedirect:/dev/ttyUSB0[,/dev/ttyUSB1]")
-    p.add_argument("--data-dir", type=Path, default=Path("/var/lib/benchfleet"))
+    p.add_argument("--data-dir", type=Path, default=Path("/var/lib/benchfleet-agent"))
     p.add_argument("--kiosk", default="127.0.0.1:8080", help="host:port, or 'off'")
     p.add_argument("--kiosk-votes-per-minute", type=int, default=6)
     p.add_argument("--ota-public-key", type=Path)
@@ -25,20 +25,15 @@ def parse_args(argv: list[str] | None = None) -> AgentOptions:
     p.add_argument("--drain-rate", type=float, default=20.0)
     p.add_argument("--firmware-version")
     a = p.parse_args(argv)
-    kiosk_host, kiosk_port = "127.0.0.1", None
-    if a.kiosk != "off":
-        kiosk_host, _, port = a.kiosk.rpartition(":")
-        kiosk_port = int(port)
-    return AgentOptions(
+    return build_options(
         bench_id=a.bench_id,
         mqtt_url=a.mqtt,
         hardware=a.hardware,
         data_dir=a.data_dir,
-        kiosk_host=kiosk_host or "127.0.0.1",
-        kiosk_port=kiosk_port,
-        kiosk_votes_per_minute=a.kiosk_votes_per_minute,
+        kiosk_http=a.kiosk,
         ota_public_key=a.ota_public_key,
-        rollback_timeout_s=a.rollback_timeout,
+        rollback_timeout=a.rollback_timeout,
+        kiosk_votes_per_minute=a.kiosk_votes_per_minute,
         ca_certs=a.ca_certs,
         drain_rate_per_s=a.drain_rate,
         firmware_version=a.firmware_version,

@@ -30,7 +30,7 @@ from .votes import VoteBox
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RESTART_EXIT_CODE", "AgentOptions", "HardwareSpec", "parse_hardware_spec", "run_agent"]
+__all__ = ["RESTART_EXIT_CODE", "AgentOptions", "HardwareSpec", "build_options", "parse_hardware_spec", "run_agent"]
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class AgentOptions:
     bench_id: str
     mqtt_url: str
     hardware: str = "sim"
-    data_dir: Path = Path("/var/lib/benchfleet")
+    data_dir: Path = Path("/var/lib/benchfleet-agent")
     kiosk_host: str = "127.0.0.1"
     kiosk_port: int | None = 8080
     kiosk_votes_per_minute: int = 6
@@ -133,3 +133,41 @@ def run_agent(options: AgentOptions, stop: threading.Event | None = None) -> int
             kiosk.stop()
         bench.close()
         db.close()
+
+
+def _host_port(text: str, option: str) -> tuple[str, int | None]:
+    """``host:port`` (or ``off``) to a pair; raise ValueError naming the option."""
+    if text.strip().lower() == "off":
+        return "127.0.0.1", None
+    host, sep, port = text.strip().rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"{option} {text!r}: expected host:port such as 127.0.0.1:8080, or 'off'")
+    return host or "127.0.0.1", int(port)
+
+
+def build_options(
+    *,
+    bench_id: str,
+    mqtt_url: str,
+    hardware: str = "sim",
+    data_dir: Path = Path("/var/lib/benchfleet-agent"),
+    kiosk_http: str = "127.0.0.1:8080",
+    ota_public_key: Path | None = None,
+    rollback_timeout: float = 300.0,
+    **extra: object,
+) -> AgentOptions:
+    """AgentOptions from CLI values (``kiosk_http`` is ``host:port`` or ``off``); ValueError on bad input."""
+    kiosk_host, kiosk_port = _host_port(kiosk_http, "--kiosk")
+    options = AgentOptions(
+        bench_id=bench_id,
+        mqtt_url=mqtt_url,
+        hardware=hardware,
+        data_dir=Path(data_dir),
+        kiosk_host=kiosk_host,
+        kiosk_port=kiosk_port,
+        ota_public_key=ota_public_key,
+        rollback_timeout_s=rollback_timeout,
+        **extra,  # type: ignore[arg-type]
+    )
+    check_options(options)
+    return options
