@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from twins.ids import require_bench_id
+from pydantic import ValidationError
+
+from twins.ids import BENCH_ID_PATTERN, is_bench_id
 from twins.twin import Attributes
 
 CSV_COLUMNS = ("bench_id", "name", "municipality", "entity", "canton", "lat", "lon", "altitude_m", "installed")
@@ -34,34 +36,51 @@ def parse_csv(text: str, source: str = "CSV") -> list[BenchRecord]:
     if missing:
         raise RegistryCsvError(f"{source}: missing column(s) {', '.join(missing)}")
     records: list[BenchRecord] = []
-    for line_no, row in enumerate(reader, start=2):
+    first_line: dict[str, int] = {}
+    for row in reader:
+        # line_num, not a row counter: blank lines and quoted newlines make the two differ.
+        line_no = reader.line_num
         try:
-            bench_id = require_bench_id((row["bench_id"] or "").strip())
+            bench_id = _text(row, "bench_id")
+            if not is_bench_id(bench_id):
+                raise ValueError(f"column 'bench_id': {bench_id!r} is not a bench id (must match {BENCH_ID_PATTERN})")
+            if bench_id in first_line:
+                raise ValueError(f"column 'bench_id': {bench_id!r} already on line {first_line[bench_id]}")
             attrs = Attributes(
-                name=row["name"].strip() or bench_id,
+                name=_text(row, "name") or bench_id,
                 municipality=_required(row, "municipality"),
-                entity=row["entity"].strip(),
-                canton=row["canton"].strip(),
+                entity=_text(row, "entity"),
+                canton=_text(row, "canton"),
                 lat=_number(row, "lat"),
                 lon=_number(row, "lon"),
                 altitude_m=_number(row, "altitude_m", default=0.0),
-                installed=row["installed"].strip(),
+                installed=_text(row, "installed"),
             )
-        except (ValueError, KeyError) as err:
+        except ValidationError as err:
+            item = err.errors(include_url=False)[0]
+            column = ".".join(str(p) for p in item["loc"])
+            raise RegistryCsvError(f"{source} line {line_no}: column {column!r}: {item['msg']}") from err
+        except ValueError as err:
             raise RegistryCsvError(f"{source} line {line_no}: {err}") from err
+        first_line[bench_id] = line_no
         records.append(BenchRecord(bench_id, attrs))
     return records
 
 
-def _required(row: dict[str, str], column: str) -> str:
-    value = (row.get(column) or "").strip()
+def _text(row: dict[str, str | None], column: str) -> str:
+    # A short row leaves the missing columns None in csv.DictReader.
+    return (row.get(column) or "").strip()
+
+
+def _required(row: dict[str, str | None], column: str) -> str:
+    value = _text(row, column)
     if not value:
         raise ValueError(f"column {column!r} is empty")
     return value
 
 
-def _number(row: dict[str, str], column: str, default: float | None = None) -> float:
-    text = (row.get(column) or "").strip()
+def _number(row: dict[str, str | None], column: str, default: float | None = None) -> float:
+    text = _text(row, column)
     if not text and default is not None:
         return default
     try:
