@@ -62,6 +62,10 @@ def parse_mqtt_url(text: str, setting: str = "BENCHFLEET_MQTT") -> MqttUrl:
 
 def _check_tsdb(text: str) -> str:
     parts = urlsplit(text)
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when it is read
+    except ValueError:
+        parts = urlsplit("")
     if parts.scheme in ("influxdb", "influxdbs") and parts.hostname and parts.path.strip("/"):
         return text
     if parts.scheme == "sqlite" and text.startswith("sqlite:///") and len(text) > len("sqlite:///"):
@@ -89,6 +93,16 @@ def _check_http(text: str) -> str:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise SettingsError(f"BENCHFLEET_HTTP: {text!r} is not host:port; use e.g. 127.0.0.1:5000")
     return text
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _check_log_level(text: str) -> str:
+    level = text.strip().upper()
+    if level not in _LOG_LEVELS:
+        raise SettingsError(f"BENCHFLEET_LOG_LEVEL: {text!r} is not a log level; use one of {', '.join(_LOG_LEVELS)}")
+    return level
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -155,8 +169,19 @@ _SPEC: dict[str, tuple[str, Callable[[str], Any]]] = {
     "share_group": ("BENCHFLEET_SHARE_GROUP", str),
     "ingest_client_id": ("BENCHFLEET_INGEST_CLIENT_ID", str),
     "socketio_queue": ("BENCHFLEET_SOCKETIO_QUEUE", str),
-    "log_level": ("BENCHFLEET_LOG_LEVEL", lambda t: t.upper()),
+    "log_level": ("BENCHFLEET_LOG_LEVEL", _check_log_level),
 }
+
+
+def _checked(var: str, check: Callable[[str], Any], value: Any, default: Any) -> Any:
+    """Check a string with the setting's checker; a TOML or flag value of another type must fit the default's."""
+    if isinstance(value, str):
+        return check(value)
+    if isinstance(default, bool) and isinstance(value, bool):
+        return value
+    if isinstance(default, bool):
+        raise SettingsError(f"{var}: {value!r} is not a boolean; use true or false")
+    raise SettingsError(f'{var}: {value!r} is not a string; write it in quotes, e.g. "{value}"')
 
 
 def load_settings(
@@ -175,6 +200,8 @@ def load_settings(
             raise SettingsError(f"BENCHFLEET_CONFIG: file {path} does not exist") from None
         except tomllib.TOMLDecodeError as err:
             raise SettingsError(f"BENCHFLEET_CONFIG: {path} is not valid TOML ({err})") from None
+        if not isinstance(file_values, dict):
+            raise SettingsError(f"BENCHFLEET_CONFIG: 'benchfleet' in {path} must be a [benchfleet] table")
         unknown = sorted(set(file_values) - set(_SPEC))
         if unknown:
             raise SettingsError(f"BENCHFLEET_CONFIG: unknown key(s) {', '.join(unknown)} in [benchfleet] of {path}")
@@ -183,6 +210,6 @@ def load_settings(
         var, check = _SPEC[f.name]
         for source in ((flags or {}).get(f.name), env.get(var), file_values.get(f.name)):
             if source is not None:
-                values[f.name] = check(source) if isinstance(source, str) else source
+                values[f.name] = _checked(var, check, source, f.default)
                 break
     return Settings(**values)
