@@ -52,7 +52,7 @@ class SiteClimate:
 
 def _scaled(shape_h: tuple[float, ...], annual_h: float) -> tuple[float, ...]:
     total = sum(shape_h)
-    return tuple(round(h * annual_h / total, 1) for h in shape_h)
+    return tuple(h * annual_h / total for h in shape_h)
 
 
 def _shifted(temps_c: tuple[float, ...], offset_c: float) -> tuple[float, ...]:

@@ -8,6 +8,9 @@ offline through h5py, a pvlib dependency).
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +23,17 @@ from simulator.physics.errors import PhysicsError
 # pvlib's 'ephemeris' solar position is ~8x faster than 'nrel_numpy' and within ~0.01° for our purpose;
 # a year of 5-minute steps for 12 sites then costs well under a second.
 SOLAR_POSITION_METHOD = "ephemeris"
+
+# pvlib 0.16 still calls DatetimeIndex.dayofyear, which pandas 3 deprecates; the warning is pvlib's to fix
+# and says nothing about our inputs, so it is silenced around pvlib calls only.
+_PANDAS_DEPRECATION: type[Warning] = getattr(pd.errors, "Pandas4Warning", FutureWarning)
+
+
+@contextmanager
+def _quiet_pvlib() -> Iterator[None]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", _PANDAS_DEPRECATION)
+        yield
 
 
 @dataclass(frozen=True)
@@ -58,14 +72,16 @@ def _utc_index(times: pd.DatetimeIndex) -> pd.DatetimeIndex:
 def solar_position(site: Site, times: pd.DatetimeIndex) -> pd.DataFrame:
     """Apparent zenith and elevation, zenith and azimuth of the sun in degrees at each time."""
     index = _utc_index(times)
-    position = site.location().get_solarposition(index, method=SOLAR_POSITION_METHOD)
+    with _quiet_pvlib():
+        position = site.location().get_solarposition(index, method=SOLAR_POSITION_METHOD)
     return position[["apparent_zenith", "apparent_elevation", "zenith", "azimuth"]]
 
 
 def linke_turbidity(site: Site, times: pd.DatetimeIndex) -> pd.Series:
     """Linke turbidity (dimensionless) from pvlib's bundled monthly climatology, interpolated by day."""
     index = _utc_index(times)
-    return pvlib.clearsky.lookup_linke_turbidity(index, site.latitude_deg, site.longitude_deg)
+    with _quiet_pvlib():
+        return pvlib.clearsky.lookup_linke_turbidity(index, site.latitude_deg, site.longitude_deg)
 
 
 def clear_sky_irradiance(site: Site, times: pd.DatetimeIndex, position: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -73,9 +89,11 @@ def clear_sky_irradiance(site: Site, times: pd.DatetimeIndex, position: pd.DataF
     index = _utc_index(times)
     if position is None:
         position = solar_position(site, index)
-    clear = site.location().get_clearsky(
-        index, model="ineichen", solar_position=position, linke_turbidity=linke_turbidity(site, index)
-    )
+    turbidity = linke_turbidity(site, index)
+    with _quiet_pvlib():
+        clear = site.location().get_clearsky(
+            index, model="ineichen", solar_position=position, linke_turbidity=turbidity
+        )
     return pd.DataFrame({"ghi_w_m2": clear["ghi"], "dni_w_m2": clear["dni"], "dhi_w_m2": clear["dhi"]}, index=index)
 
 
