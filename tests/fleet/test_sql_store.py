@@ -1,0 +1,171 @@
+"""SqlStore on SQLite and PostgreSQL: registry upserts, twin documents, votes counted once per event id, tallies."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete
+
+from fleet.db.engine import make_engine
+from fleet.db.schema import FLEET_TABLES
+from fleet.db.store import SqlStore, TallyRow, VoteRow
+from fleet.registry import BenchRecord, default_fleet
+from tests.twins.samples import T0, status_doc, telemetry_doc, vote_doc
+from twins.messages import Status, Telemetry, VoteEvent
+from twins.twin import Attributes, Twin, apply_status, apply_telemetry, count_vote, new_twin, patch_desired
+
+S = timedelta(seconds=1)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_sqlite_url: str) -> Iterator[SqlStore]:
+    url = tmp_sqlite_url if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    engine = make_engine(url)
+    s = SqlStore(engine)
+    s.create_schema()
+    with engine.begin() as conn:  # the PostgreSQL database is shared by the session
+        for table in FLEET_TABLES:
+            conn.execute(delete(table))
+    yield s
+    engine.dispose()
+
+
+def vote(
+    bench_id: str = "mostar-01", option: str = "yes", poll_id: str = "park-2026", event_id: str | None = None
+) -> VoteEvent:
+    doc = vote_doc(bench_id=bench_id, option=option, poll_id=poll_id, event_id=event_id)
+    return VoteEvent.model_validate_json(json.dumps(doc))
+
+
+def rows(*events: VoteEvent, municipality: str = "Mostar") -> list[VoteRow]:
+    return [VoteRow(e, municipality) for e in events]
+
+
+# --- registry -------------------------------------------------------------------------------------------
+
+
+def test_schema_creation_is_idempotent_and_ping_works(store: SqlStore) -> None:
+    store.create_schema()
+    assert store.ping() is True
+    assert store.count_benches() == 0
+    assert store.describe().split()[0] in ("sqlite", "postgresql")
+
+
+def test_upsert_benches_inserts_then_updates(store: SqlStore) -> None:
+    fleet = default_fleet()
+    assert store.upsert_benches(fleet, T0) == 12
+    assert store.count_benches() == 12
+    assert store.list_benches() == sorted(fleet, key=lambda r: r.bench_id)
+    moved = BenchRecord(
+        "mostar-01", Attributes(name="Mostar Old Bridge", municipality="Mostar", lat=43.337, lon=17.815, altitude_m=55)
+    )
+    new = BenchRecord("mostar-02", Attributes(name="Mostar 2", municipality="Mostar", lat=43.35, lon=17.80))
+    assert store.upsert_benches([moved, new], T0 + S) == 2
+    assert store.count_benches() == 13
+    listed = {r.bench_id: r for r in store.list_benches()}
+    assert listed["mostar-01"] == moved
+    assert listed["mostar-02"] == new
+    assert listed["trebinje-01"] == next(r for r in fleet if r.bench_id == "trebinje-01")
+    assert store.upsert_benches([], T0) == 0
+
+
+def test_unicode_names_survive(store: SqlStore) -> None:
+    store.upsert_benches([r for r in default_fleet() if r.bench_id in ("zepce-01", "zavidovici-01")], T0)
+    assert [r.attributes.name for r in store.list_benches()] == ["Zavidovići", "Žepče"]
+
+
+# --- twins ------------------------------------------------------------------------------------------------
+
+
+def _rich_twin() -> Twin:
+    twin = new_twin("mostar-01", default_fleet()[4].attributes)
+    sample = Telemetry.model_validate_json(json.dumps(telemetry_doc(when=T0, seq=3)))
+    twin, _ = apply_telemetry(twin, sample, T0 + S)
+    twin, _ = apply_status(twin, Status.model_validate_json(json.dumps(status_doc(True, when=T0))), T0)
+    twin = count_vote(twin, "park-2026", "yes", T0)
+    return patch_desired(twin, {"telemetry_interval_s": 30}, T0 + 2 * S)
+
+
+def test_save_and_load_twins(store: SqlStore) -> None:
+    rich = _rich_twin()
+    plain = new_twin("trebinje-01", default_fleet()[9].attributes)
+    assert store.save_twins([rich, plain], T0) == 2
+    loaded = {t.bench_id: t for t in store.load_twins()}
+    assert loaded == {"mostar-01": rich, "trebinje-01": plain}
+    # Saving again replaces the document.
+    newer = patch_desired(rich, {"telemetry_interval_s": 45}, T0 + 3 * S)
+    assert store.save_twins([newer], T0 + 3 * S) == 1
+    loaded = {t.bench_id: t for t in store.load_twins()}
+    assert loaded["mostar-01"].desired.telemetry_interval_s == 45
+    assert loaded["mostar-01"].desired_version == 2
+    assert len(loaded) == 2
+    assert store.save_twins([], T0) == 0
+
+
+# --- votes ------------------------------------------------------------------------------------------------------
+
+
+def test_record_votes_returns_only_new_ids(store: SqlStore) -> None:
+    a, b, c = vote(option="yes"), vote(option="no"), vote(option="yes")
+    assert store.record_votes(rows(a, b), T0) == {str(a.id), str(b.id)}
+    assert store.record_votes(rows(a, b, c), T0 + S) == {str(c.id)}
+    assert store.record_votes(rows(a, b, c), T0 + 2 * S) == set()
+    assert store.vote_count() == 3
+    assert store.record_votes([], T0) == set()
+
+
+def test_duplicate_id_in_one_call_counts_once(store: SqlStore) -> None:
+    a = vote()
+    assert store.record_votes(rows(a, a, a), T0) == {str(a.id)}
+    assert store.vote_count() == 1
+
+
+def test_redelivery_with_other_content_does_not_recount(store: SqlStore) -> None:
+    event_id = str(uuid.uuid4())
+    store.record_votes(rows(vote(option="yes", event_id=event_id)), T0)
+    # Same event id with a different option (a corrupted replay): the first one stands.
+    assert store.record_votes(rows(vote(option="no", event_id=event_id)), T0 + S) == set()
+    assert store.tally("park-2026") == [TallyRow("mostar-01", "Mostar", "yes", 1)]
+
+
+def _cast_votes(store: SqlStore) -> None:
+    store.record_votes(
+        rows(vote("mostar-01", "yes"), vote("mostar-01", "yes"), vote("mostar-01", "no"), municipality="Mostar")
+        + rows(vote("mostar-02", "yes"), municipality="Mostar")
+        + rows(vote("trebinje-01", "no"), vote("trebinje-01", "no"), municipality="Trebinje")
+        + rows(vote("trebinje-01", "a", poll_id="bus-2027"), municipality="Trebinje"),
+        T0,
+    )
+
+
+def test_tally_per_bench_option_and_municipality(store: SqlStore) -> None:
+    _cast_votes(store)
+    assert store.tally("park-2026") == [
+        TallyRow("mostar-01", "Mostar", "no", 1),
+        TallyRow("mostar-01", "Mostar", "yes", 2),
+        TallyRow("mostar-02", "Mostar", "yes", 1),
+        TallyRow("trebinje-01", "Trebinje", "no", 2),
+    ]
+    assert store.tally("bus-2027") == [TallyRow("trebinje-01", "Trebinje", "a", 1)]
+    assert store.tally("no-such-poll") == []
+
+
+def test_tally_scope_filter(store: SqlStore) -> None:
+    _cast_votes(store)
+    assert {r.municipality for r in store.tally("park-2026", frozenset({"Trebinje"}))} == {"Trebinje"}
+    assert len(store.tally("park-2026", frozenset({"Mostar"}))) == 3
+    assert store.tally("park-2026", frozenset()) == []
+    assert len(store.tally("park-2026", None)) == 4
+
+
+def test_counted_votes_by_bench(store: SqlStore) -> None:
+    _cast_votes(store)
+    assert store.counted_votes_by_bench() == {
+        "mostar-01": {"park-2026": {"yes": 2, "no": 1}},
+        "mostar-02": {"park-2026": {"yes": 1}},
+        "trebinje-01": {"park-2026": {"no": 2}, "bus-2027": {"a": 1}},
+    }
