@@ -108,6 +108,7 @@ class SimulatedHardware:
         self._sampled_at: datetime | None = None
         self._sessions: dict[str, _Session] = {}
         self._finished: list[PortSessionData] = []
+        self._last_power_w: dict[str, float] = {}
         self._sessions_today: dict[str, int] = {p.id: 0 for p in ports}
         self._wifi_sessions_today = 0
         self._wifi_clients = 0
@@ -171,7 +172,9 @@ class SimulatedHardware:
             power = self._delivered_w(self._sample, port)
             session = self._sessions.get(port.id)
             if session is not None:
-                session.energy_wh += power * hours
+                # The power seen at the previous sample held until now (piecewise constant).
+                session.energy_wh += self._last_power_w.get(port.id, 0.0) * hours
+            self._last_power_w[port.id] = power
             if power > 0 and session is None:
                 self._sessions[port.id] = _Session(started=now)
                 self._sessions_today[port.id] += 1
