@@ -74,7 +74,7 @@ def test_mppt_and_bmv_on_two_serial_ports(ptys: list[Pty]) -> None:
     bmv, mppt = ptys
     devices = open_vedirect([bmv.path, mppt.path])
     try:
-        with pytest.raises(HardwareError, match="no valid VE.Direct frame"):
+        with pytest.raises(HardwareError, match=r"no valid VE\.Direct frame"):
             devices.read_solar()
         bmv.send((DATA / "vedirect_bmv.bin").read_bytes())
         mppt.send((DATA / "vedirect_mppt.bin").read_bytes())
@@ -133,7 +133,7 @@ def test_bad_frame_does_not_change_readings(ptys: list[Pty]) -> None:
 
 
 def test_missing_serial_port_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(HardwareError, match="cannot open VE.Direct port"):
+    with pytest.raises(HardwareError, match=r"cannot open VE\.Direct port"):
         open_vedirect([str(tmp_path / "ttyUSB9")])
 
 
