@@ -43,5 +43,6 @@ def participation_labels() -> dict[str, str]:
         "municipalities": _("Votes per municipality"),
         "map": _("Participation by bench"),
         "turnout": _("Turnout over time"),
+        "turnout_missing": _("Turnout over time (not available from this fleet service yet)"),
         "votes": _("Votes"),
     }

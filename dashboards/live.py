@@ -123,11 +123,14 @@ class LiveBridge:
             if not self._wake.wait(timeout=1.0):
                 continue
             self._wake.clear()
+            if self._stop.is_set():
+                break
             try:
                 self.flush_once()
             except Exception:  # a bad event must not end live updates for everyone
                 self.socketio.server.logger.exception("live flush failed")
-            self.socketio.sleep(self.interval_s)
+            # The coalescing window; an Event wait (threading mode) so stop() ends it at once.
+            self._stop.wait(self.interval_s)
 
     def start(self) -> None:
         """Subscribe to the fleet and start the background loop."""

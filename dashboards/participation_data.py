@@ -15,7 +15,9 @@ from fleet.service_api import FleetApi, PollInfo, Scope
 def _turnout_figure(fleet: FleetApi, poll: PollInfo, scope: Scope, labels: dict[str, str]) -> dict[str, Any]:
     end = min(fleet.now(), poll.closes)
     start = poll.opens
-    if not isinstance(fleet, TurnoutApi) or end <= start:
+    if not isinstance(fleet, TurnoutApi):
+        return turnout([], labels["turnout_missing"], labels["votes"])
+    if end <= start:
         return turnout([], labels["turnout"], labels["votes"])
     every = max(timedelta(minutes=5), (end - start) / 200)
     return turnout(fleet.turnout(poll.poll_id, scope, start, end, every), labels["turnout"], labels["votes"])

@@ -57,7 +57,9 @@ def _xy(samples: Sequence[SeriesSample]) -> tuple[list[str], list[float | None]]
 
 def _line(samples: Sequence[SeriesSample], name: str, **extra: Any) -> dict[str, Any]:
     x, y = _xy(samples)
-    return {"type": "scatter", "mode": "lines", "x": x, "y": y, "name": name, "connectgaps": False, **extra}
+    # Gaps are bridged: a bench reporting less often than the bucket width would otherwise draw no line at all;
+    # outages show up as health reasons and as straight segments.
+    return {"type": "scatter", "mode": "lines", "x": x, "y": y, "name": name, "connectgaps": True, **extra}
 
 
 def daily_energy_wh(power: Sequence[SeriesSample], every: timedelta) -> dict[datetime, float]:
