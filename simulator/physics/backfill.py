@@ -237,7 +237,7 @@ def backfill(
     day_index = np.cumsum(start_of_day) - 1
     day_start_cum = np.concatenate(([0.0], np.cumsum(harvested)))[np.flatnonzero(start_of_day)]
     today = np.cumsum(harvested) - day_start_cum[day_index]
-    soc_out = 100.0 * np.asarray(rec_charge) / np.asarray(rec_capacity)
+    soc_out = np.minimum(100.0 * np.asarray(rec_charge) / np.asarray(rec_capacity), 100.0)
     ocv = np.interp(soc_out, OCV_SOC_PCT, OCV_V)
     current = np.asarray(rec_bus) / ocv
     shed = np.asarray(rec_shed, dtype=bool).reshape(n, n_ports + 1)

@@ -49,7 +49,7 @@ class BatteryState:
     @property
     def soc_pct(self) -> float:
         """State of charge relative to the present capacity, %."""
-        return 100.0 * self.charge_ah / self.capacity_ah
+        return min(100.0, 100.0 * self.charge_ah / self.capacity_ah)  # charge == capacity may round above
 
     @classmethod
     def new(cls, spec: BatteryAssumptions, soc_pct: float | None = None, temp_c: float = 15.0) -> BatteryState:

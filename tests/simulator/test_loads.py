@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 
 from simulator.physics.assumptions import LoadAssumptions
-from simulator.physics.loads import base_load_w, option_weights, pick_option, plan_day, rate_factor
+from simulator.physics.loads import DayPlan, base_load_w, option_weights, pick_option, plan_day, rate_factor
 from simulator.physics.weather import local_day_bounds_s
 
 LOADS = LoadAssumptions()
 ZONE = ZoneInfo(LOADS.timezone)
 
 
-def _plans(first: date, days: int, seed: int = 1, bench: str = "mostar-01") -> list:
+def _plans(first: date, days: int, seed: int = 1, bench: str = "mostar-01") -> list[DayPlan]:
     plans = []
     for ordinal in range(first.toordinal(), first.toordinal() + days):
         start_s, end_s = local_day_bounds_s(ordinal, LOADS.timezone)
@@ -54,7 +54,7 @@ def test_mean_sessions_per_day_follow_the_rate_and_profiles() -> None:
 
 
 def test_summer_and_weekends_are_busier_than_winter_and_weekdays() -> None:
-    def sessions(plans: list) -> float:
+    def sessions(plans: list[DayPlan]) -> float:
         return float(np.mean([len(p.wifi_start_s) for p in plans]))
 
     assert sessions(_plans(date(2025, 7, 1), 31)) > 2.0 * sessions(_plans(date(2025, 1, 1), 31))
