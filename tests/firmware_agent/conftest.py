@@ -115,8 +115,12 @@ class Observer:
         self.connected.set()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        try:
+            doc = json.loads(msg.payload)
+        except ValueError:
+            return  # garbage a test sent on purpose
         with self._lock:
-            self.messages.append((msg.topic.rsplit("/", 1)[1], json.loads(msg.payload), bool(msg.retain)))
+            self.messages.append((msg.topic.rsplit("/", 1)[1], doc, bool(msg.retain)))
 
     def of(self, kind: str) -> list[dict[str, Any]]:
         """Payloads received on one topic kind, in arrival order."""
