@@ -144,7 +144,7 @@ def test_bad_artifact_is_refused_and_running_version_stays(
 
 
 def test_unreachable_artifact_fails_cleanly(mosquitto, bench_id, clock, tmp_path, harnesses, observers, signing_key):
-    private, public = signing_key
+    _private, public = signing_key
     obs = observers(mosquitto.url, bench_id)
     h = harnesses(mosquitto.url, bench_id, tmp_path / "bench", clock, updater_key=public).start()
     args = {
