@@ -1,4 +1,9 @@
-"""The ingestion worker thread: drain the queue in batches, run the pipeline, then acknowledge."""
+"""The ingestion worker: drain the queue in batches, run the pipeline, acknowledge what is durable.
+
+Two stages overlap: while the writer thread makes batch k durable (an HTTP round trip to the TSDB,
+during which influxd works on the other core), the worker thread already decodes batch k+1. Batches
+are acknowledged strictly in arrival order, and only after their points are durable.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,24 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
 
 from fleet.ingest.pipeline import IngestPipeline, RawMessage
 
 log = logging.getLogger(__name__)
+_A = TypeVar("_A")
+_R = TypeVar("_R")
+
+
+class _Stopped(Exception):
+    """The worker was stopped while a step was still failing."""
 
 
 class IngestWorker:
-    """One thread; batches up to ``max_batch`` messages or ``max_wait_s``, whichever comes first."""
+    """Batches up to ``max_batch`` messages or ``max_wait_s``; at most ``max_pending`` batches await their write."""
 
     def __init__(
         self,
@@ -24,6 +38,7 @@ class IngestWorker:
         *,
         max_batch: int = 1000,
         max_wait_s: float = 0.05,
+        max_pending: int = 2,
         retry_backoff_s: float = 0.5,
     ) -> None:
         self._queue = source_queue
@@ -31,9 +46,12 @@ class IngestWorker:
         self._ack = ack
         self._max_batch = max_batch
         self._max_wait = max_wait_s
+        self._max_pending = max_pending
         self._backoff = retry_backoff_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
+        self._pending: deque[tuple[list[RawMessage], Future[None]]] = deque()
         self.processed = 0
 
     def start(self) -> None:
@@ -41,9 +59,10 @@ class IngestWorker:
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Finish the batch at hand, flush twins and stop."""
+        """Finish the batches at hand, flush twins and stop."""
         self._stop.set()
         self._thread.join(timeout)
+        self._writer.shutdown(wait=True)
         self._pipeline.flush_twins()
 
     def _take_batch(self) -> list[RawMessage]:
@@ -70,23 +89,44 @@ class IngestWorker:
         while not self._stop.is_set():
             batch = self._take_batch()
             if not batch:
+                self._settle(0)
                 self._idle()
                 continue
-            backoff = self._backoff
-            while not self._stop.is_set():
-                try:
-                    self._pipeline.handle(batch)
-                    break
-                except Exception:
-                    # The stores are down: keep the batch unacknowledged and retry; the pipeline's
-                    # steps are idempotent (votes by id, twins by ts/seq, points by timestamp).
-                    log.exception("ingestion batch failed; retrying in %.1f s", backoff)
-                    self._stop.wait(backoff)
-                    backoff = min(backoff * 2, 30.0)
-            else:
+            try:
+                prepared = self._retrying(self._pipeline.prepare, batch)
+            except _Stopped:
+                break
+            self._pending.append((batch, self._writer.submit(self._retrying, self._pipeline.commit, prepared)))
+            self._settle(self._max_pending - 1)
+        self._settle(0)
+
+    def _settle(self, keep: int) -> None:
+        """Acknowledge finished batches in order until at most ``keep`` are still being written."""
+        while self._pending and (len(self._pending) > keep or self._pending[0][1].done()):
+            batch, future = self._pending[0]
+            try:
+                future.result()
+            except _Stopped:
+                # Stopped before it was durable: never ack it (nor anything after it); the broker
+                # redelivers the whole tail to the next ingester with this session.
+                self._pending.clear()
                 return
+            self._pending.popleft()
             self._ack(batch)
             self.processed += len(batch)
+
+    def _retrying(self, step: Callable[[_A], _R], arg: _A) -> _R:
+        # The stores are down: keep the batch unacknowledged and retry; every step is idempotent
+        # (votes by event id, twins by ts/seq, points by series and timestamp).
+        backoff = self._backoff
+        while not self._stop.is_set():
+            try:
+                return step(arg)
+            except Exception:
+                log.exception("ingestion step failed; retrying in %.1f s", backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+        raise _Stopped
 
     def _idle(self) -> None:
         try:

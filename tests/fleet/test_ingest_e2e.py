@@ -126,9 +126,13 @@ def _ingest_process(mqtt_url: str, influx_url: str, tmp_path: Path, client_id: s
     )
 
 
-def _count(influxdb: InfluxService, since: datetime, benches: list[str]) -> int:
+def _count(influxdb: InfluxService, since: datetime, benches: list[str], span: timedelta = timedelta(hours=6)) -> int:
+    """Points of ``benches`` in [since, since + span): each test owns its own window of the shared influxd."""
     where = " OR ".join(f"bench_id='{b}'" for b in benches)
-    q = f"SELECT count(seq) FROM telemetry WHERE ({where}) AND time >= '{_rfc(since)}'"
+    q = (
+        f"SELECT count(seq) FROM telemetry WHERE ({where}) "
+        f"AND time >= '{_rfc(since)}' AND time < '{_rfc(since + span)}'"
+    )
     series = influxdb.query(q, db=influxdb.database)["results"][0].get("series")
     return int(series[0]["values"][0][1]) if series else 0
 
@@ -139,7 +143,7 @@ def test_ingester_killed_mid_stream_loses_no_message(
 ) -> None:
     client_id = f"ingest-kill-{uuid.uuid4().hex[:6]}"
     proc = _ingest_process(mosquitto.url, influxdb.url, tmp_path, client_id)
-    base = _fresh_ts() - timedelta(days=1)
+    base = _fresh_ts() - timedelta(days=30)  # a window no other test writes into
     pub = publisher_factory(mosquitto.url)
     total = 3000
     try:
@@ -157,7 +161,9 @@ def test_ingester_killed_mid_stream_loses_no_message(
             doc = telemetry(bench, seq=i, ts=_rfc(base + timedelta(seconds=i)))
             pub.publish(f"benches/{bench}/telemetry", dumps(doc), qos=1)
             if i == total // 3:
-                wait_until(lambda: _count(influxdb, base, DEFAULT_BENCHES) > 50, timeout=20, message="mid-stream")
+                wait_until(
+                    lambda: _count(influxdb, base, DEFAULT_BENCHES) > 50, timeout=20, message="mid-stream"
+                ) if proc.poll() is None else print(proc.stderr.read().decode())
                 proc.send_signal(signal.SIGKILL)  # no goodbye, no flush: unacked messages stay at the broker
                 proc.wait(10)
             if i == 2 * total // 3:
