@@ -17,7 +17,7 @@ from twins.clock import Clock
 from twins.codec import AnyEvent, Decoded, Rejected, RejectReason, decode
 from twins.messages import Reported, Status, Telemetry, VoteEvent
 from twins.series import SeriesPoint, telemetry_points, vote_point
-from twins.topics import INBOUND_KINDS, TopicKind
+from twins.topics import INBOUND_KINDS, TopicError, TopicKind, parse_topic
 from twins.twin import Twin, apply_activity, apply_reported, apply_status, apply_telemetry, count_vote
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,13 @@ class RejectLog:
         self._last[key] = (now, 0)
         more = f" (+{suppressed} similar suppressed)" if suppressed else ""
         log.warning("rejected message from bench %s: %s: %s%s", bench, reason, detail, more)
+
+
+def _kind_label(topic: str) -> str:
+    try:
+        return parse_topic(topic).kind.value
+    except TopicError:
+        return "unknown"
 
 
 def _bench_of(topic: str) -> str:
@@ -156,10 +163,11 @@ class IngestPipeline:
         return written
 
     def _one(self, msg: RawMessage, batch: _Batch) -> None:
+        # Count every message before anything can reject it, so messages_in = accepted + rejected.
+        self._metrics.messages_in.labels(_kind_label(msg.topic)).inc()
         try:
             decoded = decode(msg.topic, msg.payload)
             kind = decoded.topic.kind
-            self._metrics.messages_in.labels(kind.value).inc()
             if kind not in INBOUND_KINDS:
                 raise Rejected(RejectReason.WRONG_DIRECTION, f"{kind.value} is published by the fleet, not benches")
             bench_id = decoded.topic.bench_id
@@ -171,8 +179,6 @@ class IngestPipeline:
             handler = self._handlers[kind]
             self._repo.update(bench_id, lambda t: handler(t, decoded, batch))
         except Rejected as rej:
-            if rej.reason in (RejectReason.BAD_TOPIC,):
-                self._metrics.messages_in.labels("unknown").inc()
             self._metrics.rejected.labels(rej.reason.value).inc()
             self._reject_log.log(_bench_of(msg.topic), rej.reason.value, rej.detail)
 
