@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from fleet.db.engine import make_engine
@@ -18,6 +19,7 @@ from fleet.ingest.mqtt_source import MqttSource
 from fleet.ingest.pipeline import IngestPipeline
 from fleet.ingest.worker import IngestWorker
 from fleet.registry import default_fleet
+from fleet.scheduler import HealthSweep, Job, build_scheduler
 from fleet.service import FleetService
 from fleet.settings import Settings, parse_mqtt_url
 from fleet.tsdb.base import TimeSeriesStore
@@ -47,12 +49,14 @@ class FleetRuntime:
     worker: IngestWorker
     publisher: DesiredPublisher
     service: FleetService
+    scheduler: BackgroundScheduler
 
     def start(self) -> None:
-        """Connect to the broker and start ingesting."""
+        """Connect to the broker, start ingesting and the scheduled jobs."""
         self.worker.start()
         self.source.start()
         self.publisher.start()
+        self.scheduler.start()
 
     def republish_desired(self) -> int:
         """Publish every changed desired config again (idempotent: benches ignore versions they have)."""
@@ -66,6 +70,8 @@ class FleetRuntime:
 
     def stop(self) -> None:
         """Stop ingesting, flush twins, close the stores."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         self.source.stop()
         self.worker.stop()
         self.publisher.stop()
@@ -110,8 +116,23 @@ def build_runtime(settings: Settings, clock: Clock, *, mqtt_url: str | None = No
         "database": lambda: {"ok": store.ping(), "store": store.describe()},
     }
     service = FleetService(repo, store, tsdb, publisher, metrics, bus, clock, probes)
+    scheduler = build_scheduler([Job("health_sweep", 15.0, HealthSweep(repo, bus, clock).run)])
     return FleetRuntime(
-        settings, clock, engine, store, repo, tsdb, writer, metrics, bus, pipeline, source, worker, publisher, service
+        settings,
+        clock,
+        engine,
+        store,
+        repo,
+        tsdb,
+        writer,
+        metrics,
+        bus,
+        pipeline,
+        source,
+        worker,
+        publisher,
+        service,
+        scheduler,
     )
 
 
