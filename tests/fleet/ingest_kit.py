@@ -1,0 +1,96 @@
+"""A real ingestion pipeline for tests: SQLite fleet database, SQLite TSDB behind the spooling writer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from fleet.db.engine import make_engine
+from fleet.db.store import SqlStore
+from fleet.events import FleetEvent
+from fleet.ingest.metrics import IngestMetrics
+from fleet.ingest.pipeline import IngestPipeline
+from fleet.registry import default_fleet
+from fleet.tsdb.sqlite_store import SqliteStore
+from fleet.tsdb.writer import SpoolingWriter
+from fleet.twin_repo import TwinRepository
+from tests.twins.samples import T0
+from twins.clock import ManualClock
+from twins.codec import RejectReason
+
+
+@dataclass
+class Kit:
+    """Everything a pipeline test looks at."""
+
+    pipeline: IngestPipeline
+    repo: TwinRepository
+    store: SqlStore
+    tsdb: SqliteStore
+    writer: SpoolingWriter
+    metrics: IngestMetrics
+    clock: ManualClock
+    events: list[FleetEvent] = field(default_factory=list)
+
+    def rejected(self, reason: RejectReason | str) -> float:
+        """Rejected messages with that reason."""
+        value = self.metrics.registry.get_sample_value(
+            "benchfleet_messages_rejected_total", {"reason": RejectReason(reason).value}
+        )
+        return value or 0.0
+
+    def rejected_by_reason(self) -> dict[str, float]:
+        """Every non-zero rejected counter."""
+        return {r.value: n for r in RejectReason if (n := self.rejected(r))}
+
+    def counter(self, name: str, labels: dict[str, str] | None = None) -> float:
+        """A counter's value (``_total`` appended)."""
+        return self.metrics.registry.get_sample_value(f"{name}_total", labels or {}) or 0.0
+
+    def messages_in(self) -> float:
+        """Messages in, over every kind label."""
+        total = 0.0
+        for metric in self.metrics.registry.collect():
+            if metric.name == "benchfleet_messages_in":
+                total += sum(s.value for s in metric.samples if s.name.endswith("_total"))
+        return total
+
+    def series(self, measurement: str, fld: str, bench_id: str, around: datetime = T0) -> list[float]:
+        """Every stored value (1-second buckets) of a field within an hour of ``around``."""
+        samples = self.tsdb.query_series(
+            measurement,
+            fld,
+            {"bench_id": bench_id},
+            around - timedelta(hours=1),
+            around + timedelta(hours=1),
+            timedelta(seconds=1),
+        )
+        return [s.value for s in samples if s.value is not None]
+
+
+@contextmanager
+def pipeline_kit(folder: Path, *, auto_register: bool = False, listen: bool = True) -> Iterator[Kit]:
+    """A pipeline over the 12 seed benches, its clock at T0 + 1 s."""
+    folder.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(f"sqlite:///{folder / 'fleet.db'}")
+    store = SqlStore(engine)
+    store.create_schema()
+    repo = TwinRepository(store)
+    repo.register(default_fleet(), T0)
+    tsdb = SqliteStore(folder / "series.db")
+    writer = SpoolingWriter(tsdb, folder / "spool")
+    metrics = IngestMetrics()
+    clock = ManualClock(T0 + timedelta(seconds=1))
+    pipeline = IngestPipeline(repo, store, writer, metrics, clock, auto_register=auto_register)
+    kit = Kit(pipeline, repo, store, tsdb, writer, metrics, clock)
+    if listen:
+        pipeline.subscribe(kit.events.append)
+    try:
+        yield kit
+    finally:
+        writer.close()
+        tsdb.close()
+        engine.dispose()
