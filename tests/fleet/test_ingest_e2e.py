@@ -213,3 +213,44 @@ def test_influxdb_down_for_30_seconds_loses_no_point(
         message=f"all {sent} points replayed",
     )
     assert rt.writer.pending() == 0
+
+
+def test_pipeline_on_the_embedded_amqtt_broker(runtime_factory: RuntimeFactory, publisher_factory) -> None:
+    from fleet.embedded_broker import EmbeddedBroker
+
+    broker = EmbeddedBroker()
+    broker.start()
+    try:
+        rt = runtime_factory(broker.url)  # SQLite TSDB and SQLite database: the demo's setup
+        pub = publisher_factory(broker.url)
+        pub.publish("benches/zepce-01/telemetry", dumps(telemetry("zepce-01", seq=3)), qos=1)
+        event = vote("zepce-01", poll_id="bridge-2027", option="no")
+        pub.publish("benches/zepce-01/events", dumps(event), qos=1)
+        pub.publish("benches/zepce-01/events", dumps(event), qos=1)
+        wait_until(lambda: (t := rt.service.get_twin("zepce-01")) and t.telemetry and t.telemetry.seq == 3, timeout=5)
+        wait_until(lambda: rt.metrics.votes_duplicate._value.get() >= 1, timeout=5)
+        assert rt.service.poll_results("bridge-2027", EVERYTHING).total == {"no": 1}
+        end = datetime(2026, 11, 27, tzinfo=UTC)
+        series = rt.service.series("zepce-01", "battery.soc_pct", end - timedelta(days=2), end, timedelta(hours=1))
+        assert [s.value for s in series if s.value is not None] == [81.2]
+    finally:
+        broker.stop()
+
+
+def test_twins_and_votes_on_postgresql(
+    mosquitto: MosquittoService, pg_url: str, runtime_factory: RuntimeFactory, publisher_factory
+) -> None:
+    rt = runtime_factory(mosquitto.url, db=pg_url)
+    assert rt.store.describe().startswith("postgresql")
+    pub = publisher_factory(mosquitto.url)
+    pub.publish("benches/ravno-01/telemetry", dumps(telemetry("ravno-01", seq=11)), qos=1)
+    event = vote("ravno-01", poll_id="pg-poll", option="yes")
+    for _ in range(3):
+        pub.publish("benches/ravno-01/events", dumps(event), qos=1)
+    wait_until(lambda: rt.metrics.votes_duplicate._value.get() >= 2, timeout=5)
+    wait_until(lambda: (t := rt.service.get_twin("ravno-01")) and t.telemetry and t.telemetry.seq == 11, timeout=5)
+    rt.pipeline.flush_twins()
+    stored = {t.bench_id: t for t in rt.store.load_twins()}
+    assert stored["ravno-01"].telemetry is not None
+    assert stored["ravno-01"].telemetry.seq == 11
+    assert rt.service.poll_results("pg-poll", EVERYTHING).by_municipality == {"Ravno": {"yes": 1}}
