@@ -20,7 +20,9 @@ def _turnout_figure(fleet: FleetApi, poll: PollInfo, scope: Scope, labels: dict[
     if end <= start:
         return turnout([], labels["turnout"], labels["votes"])
     every = max(timedelta(minutes=5), (end - start) / 200)
-    return turnout(fleet.turnout(poll.poll_id, scope, start, end, every), labels["turnout"], labels["votes"])
+    # One bucket past ``end``: the query end is exclusive and the latest votes sit in the current bucket.
+    samples = fleet.turnout(poll.poll_id, scope, start, end + every, every)
+    return turnout(samples, labels["turnout"], labels["votes"])
 
 
 def participation_data(fleet: FleetApi, poll: PollInfo, scope: Scope, locale: str, public: bool) -> dict[str, Any]:
