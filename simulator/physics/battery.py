@@ -130,7 +130,15 @@ def battery_core(
     temp_c = temp_c + (ambient_temp_c + spec.enclosure_offset_c - temp_c) * lag
     dt_h = dt_s / 3600.0
     volts = spec.nominal_voltage_v
-    max_charge_w, max_discharge_w = limits_w(charge_ah, capacity_ah, temp_c, dt_s, spec)
+    # Only the limit in the direction of the flow is needed (limits_w computes both; this runs per sample).
+    if power_w >= 0.0:
+        max_charge_w = limits_w(charge_ah, capacity_ah, temp_c, dt_s, spec)[0] if power_w > 0.0 else 0.0
+        max_discharge_w = 0.0
+    else:
+        max_charge_w = 0.0
+        content_w = charge_ah * volts * spec.discharge_eff / dt_h if charge_ah > 0.0 else 0.0
+        rate_w = spec.max_discharge_c_per_h * capacity_ah * volts
+        max_discharge_w = content_w if content_w < rate_w else rate_w
     if power_w >= 0.0:
         bus_w = min(power_w, max_charge_w)
         stored_delta_wh = bus_w * dt_h * spec.charge_eff

@@ -8,6 +8,7 @@ Generator, so a day's plan does not depend on how the simulation is stepped.
 
 from __future__ import annotations
 
+import functools
 import zlib
 from dataclasses import dataclass
 from datetime import date
@@ -29,11 +30,23 @@ def rate_factor(loads: LoadAssumptions, ordinal: int) -> float:
 
 def diurnal_weights(loads: LoadAssumptions) -> np.ndarray:
     """Share of a day's arrivals in each local hour 0..23 (sums to 1)."""
-    profile = np.asarray(loads.diurnal_profile, dtype=float)
+    return _diurnal_weights(loads.diurnal_profile).copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _diurnal_weights(diurnal_profile: tuple[float, ...]) -> np.ndarray:
+    profile = np.asarray(diurnal_profile, dtype=float)
     if profile.shape != (24,) or (profile < 0).any() or profile.sum() <= 0:
         raise ValueError("diurnal_profile needs 24 non-negative values with a positive sum")
     weights: np.ndarray = profile / profile.sum()
     return weights
+
+
+@functools.lru_cache(maxsize=16)
+def _diurnal_cdf(diurnal_profile: tuple[float, ...]) -> np.ndarray:
+    cdf: np.ndarray = np.cumsum(_diurnal_weights(diurnal_profile))
+    cdf[-1] = 1.0
+    return cdf
 
 
 def draw_arrivals_s(
@@ -41,7 +54,8 @@ def draw_arrivals_s(
 ) -> np.ndarray:
     """Sorted arrival instants (UTC epoch s) of a Poisson process over one local day with the diurnal shape."""
     count = int(rng.poisson(max(expected, 0.0)))
-    hours = rng.choice(24, size=count, p=diurnal_weights(loads))
+    # Inverse-CDF draw of the hour (what rng.choice(24, p=...) does, without its per-call validation).
+    hours = np.searchsorted(_diurnal_cdf(loads.diurnal_profile), rng.random(count), side="right")
     instants = start_s + (hours + rng.random(count)) * 3600.0
     # The 23-hour spring-forward day loses arrivals drawn after its end; the simplification is documented.
     return np.sort(instants[instants < end_s])
