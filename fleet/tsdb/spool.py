@@ -9,6 +9,7 @@ replays from the last offset again, which both stores absorb (same series, field
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -24,6 +25,11 @@ log = logging.getLogger(__name__)
 SEGMENT_SUFFIX = ".jsonl"
 OFFSET_SUFFIX = ".done"
 READ_BLOCK = 1 << 20
+LOCK_NAME = ".lock"
+
+
+class SpoolInUseError(RuntimeError):
+    """Another writer (this or another process) already owns the spool folder."""
 
 
 def encode_point(point: SeriesPoint) -> bytes:
@@ -56,6 +62,7 @@ class Spool:
         """Open ``folder`` (created if missing) and count what earlier runs left in it."""
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = self._take_lock()
         self.segment_bytes = segment_bytes
         segments = self._segments()
         self._next = (segments[-1] + 1) if segments else 1
@@ -63,6 +70,22 @@ class Spool:
         self._fd: int | None = None
         self.pending = sum(self._count_lines(n, self._offset(n)) for n in segments)
         self.bytes = sum(self._path(n).stat().st_size - self._offset(n) for n in segments)
+
+    def _take_lock(self) -> int:
+        """Own the folder exclusively: two writers appending to one spool would corrupt each other."""
+        fd = os.open(self.folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise SpoolInUseError(
+                f"TSDB spool folder {self.folder} is in use by another writer (pid {holder}); "
+                "give each process its own data folder"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        return fd
 
     # -- paths and bookkeeping ----------------------------------------------------------------------
     def _path(self, n: int) -> Path:
@@ -194,5 +217,8 @@ class Spool:
         self.bytes = max(0, self.bytes - (chunk.end_offset - before))
 
     def close(self) -> None:
-        """Close the active segment (its data is already on disk)."""
+        """Close the active segment (its data is already on disk) and release the folder."""
         self.seal()
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
+            self._lock_fd = -1

@@ -20,7 +20,7 @@ import pytest
 
 from fleet.tsdb import BatchingWriter, SpoolingWriter, TsdbRejected, open_tsdb
 from fleet.tsdb.influx_v1 import InfluxV1Store
-from fleet.tsdb.spool import Spool
+from fleet.tsdb.spool import Spool, SpoolInUseError
 from fleet.tsdb.sqlite_store import SqliteStore
 from fleet.tsdb.writer import backoff_delay
 from tests.services import InfluxService, free_port
@@ -272,3 +272,12 @@ def test_batching_writer_flushes_by_size_and_by_age(tmp_path: Path, clock: Manua
         batching.close()
         writer.close()
         store.close()
+
+
+def test_one_writer_per_spool_folder(tmp_path: Path) -> None:
+    """A second writer on the same spool folder is refused with a clear error until the first closes."""
+    first = Spool(tmp_path / "spool")
+    with pytest.raises(SpoolInUseError, match="in use by another writer"):
+        Spool(tmp_path / "spool")
+    first.close()
+    Spool(tmp_path / "spool").close()
