@@ -54,6 +54,9 @@ class PahoTransport:
         self.backoff = backoff or Backoff()
         self._keepalive_s = keepalive_s
         self.will_ts: datetime | None = None
+        #: Delay chosen at the last disconnect; a selector host waits this long before ``reconnect()``.
+        self.reconnect_delay_s = 0.0
+        self._threaded = False
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id or f"bench-{bench_id}",
@@ -103,6 +106,7 @@ class PahoTransport:
         # paho waits min_delay before its next attempt; setting min = max = our jittered delay makes
         # paho's own reconnect loop follow our backoff.
         delay = self.next_reconnect_delay()
+        self.reconnect_delay_s = delay
         self.client.reconnect_delay_set(delay, delay)  # type: ignore[arg-type]
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
@@ -135,6 +139,7 @@ class PahoTransport:
 
     def start(self) -> None:
         """Connect in paho's network thread, which reconnects by itself with our backoff."""
+        self._threaded = True
         self.client.connect_async(self.broker.host, self.broker.port, keepalive=self._keepalive_s)
         self.client.loop_start()
 
@@ -151,9 +156,16 @@ class PahoTransport:
                 qos=QOS,
                 retain=True,
             )
-            try:
-                info.wait_for_publish(timeout=2.0)
-            except (RuntimeError, ValueError):
-                log.info("%s: offline status not confirmed before shutdown", self.bench_id)
+            if self._threaded:
+                try:
+                    info.wait_for_publish(timeout=2.0)
+                except (RuntimeError, ValueError):
+                    log.info("%s: offline status not confirmed before shutdown", self.bench_id)
+            else:
+                # No network thread: push the status out now rather than wait for a select loop.
+                self.client.loop_write()
         self.client.disconnect()
-        self.client.loop_stop()
+        if self._threaded:
+            self.client.loop_stop()
+        else:
+            self.client.loop_write()
