@@ -164,7 +164,8 @@ def apply_telemetry(twin: Twin, sample: Telemetry, received_at: datetime) -> tup
 def apply_reported(twin: Twin, doc: Reported, received_at: datetime) -> tuple[Twin, bool]:
     """Take the bench's reported document unless it is older than the one held."""
     connectivity = _seen(twin, received_at)
-    if twin.reported is not None and doc.ts < twin.reported.ts:
+    # Older, or the very document held (a retained redelivery on every reconnect): no new version.
+    if twin.reported is not None and (doc.ts < twin.reported.ts or doc == twin.reported):
         return twin.model_copy(update={"connectivity": connectivity}), False
     return (
         twin.model_copy(

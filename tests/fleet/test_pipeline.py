@@ -254,6 +254,8 @@ def test_reported_config_report_emits_config_status_changed(kit: Kit) -> None:
     # The same document again (retained redelivery) is no news.
     kit.pipeline.handle([msg("reported", applied)])
     assert len(config_changes(kit)) == 1
+    assert [e.section for e in twin_changes(kit)] == ["reported"]
+    assert twin(kit).reported_meta.version == 1
     kit.repo.update("mostar-01", lambda t: patch_desired(t, {"telemetry_interval_s": 40}, T0))
     rejected = reported_doc(when=T0 + S, config={"version": 2, "status": "rejected", "error": "bad"})
     kit.pipeline.handle([msg("reported", rejected)])

@@ -139,6 +139,19 @@ def test_reported_newer_applies_older_is_ignored() -> None:
     assert newer.reported_meta.version == 2
 
 
+def test_redelivered_reported_document_is_not_a_new_version() -> None:
+    doc = reported(T0, config={"version": 0, "status": "applied"})
+    twin, _ = apply_reported(fresh(), doc, T0 + S)
+    again, changed = apply_reported(twin, doc, T0 + 60 * S)  # retained, re-sent on every subscribe
+    assert not changed
+    assert again.reported_meta == twin.reported_meta
+    assert again.connectivity.last_seen == T0 + 60 * S
+    # Same ts but different content (a second document within one second) still applies.
+    other, changed = apply_reported(twin, reported(T0, config={"version": 0, "status": "rejected"}), T0 + 61 * S)
+    assert changed
+    assert other.reported_meta.version == 2
+
+
 # --- status / connectivity ---------------------------------------------------------------------------------
 
 
