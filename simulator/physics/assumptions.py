@@ -151,6 +151,12 @@ class LoadAssumptions:
 class CloudAssumptions:
     """The stochastic cloud model (daily sunshine fraction, 15-minute sun/cloud blocks)."""
 
+    clear_sky_index_intercept: float = 0.0
+    """a in: monthly mean clear-sky index = a + b × relative sunshine duration (Ångström-Prescott form), fraction.
+    The default a = 0, b = 1 makes the yield clear-sky × sunshine fraction (conservative; a ≈ 0.25, b ≈ 0.75
+    comes closer to measured irradiation)."""
+    clear_sky_index_slope: float = 1.0
+    """b in the relation above, dimensionless."""
     overcast_clear_sky_index: float = 0.2
     """Irradiance under cloud as a fraction of clear sky (diffuse light only), fraction."""
     day_persistence: float = 0.5

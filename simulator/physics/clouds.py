@@ -2,9 +2,10 @@
 
 The clear-sky index (irradiance / clear-sky irradiance) of a block is 1 in sunshine and a small, noisy
 ``overcast_clear_sky_index`` under cloud. Each day gets a sunshine fraction drawn from a Beta distribution
-whose mean is calibrated so that the monthly mean clear-sky index equals the month's relative sunshine
-duration (sunshine hours / possible hours): a deliberately conservative energy assumption (measured
-irradiation is usually 20-40 % above clear sky × sunshine fraction, because overcast sky still gives light).
+whose mean is calibrated so that the monthly mean clear-sky index equals a + b × the month's relative
+sunshine duration (sunshine hours / possible hours). The default a = 0, b = 1 is a deliberately
+conservative energy assumption (measured irradiation is usually 20-40 % above clear sky × sunshine
+fraction, because an overcast sky still gives light).
 Days are correlated (AR(1) through a Gaussian copula), blocks within a day follow a two-state Markov chain.
 
 Every draw comes from a numpy Generator seeded by (seed, site name, year or day), so any day can be
@@ -81,7 +82,8 @@ def year_weather(
     """Draw the daily weather of a site for a calendar year (cached: the draw is deterministic)."""
     n_days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
     months = np.array([date.fromordinal(date(year, 1, 1).toordinal() + i).month - 1 for i in range(n_days)])
-    target = sunshine_fraction_by_month(climate, latitude_deg)[months]
+    sunshine = sunshine_fraction_by_month(climate, latitude_deg)[months]
+    target = np.clip(clouds.clear_sky_index_intercept + clouds.clear_sky_index_slope * sunshine, 0.02, 0.98)
     # Under cloud at most half of the target, so some sunshine is left to draw even in a foggy December.
     overcast = np.minimum(clouds.overcast_clear_sky_index, 0.5 * target)
     mean_sunny = np.clip((target - overcast) / (1.0 - overcast), 0.01, 0.99)

@@ -102,3 +102,23 @@ def test_weather_has_clear_and_overcast_blocks_and_a_daily_temperature_cycle() -
     by_hour = weather["air_temp_c"].groupby(times.tz_convert("Europe/Sarajevo").hour).mean()
     assert by_hour.idxmax() in (14, 15, 16)
     assert by_hour.max() - by_hour.min() > 5.0
+
+
+def test_angstrom_prescott_calibration_knob_raises_the_mean_clear_sky_index() -> None:
+    climate = climate_for("Prijedor")
+    brighter = CloudAssumptions(clear_sky_index_intercept=0.25, clear_sky_index_slope=0.75)
+    sunshine = sunshine_fraction_by_month(climate, 45.0)[10]  # November
+    ordinals = np.arange(30) + date(2025, 11, 1).toordinal()
+    days = slice(304, 334)
+    means = {}
+    for name, clouds in (("default", CLOUDS), ("brighter", brighter)):
+        values = []
+        for seed in range(12):
+            year = year_weather("Prijedor", climate, 45.0, 2025, seed, clouds)
+            blocks = block_clear_sky_index(
+                "Prijedor", seed, ordinals, year.sunshine_frac[days], year.overcast_clear_sky_index[days], clouds
+            )
+            values.append(blocks.mean())
+        means[name] = float(np.mean(values))
+    assert means["default"] == pytest.approx(sunshine, rel=0.15)
+    assert means["brighter"] == pytest.approx(0.25 + 0.75 * sunshine, rel=0.15)
