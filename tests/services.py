@@ -131,20 +131,19 @@ class ProcessService:
         finally:
             log.close()
 
-        def up() -> bool:
-            if not self.running:
-                raise ServiceError(
-                    f"{self.name} exited with code {self._proc.returncode if self._proc else '?'}"
-                )
-            return self._ready()
+        # Ready, or dead (a bind failure exits at once): either way stop polling right away.
+        def settled() -> bool:
+            return not self.running or self._ready()
 
         try:
-            wait_until(
-                up, timeout=START_TIMEOUT_S, interval=0.05, message=f"{self.name} ready on {self.port}"
-            )
+            wait_until(settled, timeout=START_TIMEOUT_S, interval=0.05, message=f"{self.name} ready on {self.port}")
         except WaitTimeoutError as err:
             self._terminate()
             raise ServiceError(f"{self.name} did not start on port {self.port}:\n{self.log_tail()}") from err
+        if not self.running:
+            code = self._proc.returncode if self._proc else "?"
+            self._proc = None
+            raise ServiceError(f"{self.name} exited with code {code} on port {self.port}:\n{self.log_tail()}")
 
     def stop(self) -> None:
         """Stop the daemon gracefully (SIGTERM, so it saves its state) and wait until the port is closed."""

@@ -179,6 +179,10 @@ class InfluxV1Store:
         return cls(parse_influx_url(url))
 
     # -- HTTP ----------------------------------------------------------------------------------
+    def _auth_headers(self) -> dict[str, str]:
+        """Headers for bodiless requests: only the token, if any."""
+        return {k: v for k, v in self._headers.items() if k == "Authorization"}
+
     def _session(self) -> requests.Session:
         """This thread's keep-alive session (requests.Session is not safe to share across threads)."""
         session: requests.Session | None = getattr(self._local, "session", None)
@@ -229,8 +233,7 @@ class InfluxV1Store:
         params = {"db": self.settings.database, "q": q, "epoch": "ms"}
         if self.settings.retention_policy:
             params["rp"] = self.settings.retention_policy
-        headers = {k: v for k, v in self._headers.items() if k == "Authorization"}
-        resp = self._request("GET", "/query", params=params, headers=headers)
+        resp = self._request("GET", "/query", params=params, headers=self._auth_headers())
         try:
             results = resp.json()["results"]
         except (ValueError, KeyError) as err:
@@ -285,7 +288,9 @@ class InfluxV1Store:
     def ping(self) -> bool:
         """GET /ping answers 204 (1.x, 2.x) or 200 (3.x) when the server is up."""
         try:
-            resp = self._session().get(f"{self.settings.base_url}/ping", timeout=(3.05, 5), headers=self._headers)
+            resp = self._session().get(
+                f"{self.settings.base_url}/ping", timeout=(3.05, 5), headers=self._auth_headers()
+            )
         except requests.RequestException:
             return False
         return resp.status_code < 300
