@@ -74,7 +74,7 @@ def summarise(twin: Twin, now: datetime) -> TwinSummary:
     )
 
 
-#: Columns of the fleet page's compact table (column name → summary attribute).
+#: Columns of the fleet page's compact data (one list per column, index = bench).
 FLEET_COLUMNS: tuple[str, ...] = (
     "bench_id",
     "name",
@@ -90,9 +90,27 @@ FLEET_COLUMNS: tuple[str, ...] = (
 )
 
 
-def fleet_columns(summaries: list[TwinSummary]) -> dict[str, list[Any]]:
-    """Column-wise summaries: about a third of the bytes of a list of objects for 10,000 benches."""
-    return {col: [getattr(s, col) for s in summaries] for col in FLEET_COLUMNS}
+def fleet_columns(twins: list[Twin], now: datetime) -> dict[str, list[Any]]:
+    """Column-wise rows of the fleet page, built straight from the twins.
+
+    For 10,000 benches this is the hot path of the page load: no intermediate objects, coordinates rounded
+    to 5 decimals (about 1 m), which roughly halves the JSON compared with a list of summaries.
+    """
+    cols: dict[str, list[Any]] = {c: [] for c in FLEET_COLUMNS}
+    for t in twins:
+        a, tel = t.attributes, t.telemetry
+        cols["bench_id"].append(t.bench_id)
+        cols["name"].append(a.name)
+        cols["municipality"].append(a.municipality)
+        cols["lat"].append(round(a.lat, 5))
+        cols["lon"].append(round(a.lon, 5))
+        cols["health"].append(t.health(now).status)
+        cols["online"].append(t.connectivity.online)
+        cols["soc_pct"].append(tel.battery.soc_pct if tel else None)
+        cols["load_power_w"].append(tel.load.power_w if tel else None)
+        cols["last_seen"].append(_ts(t.connectivity.last_seen))
+        cols["config_state"].append(t.config_state())
+    return cols
 
 
 def twin_document(twin: Twin, now: datetime) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from dashboards.errors import ApiError
 from dashboards.figures.bench_charts import LIVE_TRACES, RANGES
 from dashboards.figures.fleet_map import fleet_map
 from dashboards.labels import health_labels
-from dashboards.views_model import config_rows, fleet_columns, summarise, twin_document
+from dashboards.views_model import config_rows, fleet_columns, twin_document
 
 bp = Blueprint("pages", __name__)
 
@@ -37,9 +37,11 @@ def fleet_data() -> Response:
     """Column-wise summaries of every visible bench plus the map figure."""
     f = deps().fleet
     now = f.now()
-    columns = fleet_columns([summarise(t, now) for t in f.list_twins(scope())])
+    columns = fleet_columns(f.list_twins(scope()), now)
     cfg = deps().config
-    figure = fleet_map(columns, health_labels(), cfg.tile_url, cfg.tile_attribution)
+    # The bench markers are filled in by the page from ``columns`` (the same code applies live updates),
+    # so the 10,000-bench payload carries each value once.
+    figure = fleet_map(columns, health_labels(), cfg.tile_url, cfg.tile_attribution, include_points=False)
     return jsonify({"columns": columns, "figure": figure, "labels": health_labels()})
 
 

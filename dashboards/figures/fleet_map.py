@@ -64,9 +64,18 @@ def _legend(labels: Mapping[str, str], kind: str) -> list[dict[str, Any]]:
 
 
 def fleet_map(
-    columns: Mapping[str, Sequence[Any]], labels: Mapping[str, str], tile_url: str | None = None, attribution: str = ""
+    columns: Mapping[str, Sequence[Any]],
+    labels: Mapping[str, str],
+    tile_url: str | None = None,
+    attribution: str = "",
+    include_points: bool = True,
 ) -> dict[str, Any]:
-    """The figure; trace index 0 holds the benches (``customdata`` = bench id), so live updates can restyle it."""
+    """The figure; trace index 0 holds the benches (``customdata`` = bench id), so live updates can restyle it.
+
+    ``include_points=False`` leaves the bench arrays empty for a client that fills them from the columns.
+    """
+    if not include_points:
+        columns = {k: [] for k in columns}
     benches = {
         "mode": "markers",
         "name": labels.get("benches", "benches"),

@@ -14,6 +14,7 @@ from flask import Flask
 
 from dashboards.app import create_app
 from fleet.auth.store import UserStore
+from fleet.service_api import EVERYTHING
 from tests.dashboards.conftest import LoggedIn, make_config
 from tests.dashboards.fake_fleet import FakeFleet, telemetry
 from tests.dashboards.test_dashboards_api import POLL, with_poll
@@ -119,7 +120,7 @@ def test_config_push_to_a_municipality_and_the_fleet(login: Login, fleet: FakeFl
     assert one.get_json()["results"] == [{"bench_id": "mostar-01", "version": 1, "state": "pending"}]
     everyone = session.post("/config/push", json={"target": "fleet", "values": {"wifi.enabled": False}})
     assert len(everyone.get_json()["results"]) == 12
-    assert all(t.desired.wifi.enabled is False for t in fleet.list_twins(__import__("fleet").service_api.EVERYTHING))
+    assert all(t.desired.wifi.enabled is False for t in fleet.list_twins(EVERYTHING))
     assert session.post("/config/push", json={"target": "fleet", "values": {}}).status_code == 400
     assert session.post("/config/push", json={"target": "moon", "values": {"wifi.enabled": True}}).status_code == 400
 

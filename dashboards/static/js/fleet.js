@@ -9,14 +9,26 @@
 
   function colour(h) { return state.colours[h] || state.colours.unknown; }
 
-  function redrawMap() {
+  // The bench trace's arrays, from the columns: used for the first draw and for every live update.
+  function benchArrays(kind) {
     const c = state.cols;
-    const xKey = mapDiv.layout && mapDiv.layout.meta && mapDiv.layout.meta.kind === "tiles" ? ["lon", "lat"] : ["x", "y"];
-    const update = {"marker.color": [c.health.map(colour)], "marker.size": [c.load_power_w.map(size)],
-      customdata: [c.bench_id.slice()],
-      hovertext: [c.name.map((n, i) => n + " (" + c.municipality[i] + ")<br>" + (T.health[c.health[i]] || c.health[i]))]};
-    update[xKey[0]] = [c.lon.slice()];
-    update[xKey[1]] = [c.lat.slice()];
+    const xy = kind === "tiles" ? ["lon", "lat"] : ["x", "y"];
+    const out = {
+      color: c.health.map(colour),
+      size: c.load_power_w.map(size),
+      customdata: c.bench_id.slice(),
+      hovertext: c.name.map((n, i) => n + " (" + c.municipality[i] + ")<br>" + (T.health[c.health[i]] || c.health[i])),
+    };
+    out[xy[0]] = c.lon.slice();
+    out[xy[1]] = c.lat.slice();
+    return out;
+  }
+
+  function redrawMap() {
+    const a = benchArrays(mapDiv.layout.meta.kind);
+    const update = {"marker.color": [a.color], "marker.size": [a.size], customdata: [a.customdata],
+      hovertext: [a.hovertext]};
+    for (const k of ["x", "y", "lon", "lat"]) if (k in a) update[k] = [a[k]];
     Plotly.restyle(mapDiv, update, [0]);
   }
 
@@ -72,7 +84,12 @@
   function scheduleRedraw() {
     if (dirty) return;
     dirty = true;
-    requestAnimationFrame(() => { dirty = false; redrawMap(); renderTable(); });
+    requestAnimationFrame(() => {
+      dirty = false;
+      redrawMap();
+      renderTable();
+      document.body.dataset.liveUpdates = String(Number(document.body.dataset.liveUpdates || 0) + 1);
+    });
   }
 
   function applyTwins(twins) {
@@ -95,7 +112,13 @@
     state.cols = res.data.columns;
     state.colours = res.data.figure.layout.meta.colours;
     state.cols.bench_id.forEach((id, i) => state.index.set(id, i));
-    await Plotly.newPlot(mapDiv, res.data.figure.data, res.data.figure.layout,
+    const fig = res.data.figure;
+    const a = benchArrays(fig.layout.meta.kind);
+    const bench = fig.data[0];
+    Object.assign(bench, {customdata: a.customdata, hovertext: a.hovertext});
+    bench.marker = Object.assign({}, bench.marker, {color: a.color, size: a.size});
+    for (const k of ["x", "y", "lon", "lat"]) if (k in a) bench[k] = a[k];
+    await Plotly.newPlot(mapDiv, fig.data, fig.layout,
       {responsive: true, displaylogo: false, scrollZoom: true});
     mapDiv.on("plotly_click", (ev) => {
       const p = ev.points && ev.points[0];
