@@ -144,6 +144,9 @@ class SqlStore:
             }
             for v in votes
         ]
+        # One lock order for every writer: two ingesters inserting overlapping batches in different
+        # orders would otherwise deadlock on PostgreSQL's unique index.
+        rows.sort(key=lambda r: str(r["event_id"]))
         stmt = (
             self._insert(vote_events)
             .on_conflict_do_nothing(index_elements=["event_id"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -169,3 +170,28 @@ def test_counted_votes_by_bench(store: SqlStore) -> None:
         "mostar-02": {"park-2026": {"yes": 1}},
         "trebinje-01": {"park-2026": {"no": 2}, "bus-2027": {"a": 1}},
     }
+
+
+def test_concurrent_ingesters_count_each_vote_exactly_once(store: SqlStore) -> None:
+    # Two ingesters behind a shared subscription may both get a redelivered vote: the table decides.
+    events = [vote(option=("yes", "no")[i % 2]) for i in range(40)]
+    results: list[set[str]] = []
+    errors: list[BaseException] = []
+
+    def ingest(order: list[VoteEvent]) -> None:
+        try:
+            for i in range(0, len(order), 5):
+                results.append(store.record_votes(rows(*order[i : i + 5]), T0))
+        except BaseException as err:  # surfaced below: a thread's assertion would be lost otherwise
+            errors.append(err)
+
+    threads = [threading.Thread(target=ingest, args=(events[::step],)) for step in (1, -1, 1, -1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    returned = [event_id for batch in results for event_id in batch]
+    assert sorted(returned) == sorted(str(e.id) for e in events)  # every id once, over all threads
+    assert store.vote_count() == 40
+    assert sum(r.votes for r in store.tally("park-2026")) == 40
