@@ -242,10 +242,20 @@ class InfluxService(ProcessService):
 
     name = "influxd"
 
-    def __init__(self, workdir: Path, port: int | None = None, database: str = "benchfleet") -> None:
-        """Prepare influxd in ``workdir``; ``database`` is created on first start."""
+    def __init__(
+        self,
+        workdir: Path,
+        port: int | None = None,
+        database: str = "benchfleet",
+        admin: tuple[str, str] | None = None,
+    ) -> None:
+        """Prepare influxd in ``workdir``; ``database`` is created on first start.
+
+        With ``admin=(user, password)`` HTTP authentication is on and that admin user is created.
+        """
         super().__init__(workdir, port)
         self.database = database
+        self.admin = admin
         self.rpc_port = free_port()
 
     @property
@@ -289,7 +299,7 @@ bind-address = "{self.host}:{self.rpc_port}"
 [http]
   enabled = true
   bind-address = "{self.host}:{self.port}"
-  auth-enabled = false
+  auth-enabled = {"true" if self.admin else "false"}
   log-enabled = false
   max-body-size = 0
 
@@ -314,7 +324,14 @@ bind-address = "{self.host}:{self.rpc_port}"
             return False
 
     def _after_first_start(self) -> None:
-        """Create the test database."""
+        """Create the admin user (if auth is on; allowed while no user exists) and the test database."""
+        if self.admin:
+            user, password = self.admin
+            password_literal = password.replace("\\", "\\\\").replace("'", "\\'")
+            q = f"CREATE USER \"{user}\" WITH PASSWORD '{password_literal}' WITH ALL PRIVILEGES"
+            # No credentials on this one: they would be checked against a user that does not exist yet.
+            resp = requests.post(f"{self.http_url}/query", params={"q": q}, timeout=10)
+            resp.raise_for_status()
         self.query(f'CREATE DATABASE "{self.database}"', method="POST")
 
     def query(self, q: str, *, method: str = "GET", db: str | None = None) -> dict[str, Any]:
@@ -322,7 +339,7 @@ bind-address = "{self.host}:{self.rpc_port}"
         params = {"q": q}
         if db is not None:
             params["db"] = db
-        resp = requests.request(method, f"{self.http_url}/query", params=params, timeout=10)
+        resp = requests.request(method, f"{self.http_url}/query", params=params, auth=self.admin, timeout=10)
         resp.raise_for_status()
         body: dict[str, Any] = resp.json()
         for result in body.get("results", []):

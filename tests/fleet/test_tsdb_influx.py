@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import requests
@@ -207,3 +208,21 @@ def test_write_throughput_batches_of_5000(influxdb: InfluxService) -> None:
     body = influxdb.query(f"SELECT count(seq) FROM telemetry WHERE bench_id =~ /^{prefix}-/", db=influxdb.database)
     assert body["results"][0]["series"][0]["values"][0][1] == 12_500
     assert rate > 10_000, f"{rate:.0f} points/s"
+
+
+def test_basic_auth_and_wrong_password(tmp_path: Path) -> None:
+    """With auth on, user:pass from the URL logs in; a wrong password is TsdbUnavailable (keep the data)."""
+    server = InfluxService(tmp_path / "influxd", admin=("fleet", "s3cr'et pw"))
+    server.start()
+    try:
+        good = InfluxV1Store.from_url(f"influxdb://fleet:s3cr%27et%20pw@127.0.0.1:{server.port}/{server.database}")
+        good.write([SeriesPoint("telemetry", {"bench_id": "auth-01"}, {"seq": 1}, T0)])
+        assert good.last("telemetry", "seq", {"bench_id": "auth-01"}) == (T0, 1.0)
+        good.close()
+        bad = InfluxV1Store.from_url(f"influxdb://fleet:wrong@127.0.0.1:{server.port}/{server.database}")
+        with pytest.raises(TsdbUnavailable, match="401"):
+            bad.write([SeriesPoint("telemetry", {"bench_id": "auth-01"}, {"seq": 2}, T0)])
+        assert "wrong" not in bad.describe()
+        bad.close()
+    finally:
+        server.stop()

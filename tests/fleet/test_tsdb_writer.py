@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from fleet.tsdb import BatchingWriter, SpoolingWriter, TsdbRejected, open_tsdb
+from fleet.tsdb import BatchingWriter, SpoolingWriter, TsdbRejected, TsdbUnavailable, open_tsdb
 from fleet.tsdb.influx_v1 import InfluxV1Store
-from fleet.tsdb.spool import Spool, SpoolInUseError
+from fleet.tsdb.spool import Spool, SpoolInUseError, encode_point
 from fleet.tsdb.sqlite_store import SqliteStore
 from fleet.tsdb.writer import backoff_delay
 from tests.services import InfluxService, free_port
@@ -281,3 +281,26 @@ def test_one_writer_per_spool_folder(tmp_path: Path) -> None:
         Spool(tmp_path / "spool")
     first.close()
     Spool(tmp_path / "spool").close()
+
+
+def test_full_spool_refuses_and_batching_writer_keeps_the_points(
+    tmp_path: Path, clock: ManualClock, bench: str
+) -> None:
+    """Store down and spool at max_spool_bytes: write raises TsdbUnavailable and nothing is dropped silently."""
+    store = InfluxV1Store.from_url(f"influxdb://127.0.0.1:{free_port()}/nowhere")
+    first_two_batches = sum(len(encode_point(p)) for p in points(bench, 0, 20))
+    writer = SpoolingWriter(store, tmp_path / "spool", clock=clock, max_spool_bytes=first_two_batches)
+    batching = BatchingWriter(writer, batch_size=10, flush_interval_s=3600, clock=clock)
+    try:
+        batching.add_many(points(bench, 0, 20))  # two batches, spooled: now the spool is full
+        assert writer.pending() == 20
+        assert writer.spool_bytes == first_two_batches
+        with pytest.raises(TsdbUnavailable, match="spool is full"):
+            batching.add_many(points(bench, 20, 10))
+        assert batching.buffered() == 10, "the refused batch stays buffered, in order"
+        assert writer.pending() == 20
+        with pytest.raises(TsdbUnavailable):
+            batching.close()  # closing cannot make them durable either, and says so
+    finally:
+        writer.close()
+        store.close()
