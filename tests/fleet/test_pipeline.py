@@ -330,3 +330,14 @@ def test_repository_reload_recounts_votes_from_the_vote_table(kit: Kit) -> None:
     reloaded = fresh.get("mostar-01")
     assert reloaded is not None
     assert reloaded.counted_votes == {"park-2026": {"yes": 1, "no": 1}}
+
+
+def test_metrics_text_lists_every_reject_reason_and_counts(kit: Kit) -> None:
+    kit.pipeline.handle([msg("telemetry", telemetry_doc()), RawMessage(f"{MOSTAR}/status", b"")])
+    text = kit.metrics.render().decode()
+    for reason in RejectReason:
+        expected = 1.0 if reason is RejectReason.EMPTY else 0.0
+        assert f'benchfleet_messages_rejected_total{{reason="{reason.value}"}} {expected}' in text
+    assert 'benchfleet_messages_in_total{kind="telemetry"} 1.0' in text
+    assert 'benchfleet_messages_in_total{kind="status"} 1.0' in text
+    assert "benchfleet_points_written_total 4.0" in text
