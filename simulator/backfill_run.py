@@ -1,0 +1,176 @@
+"""History for the TSDB: a year (or any period) of telemetry for the benches, computed in one vectorised pass.
+
+The physics' ``backfill`` gives one row per timestamp; here the rows become the same TSDB points ingestion
+writes (``twins.series.telemetry_points`` names: a ``telemetry`` point and one ``port`` point per port).
+The points are built directly rather than through ``Telemetry`` models: validating 140,000 pydantic
+models per bench-year costs several times the whole physics pass (see docs/performance-simulator.md), and
+the test ``test_backfill_points_match_ingestion`` holds both paths equal.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from simulator.physics.backfill import backfill
+from simulator.physics.bench_model import BenchModel
+from simulator.physics.climate import climate_for
+from simulator.physics.solar import Site
+from simulator.physics.weather import SolarDayCache
+from simulator.sites import BenchSite
+from twins.series import SeriesPoint
+
+DEFAULT_STEP = timedelta(minutes=15)
+CHUNK_ROWS = 2_000
+_TELEMETRY_COLUMNS = (
+    ("battery_soc_pct", "soc_pct", 2),
+    ("battery_voltage_v", "voltage_v", 3),
+    ("battery_current_a", "current_a", 3),
+    ("battery_temp_c", "temp_c", 2),
+    ("solar_power_w", "solar_power_w", 1),
+    ("solar_energy_today_wh", "energy_today_wh", 1),
+    ("load_power_w", "load_power_w", 2),
+)
+
+
+@dataclass(frozen=True)
+class BackfillReport:
+    """What a backfill wrote and how long it took."""
+
+    benches: int
+    samples: int
+    points: int
+    start: datetime
+    end: datetime
+    step: timedelta
+    physics_s: float
+    write_s: float
+    total_s: float
+
+
+def history_times(end: datetime, period: timedelta, step: timedelta) -> pd.DatetimeIndex:
+    """Timestamps every ``step`` over ``period`` ending at ``end`` (rounded down to the step), UTC."""
+    if step <= timedelta(0):
+        raise ValueError(f"backfill step must be positive, got {step}")
+    if period < 2 * step:
+        raise ValueError(f"backfill period {period} must span at least two steps of {step}")
+    step_s = int(step.total_seconds())
+    end_s = int(end.timestamp()) // step_s * step_s
+    count = int(period.total_seconds()) // step_s
+    epochs = end_s - step_s * np.arange(count - 1, -1, -1, dtype=np.int64)
+    return pd.DatetimeIndex(pd.to_datetime(epochs, unit="s", utc=True))
+
+
+def _model(site: BenchSite, sky: BenchSite, seed: int, cache: SolarDayCache) -> BenchModel:
+    return BenchModel(
+        bench_id=site.bench_id,
+        site=Site(sky.bench_id, sky.lat, sky.lon, sky.altitude_m),
+        climate=climate_for(site.municipality),
+        solar=cache,
+        weather_seed=seed,
+        usage_seed=seed,
+    )
+
+
+def bench_points(site: BenchSite, frame: pd.DataFrame, ports: Sequence[tuple[str, str]]) -> Iterator[list[SeriesPoint]]:
+    """The TSDB points of a backfill frame, in chunks of CHUNK_ROWS timestamps."""
+    tags = {"bench_id": site.bench_id, "municipality": site.municipality}
+    stamps = frame.index.to_pydatetime().tolist()
+    columns = [
+        (name, np.round(frame[col].to_numpy(dtype=float), digits).tolist()) for name, col, digits in _TELEMETRY_COLUMNS
+    ]
+    clients = frame["wifi_clients"].to_numpy(dtype=np.int64).tolist()
+    wifi_today = frame["wifi_sessions_today"].to_numpy(dtype=np.int64).tolist()
+    port_columns = [
+        (
+            {**tags, "port_id": port_id, "kind": kind},
+            frame[f"{port_id}.active"].to_numpy(dtype=bool).tolist(),
+            np.round(frame[f"{port_id}.power_w"].to_numpy(dtype=float), 2).tolist(),
+            frame[f"{port_id}.sessions_today"].to_numpy(dtype=np.int64).tolist(),
+        )
+        for port_id, kind in ports
+    ]
+    names = [name for name, _, _ in _TELEMETRY_COLUMNS]
+    values = [vals for _, vals in columns]
+    for lo in range(0, len(stamps), CHUNK_ROWS):
+        chunk: list[SeriesPoint] = []
+        for i in range(lo, min(lo + CHUNK_ROWS, len(stamps))):
+            ts = stamps[i]
+            fields: dict[str, float | int | bool | str] = {n: v[i] for n, v in zip(names, values, strict=True)}
+            fields["wifi_clients"] = clients[i]
+            fields["wifi_sessions_today"] = wifi_today[i]
+            fields["seq"] = i
+            chunk.append(SeriesPoint("telemetry", tags, fields, ts))
+            for port_tags, active, power, sessions in port_columns:
+                chunk.append(
+                    SeriesPoint(
+                        "port", port_tags, {"active": active[i], "power_w": power[i], "sessions_today": sessions[i]}, ts
+                    )
+                )
+        yield chunk
+
+
+def simulate_history(
+    job: tuple[BenchSite, BenchSite, int, pd.DatetimeIndex],
+) -> tuple[pd.DataFrame, list[tuple[str, str]], float]:
+    """One bench's backfill frame and ports (runs in a worker process), with the seconds it took."""
+    site, sky, seed, times = job
+    began = time.perf_counter()
+    model = _model(site, sky, seed, SolarDayCache(max_entries=8))
+    frame = backfill(model, times).frame
+    ports = [(p.port_id, p.kind) for p in model.assumptions.loads.ports]
+    return frame, ports, time.perf_counter() - began
+
+
+def run_backfill(
+    sites: Sequence[BenchSite],
+    seed: int,
+    end: datetime,
+    period: timedelta,
+    write: Callable[[Sequence[SeriesPoint]], None],
+    step: timedelta = DEFAULT_STEP,
+    progress: bool = True,
+    workers: int = 1,
+) -> BackfillReport:
+    """Simulate ``period`` of history up to ``end`` for each bench and hand its points to ``write``."""
+    from tqdm import tqdm
+
+    began = time.perf_counter()
+    times = history_times(end, period, step)
+    skies = {s.bench_id: s for s in sites if not s.home_id}
+    jobs = [(site, skies.get(site.sky_id, site), seed, times) for site in sites]
+    physics_s = write_s = 0.0
+    points = 0
+    # The physics of the next benches runs in a worker process while this one writes (the two halves
+    # take similar time, and the GIL would serialise them in threads).
+    context = multiprocessing.get_context("spawn")
+    with (
+        ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool,
+        tqdm(total=len(sites) * len(times), unit="sample", disable=not progress, desc="backfill") as bar,
+    ):
+        for site, (frame, ports, seconds) in zip(sites, pool.map(simulate_history, jobs), strict=True):
+            physics_s += seconds
+            for chunk in bench_points(site, frame, ports):
+                t = time.perf_counter()
+                write(chunk)
+                write_s += time.perf_counter() - t
+                points += len(chunk)
+                bar.update(len(chunk) // (1 + len(ports)))
+    return BackfillReport(
+        benches=len(sites),
+        samples=len(sites) * len(times),
+        points=points,
+        start=times[0].to_pydatetime(),
+        end=times[-1].to_pydatetime(),
+        step=step,
+        physics_s=physics_s,
+        write_s=write_s,
+        total_s=time.perf_counter() - began,
+    )

@@ -1,0 +1,194 @@
+"""``benchfleet simulate``: N simulated benches against a broker, or a backfill of history into the TSDB."""
+
+from __future__ import annotations
+
+import logging
+import os
+import resource
+import signal
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from firmware_agent.outbox.sqlite import AgentDatabase
+from firmware_agent.transport.url import parse_broker_url
+from simulator.clock import AcceleratedClock, parse_duration
+from simulator.runner import FleetRunner, FleetStats
+from simulator.scenarios.model import load_scenario
+from simulator.sites import fleet_sites
+
+log = logging.getLogger(__name__)
+
+REPORT_EVERY_S = 10.0
+# Sockets besides the benches': the broker of the fleet, log files, SQLite, the selector itself.
+SPARE_FILES = 64
+
+
+@dataclass
+class RateMeter:
+    """CPU share and publish rate between two reports (``os.times``: user + system of this process)."""
+
+    wall: float
+    cpu: float
+    acked: int
+    samples: int
+
+    @classmethod
+    def now(cls, stats: FleetStats) -> RateMeter:
+        """A reading of the process and fleet counters."""
+        times = os.times()
+        return cls(time.monotonic(), times.user + times.system, stats.acked, stats.samples)
+
+    def line(self, earlier: RateMeter, stats: FleetStats) -> str:
+        """One report line: connected, publish rate, sample rate, CPU."""
+        dt = max(1e-9, self.wall - earlier.wall)
+        return (
+            f"{stats.sim_time:%Y-%m-%d %H:%M:%S}Z sim | connected {stats.connected}/{stats.benches} | "
+            f"{(self.acked - earlier.acked) / dt:.1f} msg/s acked | {(self.samples - earlier.samples) / dt:.1f} "
+            f"samples/s | CPU {100 * (self.cpu - earlier.cpu) / dt:.0f} % of one core"
+        )
+
+
+def _say(line: str) -> None:
+    """Progress for the operator, on standard error (standard output stays free for data)."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def ensure_file_limit(benches: int) -> None:
+    """Raise the soft open-file limit if the fleet needs it; ValueError naming ``ulimit -n`` if it cannot."""
+    need = benches + SPARE_FILES
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if need <= soft:
+        return
+    if hard != resource.RLIM_INFINITY and need > hard:
+        raise ValueError(
+            f"--benches {benches} needs about {need} open files (one socket per bench) but `ulimit -n` allows "
+            f"{hard}; raise the limit (e.g. `ulimit -n {need}`) or simulate fewer benches"
+        )
+    resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
+
+
+def run_simulate(
+    mqtt_url: str,
+    benches: int,
+    speed: float,
+    seed: int,
+    scenario: Path | None,
+    backfill: str | None,
+    tsdb: str | None,
+    data_dir: Path | None,
+    duration: float | None,
+) -> int:
+    """Run the simulation the flags describe and return the exit code; ValueError for a bad flag."""
+    if backfill is not None:
+        return _run_backfill(benches, seed, backfill, tsdb, data_dir)
+    if benches < 1:
+        raise ValueError(f"--benches must be at least 1, got {benches}")
+    if not speed > 0:
+        raise ValueError(f"--speed must be positive (simulated seconds per real second), got {speed}")
+    if duration is not None and duration <= 0:
+        raise ValueError(f"--duration must be positive seconds, got {duration}")
+    try:
+        broker = parse_broker_url(mqtt_url)
+    except ValueError as err:
+        raise ValueError(f"--mqtt: {err}") from None
+    plan = load_scenario(scenario) if scenario is not None else None
+    ensure_file_limit(benches)
+    start = plan.start if plan is not None and plan.start is not None else datetime.now(UTC).replace(microsecond=0)
+    clock = AcceleratedClock(start, speed)
+    sim_span = plan.duration_td if plan is not None else None
+    db = None
+    if data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        db = AgentDatabase(data_dir / "agents.sqlite3", synchronous="NORMAL")
+    runner = FleetRunner(
+        fleet_sites(benches, seed),
+        broker,
+        clock,
+        seed=seed,
+        scenario=plan,
+        run_end=start + sim_span if sim_span else None,
+        db=db,
+    )
+    runner.build()
+    scenario_note = f", scenario {plan.name}" if plan is not None else ""
+    _say(
+        f"simulating {benches} benches against {broker.redacted()} at {speed:g}x "
+        f"from {start:%Y-%m-%d %H:%M}Z{scenario_note}"
+    )
+    if benches > 12:
+        _say(
+            "benches beyond the 12 of the seed data are unknown to the fleet "
+            "unless it runs with BENCHFLEET_AUTO_REGISTER=1"
+        )
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    real_end = time.monotonic() + duration if duration is not None else None
+    sim_end = (start + sim_span).timestamp() if sim_span is not None else None
+    last = RateMeter.now(runner.stats())
+    next_report = time.monotonic() + REPORT_EVERY_S
+    try:
+        while not stop.is_set():
+            now = time.monotonic()
+            if (real_end is not None and now >= real_end) or (sim_end is not None and clock.now_s() >= sim_end):
+                break
+            runner.run_once(0.05)
+            if now >= next_report:
+                stats = runner.stats()
+                reading = RateMeter.now(stats)
+                _say(reading.line(last, stats))
+                last, next_report = reading, now + REPORT_EVERY_S
+    finally:
+        final = runner.stats()
+        runner.stop()
+        if db is not None:
+            db.close()
+        _say(
+            f"done: {final.connected}/{final.benches} connected at the end, {final.samples} samples, "
+            f"{final.acked} messages acknowledged, {final.disconnects} disconnects"
+        )
+    return 0
+
+
+def _run_backfill(benches: int, seed: int, backfill: str, tsdb: str | None, data_dir: Path | None) -> int:
+    """Write ``backfill`` of history for the benches into the TSDB at ``tsdb``."""
+    if not tsdb:
+        raise ValueError(
+            "--backfill writes into a time-series store: give --tsdb (or BENCHFLEET_TSDB), "
+            "e.g. --tsdb sqlite:///series.db or --tsdb influxdb://localhost:8086/benchfleet"
+        )
+    try:
+        period = parse_duration(backfill)
+    except ValueError as err:
+        raise ValueError(f"--backfill: {err}") from None
+    # The one place the simulator touches fleet code: writing history *is* the fleet's storage job, and
+    # going through its store and spooling writer keeps one implementation of the TSDB semantics. The
+    # import is local so the simulator package itself stays free of fleet imports (architecture rule).
+    from fleet.tsdb.factory import open_tsdb
+    from fleet.tsdb.writer import SpoolingWriter
+    from simulator.backfill_run import run_backfill
+
+    store = open_tsdb(tsdb)
+    spool = (data_dir or Path(tempfile.mkdtemp(prefix="benchfleet-backfill-"))) / "backfill-spool"
+    writer = SpoolingWriter(store, spool)
+    try:
+        report = run_backfill(fleet_sites(benches, seed), seed, datetime.now(UTC), period, writer.write)
+        drained = writer.flush(timeout=60.0)
+    finally:
+        writer.close()
+        store.close()
+    _say(
+        f"backfill: {report.samples} samples ({report.points} points) for {report.benches} benches from "
+        f"{report.start:%Y-%m-%d %H:%M} to {report.end:%Y-%m-%d %H:%M} UTC every {report.step} into "
+        f"{store.describe()} in {report.total_s:.1f} s "
+        f"(physics {report.physics_s:.1f} s, writes {report.write_s:.1f} s)"
+    )
+    if writer.stats.rejected or not drained:
+        _say(f"backfill: {writer.stats.rejected} points rejected, {writer.pending()} still spooled in {spool}")
+        return 1
+    return 0

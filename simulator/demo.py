@@ -1,0 +1,81 @@
+"""The 12 seed benches, live, for ``benchfleet demo``: one background thread runs the whole simulated fleet."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from firmware_agent.outbox.sqlite import AgentDatabase
+from firmware_agent.transport.url import parse_broker_url
+from simulator.clock import AcceleratedClock
+from simulator.runner import FleetRunner, FleetStats
+from simulator.scenarios.model import load_scenario
+from simulator.sites import BenchSite, seed_sites
+
+log = logging.getLogger(__name__)
+
+DEMO_SEED = 2023
+STOP_TIMEOUT_S = 10.0
+
+
+@dataclass
+class DemoFleet:
+    """The running demo fleet; ``stop`` says offline, disconnects and joins the thread."""
+
+    runner: FleetRunner
+    thread: threading.Thread
+    stop_event: threading.Event
+    db: AgentDatabase
+
+    def stats(self) -> FleetStats:
+        """Connected benches, samples and acknowledgements so far (approximate while running)."""
+        return self.runner.stats()
+
+    def stop(self) -> None:
+        """Stop the benches (each publishes an offline status) and close their outboxes."""
+        self.stop_event.set()
+        self.thread.join(timeout=STOP_TIMEOUT_S)
+        if self.thread.is_alive():
+            log.warning("demo fleet did not stop within %.0f s", STOP_TIMEOUT_S)
+            return
+        self.db.close()
+
+
+def start_demo_fleet(
+    mqtt_url: str,
+    data_dir: Path,
+    speed: float,
+    scenario: Path | None = None,
+    sites: list[BenchSite] | None = None,
+    seed: int = DEMO_SEED,
+) -> DemoFleet:
+    """Start the seed benches (or ``sites``) against ``mqtt_url``: accelerated by ``speed``, from now.
+
+    Outboxes and applied configs live in one SQLite file in ``data_dir``, so a demo restarted on the same
+    folder resumes each bench's config version and unsent messages. The desired config (polls included)
+    comes from the fleet over MQTT, as for real benches.
+    """
+    broker = parse_broker_url(mqtt_url)
+    plan = load_scenario(scenario) if scenario is not None else None
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db = AgentDatabase(data_dir / "agents.sqlite3", synchronous="NORMAL")
+    clock = AcceleratedClock(datetime.now(UTC).replace(microsecond=0), speed)
+    runner = FleetRunner(sites if sites is not None else seed_sites(), broker, clock, seed=seed, scenario=plan, db=db)
+    runner.build()
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            runner.run(stop)
+        except Exception:
+            log.exception("demo fleet stopped by an error")
+        finally:
+            runner.stop()
+
+    thread = threading.Thread(target=run, name="demo-fleet", daemon=True)
+    thread.start()
+    log.info("demo fleet: %d benches at %gx against %s", len(runner.benches), speed, broker.redacted())
+    return DemoFleet(runner, thread, stop, db)
