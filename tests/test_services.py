@@ -29,7 +29,7 @@ def mqtt_client(
     client = mqtt.Client(
         CallbackAPIVersion.VERSION2, client_id=client_id or f"t-{uuid.uuid4().hex[:8]}", clean_session=clean
     )
-    client.on_message = lambda _c, _u, msg: received.put((msg.topic, msg.payload))
+    client.on_message = lambda _c, _u, msg: received.put((msg.topic, bytes(msg.payload)))
     client.connect(host, port)
     client.loop_start()
     try:
@@ -124,9 +124,7 @@ def test_influx_write_query(influxdb: InfluxService) -> None:
         timeout=10,
     )
     assert resp.status_code == 204, resp.text
-    body = influxdb.query(
-        f"SELECT battery_soc_pct FROM telemetry WHERE bench_id='{bench}'", db=influxdb.database
-    )
+    body = influxdb.query(f"SELECT battery_soc_pct FROM telemetry WHERE bench_id='{bench}'", db=influxdb.database)
     assert body["results"][0]["series"][0]["values"] == [["2025-11-26T10:00:00Z", 81.5]]
 
 

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,11 @@ def bench() -> str:
     return f"writer-{uuid.uuid4().hex[:10]}"
 
 
+def failures_above(writer: SpoolingWriter, count: int) -> bool:
+    """True once the writer has failed more than ``count`` store attempts."""
+    return writer.stats.failures > count
+
+
 def kick(writer: SpoolingWriter, clock: ManualClock) -> None:
     """Move the clock past the pending backoff so the replay thread tries again."""
     due = writer.retry_at
@@ -91,7 +97,7 @@ def run_outage(server: InfluxService, tmp_path: Path, clock: ManualClock, bench:
             seq += 50
             attempts = writer.stats.failures
             kick(writer, clock)
-            wait_until(lambda n=attempts: writer.stats.failures > n, timeout=10, message="a refused retry")
+            wait_until(partial(failures_above, writer, attempts), timeout=10, message="a refused retry")
         outage_points = seq - 1000
         assert writer.pending() == outage_points
         assert writer.stats.spooled == outage_points
@@ -176,7 +182,7 @@ def test_backoff_doubles_up_to_the_cap(tmp_path: Path, clock: ManualClock, bench
         writer.write(points(bench, 0, 10))
         gaps = []
         for expected in (1, 2, 3, 4, 5):
-            wait_until(lambda e=expected: writer.stats.failures >= e, timeout=10, message=f"attempt {expected}")
+            wait_until(partial(failures_above, writer, expected - 1), timeout=10, message=f"attempt {expected}")
             assert writer.stats.failures == expected, "no retry before the backoff elapsed"
             due = writer.retry_at
             assert due is not None
