@@ -33,7 +33,7 @@ from .config_store import AppliedConfig, ConfigStore
 from .hardware.base import Bench, HardwareError
 from .ota.releases import ReleaseStore, Trial
 from .ota.updater import OtaUpdater
-from .outbox.base import Category, Outbox
+from .outbox.base import Category, Outbox, OutboxError
 from .outputs import ApplyError, Outputs, apply_outputs, outputs_for
 from .sampler import Sampler
 from .shedding import next_shed, ordered
@@ -173,7 +173,14 @@ class BenchAgent:
         """PUBACK: the message has left the bench, delete it from the outbox."""
         row_id = self._inflight.pop(event.mid, None)
         if row_id is not None:
+            self._ack(row_id)
+
+    def _ack(self, row_id: int) -> None:
+        try:
             self.outbox.ack(row_id)
+        except OutboxError as err:
+            # Not deleted means sent again later: a duplicate, never a loss.
+            log.error("%s: could not delete message %d from the outbox: %s", self.bench_id, row_id, err)
 
     def on_received(self, event: Received, now: datetime) -> None:
         """Route a message on ``desired`` or ``cmd``."""
@@ -192,7 +199,10 @@ class BenchAgent:
     # -- outbox ------------------------------------------------------------------------------------
     def emit(self, event: AnyBenchEvent) -> None:
         """Store an event in the outbox (votes go through ``VoteBox`` so they are tallied)."""
-        self.outbox.put(TopicKind.EVENTS, Category.EVENT, encode(event), event.ts.timestamp())
+        try:
+            self.outbox.put(TopicKind.EVENTS, Category.EVENT, encode(event), event.ts.timestamp())
+        except OutboxError as err:
+            log.error("%s: %s event lost: %s", self.bench_id, event.type, err)
 
     def _drain(self, now: datetime) -> None:
         rate = self.settings.drain_rate_per_s
@@ -204,12 +214,17 @@ class BenchAgent:
         room = min(int(self._tokens), self.settings.max_inflight - len(self._inflight))
         if room <= 0:
             return
-        for entry in self.outbox.pending(self._cursor, room):
+        try:
+            entries = self.outbox.pending(self._cursor, room)
+        except OutboxError as err:
+            log.error("%s: outbox unreadable: %s", self.bench_id, err)
+            return
+        for entry in entries:
             mid = self.transport.publish(topic_for(self.bench_id, entry.kind), entry.payload, QOS, False)
             self._cursor = entry.row_id
             if mid is None:
                 log.error("%s: message %d refused by the client, dropped", self.bench_id, entry.row_id)
-                self.outbox.ack(entry.row_id)
+                self._ack(entry.row_id)
                 continue
             self._inflight[mid] = entry.row_id
             self._tokens -= 1
@@ -223,10 +238,13 @@ class BenchAgent:
     def _sample(self, now: datetime) -> None:
         try:
             telemetry = self.sampler.sample(now, self.shed, self.outbox.vote_counts())
-        except HardwareError as err:
+        except (HardwareError, OutboxError) as err:
             log.warning("%s: sample skipped: %s", self.bench_id, err)
             return
-        self.outbox.put(TopicKind.TELEMETRY, Category.TELEMETRY, encode(telemetry), now.timestamp())
+        try:
+            self.outbox.put(TopicKind.TELEMETRY, Category.TELEMETRY, encode(telemetry), now.timestamp())
+        except OutboxError as err:
+            log.error("%s: sample %d lost: %s", self.bench_id, telemetry.seq, err)
 
     def _shed_loads(self) -> None:
         try:
@@ -307,7 +325,9 @@ class BenchAgent:
         self._report(ConfigReport(version=version, status="applied"))
 
     def _apply(self, new: AppliedConfig) -> None:
-        shed = next_shed(self.shed, self._soc_or_none() or 100.0, new.config.load_shedding)
+        soc = self._soc_or_none()
+        # An unreadable battery keeps the current shedding; the next readable tick re-evaluates it.
+        shed = self.shed if soc is None else next_shed(self.shed, soc, new.config.load_shedding)
         target = outputs_for(new.config, shed, self.bench.ports.ports())
         apply_outputs(self.bench, self.outputs, target)
         try:

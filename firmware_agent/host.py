@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from twins.clock import Clock
 
@@ -44,13 +46,20 @@ class AgentHost:
         try:
             event = self.events.get(timeout=timeout_s) if timeout_s > 0 else self.events.get_nowait()
             while True:
-                self.agent.handle(event, self.clock.now())
+                self._guarded(self.agent.handle, event, self.clock.now())
                 handled += 1
                 event = self.events.get_nowait()
         except queue.Empty:
             pass
-        self.agent.tick(self.clock.now())
+        self._guarded(self.agent.tick, self.clock.now())
         return handled
+
+    def _guarded(self, call: Callable[..., None], *args: Any) -> None:
+        """Run one step; a bug in one step is logged and the bench keeps protecting its battery."""
+        try:
+            call(*args)
+        except Exception:
+            log.exception("%s: agent step %s failed", self.agent.bench_id, getattr(call, "__name__", call))
 
     def run(self, stop: threading.Event, tick_s: float = TICK_S) -> int:
         """Loop until ``stop`` is set (exit 0) or the agent asks for a restart (RESTART_EXIT_CODE)."""

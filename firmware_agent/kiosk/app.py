@@ -19,6 +19,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from twins.clock import Clock
 from twins.config import LANGUAGES, Poll
 
+from ..outbox.base import OutboxError
 from ..votes import VoteBox, VoteRefused
 from .limits import RateLimit
 
@@ -82,6 +83,9 @@ def create_kiosk_app(votes: VoteBox, clock: Clock, max_votes: int = 6, per: time
             cast_vote = votes.cast(body["poll_id"], body["option"])
         except VoteRefused as err:
             return _error(err.code, str(err), _REFUSAL_STATUS.get(err.code, 400))
+        except OutboxError as err:
+            log.error("vote not recorded: %s", err)
+            return _error("unavailable", "the vote could not be recorded, please try again later", 503)
         session["voted"] = [*voted, cast_vote.poll_id]
         return jsonify({"id": str(cast_vote.event_id), "poll_id": cast_vote.poll_id, "option": cast_vote.option}), 201
 

@@ -10,6 +10,10 @@ from twins.messages import VoteCounts
 from twins.topics import TopicKind
 
 
+class OutboxError(RuntimeError):
+    """The outbox could not store or read (disk full, database damaged); the message says why."""
+
+
 class Category(StrEnum):
     """What a stored message is, which decides what may be thinned when the outbox is full."""
 

@@ -18,7 +18,7 @@ from typing import Literal
 from twins.messages import VoteCounts
 from twins.topics import TopicKind
 
-from .base import Category, OutboxEntry, OutboxStats
+from .base import Category, OutboxEntry, OutboxError, OutboxStats
 
 Synchronous = Literal["FULL", "NORMAL", "OFF"]
 
@@ -64,21 +64,30 @@ class AgentDatabase:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Run statements in one immediate transaction, committed on success, rolled back on error."""
+        """Run statements in one immediate transaction, committed on success, rolled back on error.
+
+        SQLite errors leave as OutboxError naming the database file.
+        """
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._conn
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as err:
+                raise OutboxError(f"outbox database {self.path}: {err}") from err
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
-        """Use the connection for reads under the lock."""
+        """Use the connection for reads under the lock; SQLite errors leave as OutboxError."""
         with self._lock:
-            yield self._conn
+            try:
+                yield self._conn
+            except sqlite3.Error as err:
+                raise OutboxError(f"outbox database {self.path}: {err}") from err
 
     def get_state(self, bench_id: str, key: str) -> str | None:
         """A small persistent value of one bench (e.g. its applied config)."""

@@ -230,7 +230,8 @@ class Harness:
         with contextlib.suppress(Exception):
             self.transport.client.disconnect()
         self.transport.client.loop_stop()
-        self.db.close()
+        with contextlib.suppress(Exception):
+            self.db.close()
 
 
 @pytest.fixture

@@ -82,3 +82,15 @@ def test_bench_sheds_in_order_and_reports_it(mosquitto, bench_id, clock, tmp_pat
     assert scooter_12 == {**scooter_12, "active": False, "power_w": 0.0}
     assert by_soc[12]["wifi"]["clients"] == 0
     assert ["scooter", "wifi", "usb"] in [r["shed"] for r in obs.of("reported")]
+
+
+def test_shedding_goes_on_when_the_outbox_fails(tmp_path, clock, harnesses) -> None:
+    h = harnesses("mqtt://127.0.0.1:1", "broken-disk", tmp_path, clock)
+    h.start(wait_connected=False)
+    h.db.close()  # every outbox call now fails, as on a full or damaged disk
+    h.physics.soc_pct = 10
+    clock.advance(timedelta(seconds=60))
+    h.agent.tick(clock.now())  # must not raise
+    assert not h.hardware.is_on("scooter-1")
+    assert not h.hardware.is_on("usb-1")
+    assert h.agent.shed == frozenset({"scooter", "wifi", "usb"})

@@ -130,3 +130,11 @@ def test_served_on_localhost_over_real_http(kiosk) -> None:
     finally:
         server.stop()
     assert outbox.vote_counts() == {"park-2026": {"yes": 1}}
+
+
+def test_outbox_failure_is_a_clear_503(kiosk) -> None:
+    app, outbox = kiosk
+    outbox.db.close()
+    resp = app.test_client().post("/api/votes", json={"poll_id": "park-2026", "option": "yes"})
+    assert resp.status_code == 503
+    assert resp.get_json()["error"]["code"] == "unavailable"
