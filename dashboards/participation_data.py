@@ -45,6 +45,8 @@ def participation_data(fleet: FleetApi, poll: PollInfo, scope: Scope, locale: st
             if t.bench_id in poll.bench_ids
         ]
         figures["map"] = participation_map(benches, results.by_bench, labels["map"])
+    if public:
+        doc.pop("bench_ids", None)
     return {
         "poll": doc,
         "results": public_results_doc(results) if public else results_doc(results),

@@ -52,7 +52,13 @@ def bench(bench_id: str) -> str:
     twin = visible_twin(bench_id)
     doc = twin_document(twin, deps().fleet.now())
     return render_template(
-        "bench.html", twin=twin, doc=doc, rows=config_rows(twin), ranges=list(RANGES), live_traces=LIVE_TRACES
+        "bench.html",
+        twin=twin,
+        doc=doc,
+        rows=config_rows(twin),
+        ranges=list(RANGES),
+        live_traces=LIVE_TRACES,
+        health_text=health_labels(),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, abort, jsonify, render_template
 from flask_babel import get_locale
 
@@ -13,6 +15,12 @@ from fleet.service_api import EVERYTHING
 bp = Blueprint("public", __name__, url_prefix="/public")
 
 
+def _public(doc: dict[str, Any]) -> dict[str, Any]:
+    # Citizens see municipalities, not which bench carries a poll.
+    doc.pop("bench_ids", None)
+    return doc
+
+
 @bp.before_request
 def _switched_on() -> None:
     if not deps().config.public_results:
@@ -22,7 +30,7 @@ def _switched_on() -> None:
 @bp.get("/participation")
 def page() -> str:
     """Poll results for citizens."""
-    polls = [poll_doc(p, str(get_locale())) for p in deps().fleet.polls(EVERYTHING)]
+    polls = [_public(poll_doc(p, str(get_locale()))) for p in deps().fleet.polls(EVERYTHING)]
     return render_template("participation.html", polls=polls, public=True, can_edit=False)
 
 
@@ -36,7 +44,7 @@ def data(poll_id: str) -> Response:
 @bp.get("/api/polls")
 def polls() -> Response:
     """Polls (texts in every language)."""
-    return jsonify({"polls": [poll_doc(p) for p in deps().fleet.polls(EVERYTHING)]})
+    return jsonify({"polls": [_public(poll_doc(p)) for p in deps().fleet.polls(EVERYTHING)]})
 
 
 @bp.get("/api/polls/<poll_id>/results")

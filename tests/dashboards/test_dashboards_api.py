@@ -293,7 +293,7 @@ def test_login_needs_csrf_and_right_password(app: Flask) -> None:
     token = csrf_of(client)
     wrong = client.post("/login", data={"name": "ada", "password": "not it", "csrf_token": token})
     assert wrong.status_code == 401
-    assert "Wrong user name or password" in wrong.get_data(as_text=True)
+    assert "Pogrešno korisničko ime ili lozinka" in wrong.get_data(as_text=True)  # default locale: Bosnian
 
 
 def test_logout_ends_the_session(login: Login) -> None:

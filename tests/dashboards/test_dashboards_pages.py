@@ -13,6 +13,7 @@ from babel.messages.pofile import read_po
 from flask import Flask
 
 from dashboards.app import create_app
+from dashboards.figures.fleet_map import fleet_map
 from fleet.auth.store import UserStore
 from fleet.service_api import EVERYTHING
 from tests.dashboards.conftest import LoggedIn, make_config
@@ -32,9 +33,13 @@ def test_fleet_data_is_scoped_and_columnar(login: Login, fleet: FakeFleet) -> No
     assert cols["health"][i] == "critical"
     bench_trace = doc["figure"]["data"][0]
     assert bench_trace["type"] == "scattergl"  # WebGL
-    assert bench_trace["marker"]["color"][i] == "#c62828"
-    assert bench_trace["marker"]["size"][i] == 20.0
+    assert bench_trace["x"] == []  # filled in the browser from the columns: every value travels once
     assert doc["figure"]["data"][1]["name"] == "outline"
+    assert doc["figure"]["layout"]["meta"]["colours"]["critical"] == "#c62828"
+    full = fleet_map(cols, {})
+    assert full["data"][0]["marker"]["color"][i] == "#c62828"
+    assert full["data"][0]["marker"]["size"][i] == 20.0
+    assert full["data"][0]["customdata"][i] == "mostar-01"
     assert login("mo").get("/fleet/data.json").get_json()["columns"]["bench_id"] == ["mostar-01"]
 
 
@@ -192,7 +197,10 @@ def test_public_results_need_no_login_and_show_aggregates_only(public_app: Flask
     data = client.get("/public/participation/park-2026/data.json").get_json()
     assert "map" not in data["figures"]
     assert "by_bench" not in data["results"]
-    assert client.get("/public/api/polls").get_json()["polls"][0]["id"] == "park-2026"
+    public_polls = client.get("/public/api/polls").get_json()["polls"]
+    assert public_polls[0]["id"] == "park-2026"
+    assert "bench_ids" not in public_polls[0]
+    assert "bench_ids" not in data["poll"]
     assert client.get("/api/polls").status_code == 401  # the private API stays private
 
 

@@ -33,7 +33,7 @@
     seen.dataset.ts = s.last_seen || "";
     const badge = document.getElementById("health-badge");
     badge.className = "badge " + s.health;
-    badge.textContent = s.health;
+    badge.textContent = T.health[s.health] || s.health;
     const cfg = document.getElementById("config-state");
     cfg.className = "state " + s.config_state;
     cfg.textContent = s.config_state + " (v" + s.desired_version + ")";
