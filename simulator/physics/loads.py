@@ -90,28 +90,53 @@ class DayPlan:
     """Per visitor, 2 × MAX_POLLS_PER_VISITOR uniforms: whether to answer poll j, and which option."""
 
 
+@functools.lru_cache(maxsize=16)
+def _process_table(loads: LoadAssumptions) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per process (each port, then Wi-Fi, then visitors): base rate 1/day, mean duration s, power W, min share."""
+    rates = [p.sessions_per_day for p in loads.ports] + [loads.wifi_sessions_per_day, loads.poll_visitors_per_day]
+    means = [p.mean_session_min * 60.0 for p in loads.ports] + [loads.wifi_mean_session_min * 60.0, 0.0]
+    powers = [p.power_w for p in loads.ports] + [0.0, 0.0]
+    shares = [p.min_power_frac for p in loads.ports] + [1.0, 1.0]
+    return np.asarray(rates), np.asarray(means), np.asarray(powers), np.asarray(shares)
+
+
 def plan_day(bench_key: str, seed: int, ordinal: int, start_s: float, end_s: float, loads: LoadAssumptions) -> DayPlan:
-    """Draw one bench's day: session, Wi-Fi and visitor arrivals with durations and powers."""
+    """Draw one bench's day: session, Wi-Fi and visitor arrivals with durations and powers.
+
+    All processes are drawn in one batch (a few numpy calls per bench-day, not a few per process),
+    because 10,000 benches all start a new day at the same local midnight.
+    """
     rng = rng_for(seed, "usage", bench_key, ordinal)
-    factor = rate_factor(loads, ordinal)
-    ports = []
-    for port in loads.ports:
-        starts = draw_arrivals_s(rng, port.sessions_per_day * factor, start_s, end_s, loads)
-        durations = rng.exponential(port.mean_session_min * 60.0, size=len(starts))
-        powers = port.power_w * rng.uniform(port.min_power_frac, 1.0, size=len(starts))
-        ports.append(PortDayPlan(port, starts.tolist(), durations.tolist(), powers.tolist()))
-    wifi = draw_arrivals_s(rng, loads.wifi_sessions_per_day * factor, start_s, end_s, loads)
-    wifi_durations = rng.exponential(loads.wifi_mean_session_min * 60.0, size=len(wifi))
-    visitors = draw_arrivals_s(rng, loads.poll_visitors_per_day * factor, start_s, end_s, loads)
-    draws = rng.random((len(visitors), 2 * MAX_POLLS_PER_VISITOR))
+    rates, means_s, powers_w, min_shares = _process_table(loads)
+    counts = rng.poisson(rates * rate_factor(loads, ordinal))
+    process = np.repeat(np.arange(len(counts)), counts)
+    uniforms = rng.random((4, len(process)))
+    hours = np.searchsorted(_diurnal_cdf(loads.diurnal_profile), uniforms[0], side="right")
+    instants = start_s + (hours + uniforms[1]) * 3600.0
+    durations = -np.log1p(-uniforms[2]) * means_s[process]  # exponential by inversion
+    powers = powers_w[process] * (min_shares[process] + (1.0 - min_shares[process]) * uniforms[3])
+    # The 23-hour spring-forward day loses arrivals drawn after its end; the simplification is documented.
+    keep = instants < end_s
+    order = np.lexsort((instants[keep], process[keep]))
+    process, instants = process[keep][order], instants[keep][order]
+    durations, powers = durations[keep][order], powers[keep][order]
+    bounds = np.searchsorted(process, np.arange(len(counts) + 1))
+    parts = [(bounds[i], bounds[i + 1]) for i in range(len(counts))]
+    ports = tuple(
+        PortDayPlan(port, instants[lo:hi].tolist(), durations[lo:hi].tolist(), powers[lo:hi].tolist())
+        for port, (lo, hi) in zip(loads.ports, parts, strict=False)
+    )
+    wifi_lo, wifi_hi = parts[-2]
+    visitor_lo, visitor_hi = parts[-1]
+    draws = rng.random((visitor_hi - visitor_lo, 2 * MAX_POLLS_PER_VISITOR))
     return DayPlan(
         ordinal=ordinal,
         start_s=start_s,
         end_s=end_s,
-        ports=tuple(ports),
-        wifi_start_s=wifi.tolist(),
-        wifi_duration_s=wifi_durations.tolist(),
-        visitor_s=visitors.tolist(),
+        ports=ports,
+        wifi_start_s=instants[wifi_lo:wifi_hi].tolist(),
+        wifi_duration_s=durations[wifi_lo:wifi_hi].tolist(),
+        visitor_s=instants[visitor_lo:visitor_hi].tolist(),
         visitor_draws=draws.tolist(),
     )
 

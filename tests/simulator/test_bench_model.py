@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from simulator.physics.assumptions import DEFAULT_ASSUMPTIONS, Assumptions
+from simulator.physics.assumptions import DEFAULT_ASSUMPTIONS, DEFAULT_PORTS, Assumptions
 from simulator.physics.battery import stored_wh
 from simulator.physics.bench_model import BenchControls, BenchModel, BenchSample, BenchState, PollSpec
 from simulator.physics.errors import PhysicsError
@@ -123,9 +123,15 @@ def test_disabled_and_shed_loads_draw_nothing() -> None:
 
 
 def test_scooter_power_cap_and_telemetry_ports() -> None:
+    busy_ports = tuple(
+        dataclasses.replace(p, sessions_per_day=6.0) if p.kind == "scooter" else p for p in DEFAULT_PORTS
+    )
+    busy = dataclasses.replace(
+        DEFAULT_ASSUMPTIONS, loads=dataclasses.replace(DEFAULT_ASSUMPTIONS.loads, ports=busy_ports)
+    )
     start = datetime(2025, 7, 5, 4, tzinfo=UTC)
     _, _, samples = _run(
-        _model("mostar-01", usage_seed=3), start, 16 * 60, controls=BenchControls(scooter_max_power_w=40.0)
+        _model("mostar-01", assumptions=busy), start, 16 * 60, controls=BenchControls(scooter_max_power_w=40.0)
     )
     assert [p.port_id for p in samples[0].ports] == ["usb-1", "qi-1", "scooter-1"]
     scooter = [p.power_w for s in samples for p in s.ports if p.kind == "scooter" and p.active]
