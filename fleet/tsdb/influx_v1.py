@@ -30,6 +30,7 @@ from fleet.tsdb.base import (
     numeric,
     to_ms,
 )
+from fleet.tsdb.line_protocol import encode_batch
 from twins.series import SeriesPoint, SeriesSample
 
 SETTING = "BENCHFLEET_TSDB"
@@ -153,8 +154,13 @@ def to_line(point: SeriesPoint) -> str:
 
 
 def encode_lines(points: Sequence[SeriesPoint]) -> bytes:
-    """The /write body for a batch: one line per point, points without fields left out."""
-    return "\n".join(line for line in map(to_line, points) if line).encode()
+    """The /write body for a batch: one line per point, points without fields left out.
+
+    Uses the cached encoder of fleet.tsdb.line_protocol (byte-identical to ``to_line``/Point, checked by
+    tests/fleet/test_line_protocol.py), which drops empty tag values and non-finite floats exactly as
+    clean_tags/clean_fields do: ~5 µs a point instead of ~15 µs.
+    """
+    return encode_batch(points)
 
 
 class InfluxV1Store:

@@ -71,7 +71,7 @@ def test_vote_delivered_twice_counts_once(
     other = vote("trebinje-01", poll_id="park-2026", option="no")
     pub.publish("benches/trebinje-01/events", dumps(other), qos=1).wait_for_publish(5)
 
-    wait_until(lambda: rt.metrics.votes_duplicate._value.get() >= 1 and rt.store.vote_count() >= 2, timeout=5)
+    wait_until(lambda: rt.metrics.votes_duplicate._value.get() >= 1 and rt.store.vote_count() >= 2, timeout=15)
     assert rt.store.vote_count() == 2
     results = rt.service.poll_results("park-2026", EVERYTHING)
     assert results.total == {"yes": 1, "no": 1}
@@ -88,8 +88,8 @@ def test_garbage_is_counted_and_ingestion_goes_on(
         pub.publish("benches/maglaj-01/telemetry", payload, qos=1)
     pub.publish("benches/unknown-bench-9/telemetry", dumps(telemetry("unknown-bench-9")), qos=1)
     pub.publish("benches/maglaj-01/telemetry", dumps(telemetry("maglaj-01", seq=5)), qos=1)
-    wait_until(lambda: (t := rt.service.get_twin("maglaj-01")) and t.telemetry and t.telemetry.seq == 5, timeout=5)
-    wait_until(lambda: rt.metrics.rejected_total() >= 5, timeout=5)
+    wait_until(lambda: (t := rt.service.get_twin("maglaj-01")) and t.telemetry and t.telemetry.seq == 5, timeout=15)
+    wait_until(lambda: rt.metrics.rejected_total() >= 5, timeout=15)
     text = rt.service.metrics_text()
     assert 'benchfleet_messages_rejected_total{reason="invalid_json"} 1.0' in text
     assert 'benchfleet_messages_rejected_total{reason="not_object"} 1.0' in text
@@ -103,9 +103,9 @@ def test_status_last_will_marks_bench_offline(
     rt = runtime_factory(mosquitto.url)
     pub = publisher_factory(mosquitto.url)
     pub.publish("benches/prijedor-01/status", dumps(status("prijedor-01", True, 0)), qos=1)
-    wait_until(lambda: rt.service.get_twin("prijedor-01").connectivity.online is True, timeout=5)
+    wait_until(lambda: rt.service.get_twin("prijedor-01").connectivity.online is True, timeout=15)
     pub.publish("benches/prijedor-01/status", dumps(status("prijedor-01", False, 5)), qos=1)
-    wait_until(lambda: rt.service.get_twin("prijedor-01").connectivity.online is False, timeout=5)
+    wait_until(lambda: rt.service.get_twin("prijedor-01").connectivity.online is False, timeout=15)
     health = rt.service.get_twin("prijedor-01").health(rt.service.now())
     assert health.status == "critical"
     assert "offline" in [r.code for r in health.reasons]
@@ -227,8 +227,8 @@ def test_pipeline_on_the_embedded_amqtt_broker(runtime_factory: RuntimeFactory, 
         event = vote("zepce-01", poll_id="bridge-2027", option="no")
         pub.publish("benches/zepce-01/events", dumps(event), qos=1)
         pub.publish("benches/zepce-01/events", dumps(event), qos=1)
-        wait_until(lambda: (t := rt.service.get_twin("zepce-01")) and t.telemetry and t.telemetry.seq == 3, timeout=5)
-        wait_until(lambda: rt.metrics.votes_duplicate._value.get() >= 1, timeout=5)
+        wait_until(lambda: (t := rt.service.get_twin("zepce-01")) and t.telemetry and t.telemetry.seq == 3, timeout=15)
+        wait_until(lambda: rt.metrics.votes_duplicate._value.get() >= 1, timeout=15)
         assert rt.service.poll_results("bridge-2027", EVERYTHING).total == {"no": 1}
         end = datetime(2026, 11, 27, tzinfo=UTC)
         series = rt.service.series("zepce-01", "battery.soc_pct", end - timedelta(days=2), end, timedelta(hours=1))
@@ -247,8 +247,8 @@ def test_twins_and_votes_on_postgresql(
     event = vote("ravno-01", poll_id="pg-poll", option="yes")
     for _ in range(3):
         pub.publish("benches/ravno-01/events", dumps(event), qos=1)
-    wait_until(lambda: rt.metrics.votes_duplicate._value.get() >= 2, timeout=5)
-    wait_until(lambda: (t := rt.service.get_twin("ravno-01")) and t.telemetry and t.telemetry.seq == 11, timeout=5)
+    wait_until(lambda: rt.metrics.votes_duplicate._value.get() >= 2, timeout=15)
+    wait_until(lambda: (t := rt.service.get_twin("ravno-01")) and t.telemetry and t.telemetry.seq == 11, timeout=15)
     rt.pipeline.flush_twins()
     stored = {t.bench_id: t for t in rt.store.load_twins()}
     assert stored["ravno-01"].telemetry is not None

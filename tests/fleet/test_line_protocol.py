@@ -54,3 +54,14 @@ def test_millisecond_floor_and_batch_skips_empty_points() -> None:
         b"telemetry,bench_id=mostar-01 soc=50 1795687200999",
         b"telemetry,bench_id=mostar-01 soc=50 1795687200999",
     ]
+
+
+def test_influx_store_encodes_like_point_after_cleaning() -> None:
+    from fleet.tsdb.influx_v1 import encode_lines, to_line
+
+    ts = datetime(2026, 11, 26, tzinfo=UTC)
+    points = [
+        SeriesPoint("m", {"a": "", "b": "x y"}, {"f": float("nan"), "g": 1.0, "s": 'q"uote'}, ts),
+        SeriesPoint("m", {"b": "x"}, {"f": float("inf")}, ts),
+    ]
+    assert encode_lines(points) == "\n".join(line for line in map(to_line, points) if line).encode()
