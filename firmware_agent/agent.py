@@ -121,6 +121,10 @@ class BenchAgent:
     def start(self, now: datetime) -> None:
         """Switch the hardware to the stored config, record the boot and open an OTA trial if one is pending."""
         self._started_at = now
+        soc = self._soc_or_none()
+        if soc is not None:
+            # Decide shedding before the first switch, so a low battery never sees the loads come on.
+            self.shed = next_shed(frozenset(), soc, self.config.load_shedding)
         target = outputs_for(self.config, self.shed, self.bench.ports.ports())
         try:
             apply_outputs(self.bench, None, target)

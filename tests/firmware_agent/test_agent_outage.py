@@ -60,7 +60,7 @@ def test_hour_long_outage_loses_nothing_and_votes_count_once(
 
         # The foundation's ingestion counts every vote exactly once, however often it was delivered.
         yes = sum(1 for v in cast if v.option == "yes")
-        wait_until(lambda: runtime.store.vote_count() == len(cast), timeout=15, message="votes counted")
+        wait_until(lambda: runtime.store.vote_count() == len(cast), timeout=40, message="votes counted")
         counted = runtime.store.counted_votes_by_bench()[BENCH]["park-2026"]
         assert counted == {"yes": yes, "no": len(cast) - yes}
         assert h.outbox.vote_counts() == {"park-2026": counted}

@@ -94,3 +94,16 @@ def test_shedding_goes_on_when_the_outbox_fails(tmp_path, clock, harnesses) -> N
     assert not h.hardware.is_on("scooter-1")
     assert not h.hardware.is_on("usb-1")
     assert h.agent.shed == frozenset({"scooter", "wifi", "usb"})
+
+
+def test_boot_on_a_low_battery_never_switches_shed_loads_on(tmp_path, clock, harnesses) -> None:
+    h = harnesses("mqtt://127.0.0.1:1", "low-boot", tmp_path, clock)
+    h.physics.soc_pct = 20
+    switched: list[tuple[str, bool]] = []
+    original = h.hardware.set_port
+    h.hardware.set_port = lambda port_id, on: (switched.append((port_id, on)), original(port_id, on))[1]  # type: ignore[method-assign]
+    h.start(wait_connected=False)
+    assert ("scooter-1", True) not in switched
+    assert not h.hardware.is_on("scooter-1")
+    assert not h.hardware.wifi_settings.enabled
+    assert h.hardware.is_on("usb-1")
