@@ -133,9 +133,11 @@ class BenchAgent:
             log.error("%s: could not apply the stored config at start: %s", self.bench_id, err)
         if self.releases is not None:
             self._trial = self.releases.count_start()
+            previous = self.releases.previous_of(self.firmware.version)
             if self._trial is not None:
                 self._trial_deadline = now + timedelta(seconds=self.settings.rollback_timeout_s)
-                self.firmware = FirmwareInfo(version=self.firmware.version, previous=self._trial.previous)
+                previous = self._trial.previous
+            self.firmware = FirmwareInfo(version=self.firmware.version, previous=previous)
         self.emit(boot_event(self.bench_id, now, self.firmware.version, self.settings.boot_reason))
         if self._trial is not None and self._trial.starts > self.settings.max_trial_starts:
             self._roll_back(now, f"version {self._trial.version} restarted {self._trial.starts} times unconfirmed")

@@ -29,6 +29,7 @@ class ReleaseStore:
         self.releases = root / "releases"
         self.current_link = root / "current"
         self.marker = root / "pending.json"
+        self.history = root / "last_update.json"
 
     def current_version(self) -> str | None:
         """The version ``current`` points to, if any."""
@@ -96,9 +97,20 @@ class ReleaseStore:
         return trial
 
     def confirm(self) -> None:
-        """The version on trial works: keep it."""
+        """The version on trial works: keep it, and remember what it replaced."""
+        trial = self.trial()
+        if trial is not None:
+            _write_json(self.history, {"version": trial.version, "previous": trial.previous})
         self.marker.unlink(missing_ok=True)
         _fsync_dir(self.root)
+
+    def previous_of(self, version: str) -> str | None:
+        """The version that ``version`` replaced in its confirmed update, if known."""
+        try:
+            doc = json.loads(self.history.read_text())
+        except (OSError, ValueError):
+            return None
+        return doc.get("previous") if isinstance(doc, dict) and doc.get("version") == version else None
 
     def roll_back(self) -> str | None:
         """Switch back to the previous version and end the trial; returns the version now current."""
@@ -109,7 +121,8 @@ class ReleaseStore:
             else:
                 # The previous version was the factory install (no release folder): drop the link.
                 self.current_link.unlink(missing_ok=True)
-        self.confirm()
+        self.marker.unlink(missing_ok=True)
+        _fsync_dir(self.root)
         return self.current_version()
 
 

@@ -119,6 +119,10 @@ def test_good_artifact_is_applied_and_confirmed(
     new.host.pump()
     assert new.agent.restart_requested is None
     assert new.releases.current_version() == "1.1.0"
+    new.close()
+    later = harnesses(mosquitto.url, bench_id, tmp_path / "bench", clock, firmware_version="1.1.0")
+    later.host.start()
+    assert later.agent.firmware.model_dump() == {"version": "1.1.0", "previous": "1.0.0"}
 
 
 @pytest.mark.parametrize("fault", ["hash", "signature"])
