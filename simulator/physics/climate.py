@@ -116,6 +116,36 @@ def climate_for(municipality: str) -> SiteClimate:
         raise UnknownSiteError(f"no climate for municipality {municipality!r}; known: {known}") from None
 
 
+# Where each municipality's bench stands (the seed fleet), for picking the nearest climate of a new site.
+_POINTS_DEG: dict[str, tuple[float, float]] = {
+    "Berkovići": (43.0947, 18.1644),
+    "Jablanica": (43.6603, 17.7617),
+    "Kostajnica": (45.2196, 16.5393),
+    "Maglaj": (44.5477, 18.1000),
+    "Mostar": (43.3433, 17.8081),
+    "Nevesinje": (43.2586, 18.1133),
+    "Novi Grad": (45.0464, 16.3778),
+    "Prijedor": (44.9799, 16.7140),
+    "Ravno": (42.8875, 17.9656),
+    "Trebinje": (42.7120, 18.3436),
+    "Zavidovići": (44.4458, 18.1497),
+    "Žepče": (44.4267, 18.0378),
+}
+
+
+def nearest_climate(latitude_deg: float, longitude_deg: float) -> SiteClimate:
+    """The climatology of the nearest municipality of the default fleet (for benches elsewhere in BiH)."""
+    if not (-90.0 <= latitude_deg <= 90.0 and -180.0 <= longitude_deg <= 180.0):
+        raise UnknownSiteError(f"no climate for latitude_deg={latitude_deg}, longitude_deg={longitude_deg}")
+    scale = math.cos(math.radians(latitude_deg))
+
+    def distance(name: str) -> float:
+        lat, lon = _POINTS_DEG[name]
+        return (lat - latitude_deg) ** 2 + ((lon - longitude_deg) * scale) ** 2
+
+    return climate_for(min(_POINTS_DEG, key=distance))
+
+
 def possible_sunshine_h_by_month(latitude_deg: float) -> np.ndarray:
     """Astronomically possible sunshine (day length summed over each month), h, for a non-leap year."""
     if not -66.0 < latitude_deg < 66.0:

@@ -12,6 +12,7 @@ from simulator.physics.assumptions import DEFAULT_ASSUMPTIONS, CloudAssumptions
 from simulator.physics.climate import (
     CLIMATES,
     climate_for,
+    nearest_climate,
     possible_sunshine_h_by_month,
     sunshine_fraction_by_month,
 )
@@ -122,3 +123,14 @@ def test_angstrom_prescott_calibration_knob_raises_the_mean_clear_sky_index() ->
         means[name] = float(np.mean(values))
     assert means["default"] == pytest.approx(sunshine, rel=0.15)
     assert means["brighter"] == pytest.approx(0.25 + 0.75 * sunshine, rel=0.15)
+
+
+def test_nearest_climate_for_benches_outside_the_seed_municipalities() -> None:
+    assert nearest_climate(43.86, 18.41).municipality in {"Žepče", "Zavidovići", "Maglaj", "Jablanica"}  # Sarajevo
+    assert nearest_climate(44.77, 17.19).municipality == "Prijedor"  # Banja Luka
+    assert nearest_climate(42.93, 17.90).municipality == "Ravno"  # Hutovo blato
+    assert {nearest_climate(b.site.latitude_deg, b.site.longitude_deg) for b in seed_benches()} == {
+        b.climate for b in seed_benches()
+    }
+    with pytest.raises(UnknownSiteError, match="latitude_deg"):
+        nearest_climate(123.0, 18.0)
