@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import get_args
 
@@ -44,6 +45,7 @@ class RejectReason(StrEnum):
     BENCH_ID_MISMATCH = "bench_id_mismatch"
     UNKNOWN_BENCH = "unknown_bench"
     WRONG_DIRECTION = "wrong_direction"
+    TS_IN_FUTURE = "ts_in_future"
 
 
 class Rejected(Exception):
@@ -152,6 +154,20 @@ def decode(topic: str, payload: bytes) -> Decoded:
             f"bench_id {message.bench_id!r} in payload does not match topic bench {parsed.bench_id!r}",
         )
     return Decoded(parsed, message)
+
+
+#: How far ahead of the server's clock a bench's ``ts`` may be (NTP-less boards drift; more is a bad clock).
+MAX_CLOCK_AHEAD = timedelta(minutes=5)
+
+
+def check_not_future(message: Message, now: datetime, tolerance: timedelta = MAX_CLOCK_AHEAD) -> None:
+    """Reject a message stamped further in the future than ``tolerance``: once applied, a sample from a
+    bench whose clock jumped to 2099 would make every correct later sample look older and be ignored."""
+    if message.ts - now > tolerance:
+        raise Rejected(
+            RejectReason.TS_IN_FUTURE,
+            f"ts {message.ts.isoformat()} is {message.ts - now} ahead of the server clock (bench clock wrong?)",
+        )
 
 
 def encode(message: BaseModel) -> bytes:

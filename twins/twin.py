@@ -26,14 +26,14 @@ class _Frozen(BaseModel):
 class Attributes(_Frozen):
     """What does not change by itself: where the bench is and who owns it."""
 
-    name: str
-    municipality: str
-    entity: str = ""
-    canton: str = ""
+    name: str = Field(min_length=1, max_length=200)
+    municipality: str = Field(min_length=1, max_length=100)
+    entity: str = Field(default="", max_length=20)
+    canton: str = Field(default="", max_length=100)
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     altitude_m: float = 0.0
-    installed: str = ""
+    installed: str = Field(default="", max_length=20)
 
 
 class SectionMeta(_Frozen):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
@@ -15,6 +17,8 @@ from fleet.db.schema import FLEET_TABLES, benches, twins, vote_events
 from fleet.registry import BenchRecord
 from twins.messages import VoteCounts, VoteEvent
 from twins.twin import Attributes, Twin
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +113,16 @@ class SqlStore:
     # --- twins ------------------------------------------------------------------------------------
 
     def load_twins(self) -> list[Twin]:
-        """Every stored twin document."""
+        """Every stored twin document that still validates; an unreadable one is logged and skipped
+        (the repository then starts that bench from its registry entry, and messages rebuild it)."""
+        loaded = []
         with self.engine.connect() as conn:
-            return [Twin.model_validate_json(row.doc) for row in conn.execute(select(twins.c.doc))]
+            for row in conn.execute(select(twins.c.bench_id, twins.c.doc)):
+                try:
+                    loaded.append(Twin.model_validate_json(row.doc))
+                except ValidationError as err:
+                    log.error("stored twin of %r is unreadable, starting it afresh: %s", row.bench_id, err)
+        return loaded
 
     def save_twins(self, items: Iterable[Twin], now: datetime) -> int:
         """Upsert twin documents in one transaction."""

@@ -14,7 +14,7 @@ from fleet.events import ConfigStatusChanged, FleetEvent, Listener, TwinChanged,
 from fleet.ingest.metrics import IngestMetrics
 from fleet.twin_repo import TwinRepository
 from twins.clock import Clock
-from twins.codec import AnyEvent, Decoded, Rejected, RejectReason, decode
+from twins.codec import AnyEvent, Decoded, Rejected, RejectReason, check_not_future, decode
 from twins.messages import Reported, Status, Telemetry, VoteEvent
 from twins.series import SeriesPoint, telemetry_points, vote_point
 from twins.topics import INBOUND_KINDS, TopicError, TopicKind, parse_topic
@@ -79,7 +79,8 @@ class RejectLog:
             self._last.clear()
         self._last[key] = (now, 0)
         more = f" (+{suppressed} similar suppressed)" if suppressed else ""
-        log.warning("rejected message from bench %s: %s: %s%s", bench, reason, detail, more)
+        # %r: the bench part comes from the topic, which a broken client can fill with newlines.
+        log.warning("rejected message from bench %r: %s: %s%s", bench, reason, detail, more)
 
 
 def _kind_label(topic: str) -> str:
@@ -167,6 +168,7 @@ class IngestPipeline:
         self._metrics.messages_in.labels(_kind_label(msg.topic)).inc()
         try:
             decoded = decode(msg.topic, msg.payload)
+            check_not_future(decoded.message, batch.now)
             kind = decoded.topic.kind
             if kind not in INBOUND_KINDS:
                 raise Rejected(RejectReason.WRONG_DIRECTION, f"{kind.value} is published by the fleet, not benches")

@@ -124,6 +124,7 @@ REJECTS: dict[RejectReason, tuple[RawMessage, str]] = {
     RejectReason.BENCH_ID_MISMATCH: (msg("telemetry", telemetry_doc(bench_id="trebinje-01")), "mostar-01"),
     RejectReason.UNKNOWN_BENCH: (msg("telemetry", telemetry_doc(bench_id="nowhere-01"), "nowhere-01"), "nowhere-01"),
     RejectReason.WRONG_DIRECTION: (msg("desired", desired_doc()), "mostar-01"),
+    RejectReason.TS_IN_FUTURE: (msg("telemetry", telemetry_doc(when=T0 + 3600 * S)), "mostar-01"),
 }
 
 

@@ -49,7 +49,21 @@ def test_each_decode_reason_is_reachable(reason: RejectReason) -> None:
 def test_every_reason_is_a_distinct_metric_label() -> None:
     labels = [r.value for r in RejectReason]
     assert len(set(labels)) == len(labels)
-    assert set(DECODE_CASES) | {RejectReason.UNKNOWN_BENCH, RejectReason.WRONG_DIRECTION} == set(RejectReason)
+    checked_elsewhere = {RejectReason.UNKNOWN_BENCH, RejectReason.WRONG_DIRECTION, RejectReason.TS_IN_FUTURE}
+    assert set(DECODE_CASES) | checked_elsewhere == set(RejectReason)
+
+
+def test_future_timestamp_is_rejected_beyond_the_tolerance() -> None:
+    from datetime import timedelta
+
+    from twins.codec import MAX_CLOCK_AHEAD, check_not_future
+
+    decoded = decode("benches/mostar-01/telemetry", json.dumps(telemetry_doc()).encode())
+    check_not_future(decoded.message, decoded.message.ts - MAX_CLOCK_AHEAD)  # exactly at the limit: fine
+    with pytest.raises(Rejected) as info:
+        check_not_future(decoded.message, decoded.message.ts - MAX_CLOCK_AHEAD - timedelta(seconds=1))
+    assert info.value.reason is RejectReason.TS_IN_FUTURE
+    assert "ahead of the server clock" in info.value.detail
 
 
 def test_accepted_telemetry_carries_topic_and_model() -> None:
