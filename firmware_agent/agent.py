@@ -215,8 +215,8 @@ class BenchAgent:
         elapsed = (now - self._last_tick).total_seconds() if self._last_tick else 1.0
         self._last_tick = now
         self._tokens = min(max(rate, 1.0), self._tokens + max(0.0, elapsed) * rate)
-        if not self.transport.is_connected():
-            return
+        if not self.transport.is_connected() or self.outbox.count() == 0:
+            return  # count() is kept in memory: an idle bench costs no query
         room = min(int(self._tokens), self.settings.max_inflight - len(self._inflight))
         if room <= 0:
             return
