@@ -139,11 +139,11 @@ def nearest_climate(latitude_deg: float, longitude_deg: float) -> SiteClimate:
         raise UnknownSiteError(f"no climate for latitude_deg={latitude_deg}, longitude_deg={longitude_deg}")
     scale = math.cos(math.radians(latitude_deg))
 
-    def distance(name: str) -> float:
+    def _distance(name: str) -> float:
         lat, lon = _POINTS_DEG[name]
         return (lat - latitude_deg) ** 2 + ((lon - longitude_deg) * scale) ** 2
 
-    return climate_for(min(_POINTS_DEG, key=distance))
+    return climate_for(min(_POINTS_DEG, key=_distance))
 
 
 def possible_sunshine_h_by_month(latitude_deg: float) -> np.ndarray:

@@ -96,13 +96,10 @@ def year_weather(
     temp_range = _monthly_to_daily(np.asarray(climate.air_temp_range_c_by_month), n_days)
     # Cloudy days have a small daily temperature range, clear days a large one.
     temp_range = temp_range * (0.4 + 0.6 * sunny) / (0.4 + 0.6 * mean_sunny)
-    return YearWeather(
-        year=year,
-        sunshine_frac=np.asarray(sunny, dtype=float),
-        overcast_clear_sky_index=overcast,
-        air_temp_mean_c=temp_mean,
-        air_temp_range_c=temp_range,
-    )
+    arrays = [np.array(a, dtype=float) for a in (sunny, overcast, temp_mean, temp_range)]
+    for a in arrays:  # the result is cached and shared: nobody may change it
+        a.setflags(write=False)
+    return YearWeather(year, *arrays)
 
 
 def block_clear_sky_index(
