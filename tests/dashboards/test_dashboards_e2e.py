@@ -287,3 +287,28 @@ def test_participation_page(page: Any, stack: Stack, artifacts: Path) -> None:
     bars = page.evaluate("() => document.getElementById('chart-options').data[0].y")
     assert bars == [votes["yes"], votes["no"]]
     _save(page, artifacts, "participation.png")
+
+
+def test_poll_editor_pushes_a_poll_to_a_municipality(page: Any, stack: Stack, artifacts: Path) -> None:
+    page.goto(f"{stack.base}/participation/editor")
+    page.wait_for_selector("body[data-ready=true]")
+    page.select_option("select[name=municipality]", "Trebinje")
+    page.fill("input[name=id]", "bench-colour")
+    for lang, text in {"bs": "Koja boja?", "hr": "Koja boja?", "sr": "Koja boja?", "en": "Which colour?"}.items():
+        page.fill(f"input[name='question.{lang}']", text)
+    for i, (option, label) in enumerate([("green", "Zelena"), ("blue", "Plava")]):
+        page.fill(f"input[name='options.{i}.id']", option)
+        for lang in ("bs", "hr", "sr", "en"):
+            page.fill(f"input[name='options.{i}.labels.{lang}']", label)
+    page.fill("input[name=opens]", "2026-01-01T00:00")
+    page.fill("input[name=closes]", "2025-01-01T00:00")  # closes before it opens: refused, shown on the form
+    page.click("#poll-form button[type=submit]")
+    page.wait_for_function("() => document.querySelector('#poll-form').textContent.includes('closes must be after')")
+    page.fill("input[name=closes]", "2030-01-01T00:00")
+    page.click("#poll-form button[type=submit]")
+    page.wait_for_selector("#poll-push-results li")
+    assert page.text_content("#poll-push-results").startswith("trebinje-01: v")
+    twin = stack.runtime.service.get_twin("trebinje-01")
+    assert twin.desired.poll("bench-colour") is not None
+    assert stack.runtime.service.get_twin("mostar-01").desired.poll("bench-colour") is None
+    _save(page, artifacts, "poll-editor.png")

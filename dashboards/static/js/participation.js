@@ -16,6 +16,21 @@
     document.getElementById("poll-votes").textContent = BF.num(d.results.votes, 0);
     const csv = document.getElementById("poll-csv");
     if (csv) csv.href = base + "/" + pollId + ".csv";
+    const table = document.querySelector("#by-bench tbody");
+    if (table && d.results.by_bench) {
+      table.innerHTML = "";
+      for (const [bench, tally] of Object.entries(d.results.by_bench).sort()) {
+        const tr = document.createElement("tr");
+        const total = Object.values(tally).reduce((a, b) => a + b, 0);
+        const detail = Object.entries(tally).map(([o, n]) => (d.poll.option_text[o] || o) + ": " + n).join(", ");
+        for (const text of [bench, BF.num(total, 0), detail]) {
+          const td = document.createElement("td");
+          td.textContent = text;
+          tr.appendChild(td);
+        }
+        table.appendChild(tr);
+      }
+    }
     for (const [name, fig] of Object.entries(d.figures)) {
       const div = document.getElementById("chart-" + name);
       if (div) await Plotly.react(div, fig.data, fig.layout, {responsive: true, displaylogo: false});
