@@ -35,23 +35,25 @@ class SimplePhysics:
         hour = now.hour + now.minute / 60
         return max(0.0, self.panel_wp * 0.8 * math.sin(math.pi * (hour - 6) / 12)) if 6 <= hour <= 18 else 0.0
 
-    def _users(self, loads: LoadState) -> dict[str, float]:
+    def _users(self, loads: LoadState, hours: float) -> dict[str, float]:
+        # Arrivals ~1.5 per hour per port while free; a phone charges ~40 min, a scooter ~2 h.
         for port_id in loads.ports_on:
             busy = self._demand.get(port_id, 0.0) > 0
-            if self._rng.random() < (0.2 if busy else 0.05):
-                scooter = port_id.startswith("scooter")
+            scooter = port_id.startswith("scooter")
+            rate_per_h = (1 / (2.0 if scooter else 0.66)) if busy else 1.5
+            if self._rng.random() < 1 - math.exp(-rate_per_h * hours):
                 self._demand[port_id] = 0.0 if busy else (self._rng.uniform(40, 90) if scooter else 7.5)
         return dict(self._demand)
 
     def sample(self, now: datetime, loads: LoadState) -> PhysicsSample:
         """Integrate the battery since the previous call and return the new state."""
         solar_w = self._solar_w(now)
-        demand = self._users(loads)
+        hours = max(0.0, (now - self._last).total_seconds() / 3600) if self._last else 0.0
+        demand = self._users(loads, hours)
         drawn = sum(w for p, w in demand.items() if loads.ports_on.get(p))
         load_w = BASE_LOAD_W + (WIFI_LOAD_W if loads.wifi_on else 0.0) + drawn
         if self._last is not None and now.date() != self._last.date():
             self._yield_wh = 0.0
-        hours = (now - self._last).total_seconds() / 3600 if self._last else 0.0
         self._last = now
         self._yield_wh += solar_w * hours
         self._energy_wh = min(self.battery_wh, max(0.0, self._energy_wh + (solar_w - load_w) * hours))
