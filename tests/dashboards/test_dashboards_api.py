@@ -11,7 +11,7 @@ from flask import Flask
 
 from dashboards.app import create_app
 from fleet.auth.store import UserStore
-from tests.dashboards.conftest import PASSWORD, LoggedIn, csrf_of, make_config
+from tests.dashboards.dash_support import PASSWORD, POLL, LoggedIn, csrf_of, make_config, with_poll
 from tests.dashboards.fake_fleet import FakeFleet, telemetry
 
 Login = Callable[[str], LoggedIn]
@@ -23,21 +23,6 @@ PROTECTED_API = [
     "/api/polls/park-2026/results",
     "/api/alerts",
 ]
-POLL = {
-    "id": "park-2026",
-    "question": {"bs": "Novi park?", "hr": "Novi park?", "sr": "Novi park?", "en": "A new park?"},
-    "options": [
-        {"id": "yes", "labels": {"bs": "Da", "hr": "Da", "sr": "Da", "en": "Yes"}},
-        {"id": "no", "labels": {"bs": "Ne", "hr": "Ne", "sr": "Ne", "en": "No"}},
-    ],
-    "opens": "2026-11-20T00:00:00Z",
-    "closes": "2026-12-20T00:00:00Z",
-}
-
-
-def with_poll(fleet: FakeFleet, *benches: str) -> None:
-    for bench in benches:
-        fleet.patch_desired(bench, {"polls": [POLL]}, None, "test")
 
 
 @pytest.mark.parametrize("path", PROTECTED_API)

@@ -14,9 +14,8 @@ from flask_socketio import SocketIO, SocketIOTestClient
 
 from dashboards.live import LiveBridge
 from fleet.auth.store import UserStore
-from tests.dashboards.conftest import LoggedIn
+from tests.dashboards.dash_support import POLL, LoggedIn
 from tests.dashboards.fake_fleet import FakeFleet, telemetry
-from tests.dashboards.test_dashboards_api import POLL
 from tests.waiting import wait_until
 
 Login = Callable[[str], LoggedIn]
@@ -137,7 +136,7 @@ def test_flushes_are_at_least_the_window_apart(app: Flask, fleet: FakeFleet) -> 
 @pytest.mark.parametrize("public", [False, True])
 def test_public_socket_only_when_switched_on(public: bool, fleet: FakeFleet, user_store: UserStore) -> None:
     from dashboards.app import create_app
-    from tests.dashboards.conftest import make_config
+    from tests.dashboards.dash_support import make_config
 
     app, socketio = create_app(make_config(public_results=public), fleet, user_store)
     try:

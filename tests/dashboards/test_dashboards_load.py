@@ -17,7 +17,7 @@ from dashboards.app import create_app
 from fleet.auth.store import UserStore
 from fleet.events import TwinChanged
 from fleet.service_api import EVERYTHING
-from tests.dashboards.conftest import PASSWORD, make_config
+from tests.dashboards.dash_support import PASSWORD, make_config
 from tests.dashboards.fake_fleet import FakeFleet, telemetry
 from tests.dashboards.served import chromium, log_in, served
 from twins.clock import ManualClock
@@ -126,6 +126,6 @@ def test_fleet_page_with_10000_twins_loads_under_2_s(big_app: tuple[Flask, FakeF
 
 
 def _csrf(client: Any) -> str:
-    from tests.dashboards.conftest import csrf_of
+    from tests.dashboards.dash_support import csrf_of
 
     return csrf_of(client)

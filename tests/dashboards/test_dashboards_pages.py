@@ -16,9 +16,8 @@ from dashboards.app import create_app
 from dashboards.figures.fleet_map import fleet_map
 from fleet.auth.store import UserStore
 from fleet.service_api import EVERYTHING
-from tests.dashboards.conftest import LoggedIn, make_config
+from tests.dashboards.dash_support import POLL, LoggedIn, make_config, with_poll
 from tests.dashboards.fake_fleet import FakeFleet, telemetry
-from tests.dashboards.test_dashboards_api import POLL, with_poll
 
 Login = Callable[[str], LoggedIn]
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "dashboards" / "translations"

@@ -6,9 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.dashboards.conftest import USERS, LoggedIn
+from tests.dashboards.dash_support import USERS, LoggedIn, with_poll
 from tests.dashboards.fake_fleet import FakeFleet
-from tests.dashboards.test_dashboards_api import with_poll
 
 Login = Callable[[str], LoggedIn]
 ROLES = ("ada", "max", "mo", "tre")  # admin, maintenance, municipality Mostar, municipality Trebinje

@@ -3,6 +3,7 @@
   "use strict";
   const T = window.FLEET_TEXT;
   const PAGE = 100;
+  const REFRESH_MS = 60000;
   const state = {cols: null, index: new Map(), colours: {}, sortKey: "name", sortDir: 1, page: 0, rows: []};
   const mapDiv = document.getElementById("fleet-map");
   const size = (p) => (p === null || p === undefined) ? 6 : 6 + Math.min(p, 70) / 5;
@@ -128,6 +129,21 @@
     document.body.dataset.ready = "true";
     const s = BF.socket();
     s.on("twin", (msg) => applyTwins(msg.twins || []));
+    // Health also changes with time alone (a silent bench turns stale) and that sends no event: re-read the
+    // columns once a minute.
+    setInterval(refresh, REFRESH_MS);
+  }
+
+  async function refresh() {
+    const res = await BF.fetchJSON("/fleet/data.json");
+    if (!res.ok) return;
+    const fresh = res.data.columns;
+    const twins = fresh.bench_id.map((id, i) => {
+      const t = {};
+      for (const k of Object.keys(fresh)) t[k] = fresh[k][i];
+      return t;
+    });
+    applyTwins(twins);
   }
 
   document.querySelectorAll("#fleet-table th[data-sort]").forEach((th) => th.addEventListener("click", () => {
