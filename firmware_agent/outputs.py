@@ -67,15 +67,11 @@ def _steps(bench: Bench, old: Outputs | None, new: Outputs) -> list[Step]:
     steps: list[Step] = []
     old_ports = dict(old.ports) if old else {}
     for port_id, on in new.ports:
-        if old is None or old_ports.get(port_id) != on:
-            before = old_ports.get(port_id, not on)
-            steps.append(
-                (
-                    f"port {port_id}",
-                    partial(bench.ports.set_port, port_id, on),
-                    partial(bench.ports.set_port, port_id, before),
-                )
-            )
+        before = old_ports.get(port_id)
+        if before is None or before != on:
+            # Without a known previous state (at boot) there is nothing to go back to.
+            undo: Callable[[], None] = _nothing if before is None else partial(bench.ports.set_port, port_id, before)
+            steps.append((f"port {port_id}", partial(bench.ports.set_port, port_id, on), undo))
     if old is None or old.scooter_limit_w != new.scooter_limit_w:
         prev_limit = old.scooter_limit_w if old else new.scooter_limit_w
         steps.append(
@@ -98,6 +94,10 @@ def _steps(bench: Bench, old: Outputs | None, new: Outputs) -> list[Step]:
             )
         )
     return steps
+
+
+def _nothing() -> None:
+    """Undo of a step whose previous state is unknown."""
 
 
 def apply_outputs(bench: Bench, old: Outputs | None, new: Outputs) -> None:
