@@ -59,6 +59,15 @@ class Backfill:
     final_battery: BatteryState
 
 
+def _daily_cumsum(values: np.ndarray, start_of_day: np.ndarray) -> np.ndarray:
+    """Running total of ``values`` that restarts wherever ``start_of_day`` is true."""
+    total = np.cumsum(values, dtype=float)
+    before = np.concatenate(([0.0], total[:-1]))
+    day_index = np.cumsum(start_of_day) - 1
+    result: np.ndarray = total - before[np.flatnonzero(start_of_day)][day_index]
+    return result
+
+
 def _interval_s(times: pd.DatetimeIndex) -> np.ndarray:
     """Length of the interval ending at each timestamp, s (the first one repeats the second's length)."""
     if len(times) < 2:
@@ -175,9 +184,20 @@ def backfill(
                         option = pick_option(poll.poll_id, poll.options, draws[MAX_POLLS_PER_VISITOR + j])
                         votes.append(VoteDraw(poll.poll_id, option, t_s))
 
-    # The sequential part: battery, shedding, daily counters (plain floats and lists: it runs per sample).
+    # Demand per interval with everything on; the loop recomputes it only while something may be shed.
     n = len(times)
     n_ports = len(kinds)
+    hours_per_interval = dt_s / 3600.0
+    port_wh_rows = np.asarray(port_wh, dtype=float).reshape(n_ports, n)
+    router_wh = (
+        (loads.router_w + loads.wifi_client_w * clients) * hours_per_interval if controls.wifi_on else 0.0 * dt_s
+    )
+    base_wh = (loads.controller_w + display_w) * hours_per_interval
+    full_l = (base_wh + router_wh + port_wh_rows.sum(axis=0)).tolist()
+    base_l, router_l = base_wh.tolist(), router_wh.tolist()
+    port_l = [row.tolist() for row in port_wh_rows]
+
+    # The sequential part: battery and shedding (plain floats and lists: it runs once per sample).
     state = BatteryState.new(spec, soc_pct, float(air_c[0]) + spec.enclosure_offset_c)
     initial_stored = stored_wh(state, spec)
     charge, capacity, discharged, age, temp = state.charge_ah, state.capacity_ah, 0.0, 0.0, state.temp_c
@@ -185,38 +205,34 @@ def backfill(
     off_below = [getattr(thresholds, _SHED_BY[k]) for k in kinds]
     wifi_below = thresholds.wifi_below_pct
     on_above = thresholds.hysteresis_pct
-    port_shed = [False] * n_ports
-    wifi_shed = False
-    base_w = (loads.controller_w + display_w).tolist()
-    router_w = loads.router_w if controls.wifi_on else 0.0
-    client_w = loads.wifi_client_w
-    clients_l = clients.tolist()
-    solar_l, dt_l, air_l, day_l = solar_wh.tolist(), dt_s.tolist(), air_c.tolist(), start_of_day.tolist()
+    top = max([*off_below, wifi_below])  # above this, with nothing shed, nothing gets shed
+    wifi_bit = 1 << n_ports
+    code = 0  # bit k: port k is shed; bit n_ports: Wi-Fi is shed
+    solar_l, dt_l, air_l = solar_wh.tolist(), dt_s.tolist(), air_c.tolist()
     rec_charge, rec_capacity, rec_temp, rec_bus, rec_demand, rec_served, rec_harvested, rec_loss, rec_stored = (
         [0.0] * n for _ in range(9)
     )
-    rec_shed: list[tuple[bool, ...]] = [()] * n
-    rec_sessions: list[tuple[int, ...]] = [()] * n
-    rec_wifi_today = [0] * n
-    sessions_today = [0] * n_ports
-    wifi_today = 0
+    rec_code = [0] * n
     for i in range(n):
         soc = 100.0 * charge / capacity
-        for k in range(n_ports):  # shed below the threshold, restore above threshold + hysteresis
-            port_shed[k] = soc < off_below[k] or (port_shed[k] and soc < off_below[k] + on_above)
-        wifi_shed = soc < wifi_below or (wifi_shed and soc < wifi_below + on_above)
-        if day_l[i]:
-            wifi_today = 0
-            sessions_today = [0] * n_ports
+        if code or soc < top:  # shed below a threshold, restore above threshold + hysteresis
+            new_code = 0
+            demand = base_l[i]
+            for k in range(n_ports):
+                if soc < off_below[k] or (code >> k & 1 and soc < off_below[k] + on_above):
+                    new_code |= 1 << k
+                else:
+                    demand += port_l[k][i]
+            if soc < wifi_below or (code & wifi_bit and soc < wifi_below + on_above):
+                new_code |= wifi_bit
+            else:
+                demand += router_l[i]
+            code = new_code
+        else:
+            demand = full_l[i]
+        rec_code[i] = code
         dt = dt_l[i]
         dt_h = dt / 3600.0
-        demand = (base_w[i] + (0.0 if wifi_shed else router_w + client_w * clients_l[i])) * dt_h
-        for k in range(n_ports):
-            if not port_shed[k]:
-                demand += port_wh[k][i]
-                sessions_today[k] += port_starts[k][i]
-        if not wifi_shed:
-            wifi_today += wifi_new[i]
         solar = solar_l[i]
         charge, capacity, discharged, age, temp, bus, stored_delta, loss = battery_core(
             charge, capacity, discharged, age, temp, (solar - demand) / dt_h, dt, air_l[i], spec
@@ -228,20 +244,18 @@ def backfill(
             rec_served[i], rec_harvested[i] = demand, demand + battery_wh
         else:
             rec_served[i], rec_harvested[i] = solar - battery_wh, solar
-        rec_shed[i] = (*port_shed, wifi_shed)
-        rec_sessions[i] = tuple(sessions_today)
-        rec_wifi_today[i] = wifi_today
 
-    hours_per_interval = dt_s / 3600.0
     harvested = np.asarray(rec_harvested)
-    day_index = np.cumsum(start_of_day) - 1
-    day_start_cum = np.concatenate(([0.0], np.cumsum(harvested)))[np.flatnonzero(start_of_day)]
-    today = np.cumsum(harvested) - day_start_cum[day_index]
+    today = _daily_cumsum(harvested, start_of_day)
     soc_out = np.minimum(100.0 * np.asarray(rec_charge) / np.asarray(rec_capacity), 100.0)
     ocv = np.interp(soc_out, OCV_SOC_PCT, OCV_V)
     current = np.asarray(rec_bus) / ocv
-    shed = np.asarray(rec_shed, dtype=bool).reshape(n, n_ports + 1)
-    sessions = np.asarray(rec_sessions, dtype=np.int64).reshape(n, n_ports)
+    shed = ((np.asarray(rec_code, dtype=np.int64)[:, None] >> np.arange(n_ports + 1)) & 1).astype(bool)
+    # A session that arrives while its port is shed walks away and is not counted.
+    sessions = np.zeros((n, n_ports), dtype=np.int64)
+    for k in range(n_ports):
+        sessions[:, k] = _daily_cumsum(np.asarray(port_starts[k]) * ~shed[:, k], start_of_day)
+    wifi_today = _daily_cumsum(np.asarray(wifi_new) * ~shed[:, -1], start_of_day).astype(np.int64)
     frame = pd.DataFrame(
         {
             "soc_pct": soc_out,
@@ -253,7 +267,7 @@ def backfill(
             "energy_today_wh": today,
             "load_power_w": np.asarray(rec_served) / hours_per_interval,
             "wifi_clients": np.where(shed[:, -1], 0, clients),
-            "wifi_sessions_today": np.asarray(rec_wifi_today, dtype=np.int64),
+            "wifi_sessions_today": wifi_today,
             "wifi_shed": shed[:, -1],
         },
         index=times,
