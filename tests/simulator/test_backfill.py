@@ -61,6 +61,9 @@ def test_backfill_sheds_loads_below_their_thresholds_and_never_charges_frozen() 
     shed = frame["scooter-1.shed"]
     assert shed.any()
     assert (frame.loc[shed, "scooter-1.power_w"] == 0.0).all()
+    grew = frame["scooter-1.sessions_today"].diff() > 0
+    assert grew.any()
+    assert not (grew & shed).any()  # scooter riders who find the port shed are not counted
     assert (frame.loc[frame["wifi_shed"], "wifi_clients"] == 0).all()
     assert frame.loc[frame["soc_pct"] > 50.0, "scooter-1.shed"].sum() == 0  # restored once recharged
     frozen = frame["temp_c"] < 0.0
