@@ -151,6 +151,13 @@ def test_fleet_page_shows_the_twelve_benches(page: Any, stack: Stack, artifacts:
     page.fill("#filter-text", "mostar")
     assert page.locator("#fleet-table tbody tr").count() == 1
     page.fill("#filter-text", "")
+    page.select_option("#filter-municipality", "Trebinje")
+    assert page.locator("#fleet-table tbody tr").count() == 1
+    page.select_option("#filter-municipality", "")
+    page.select_option("#filter-health", "critical")
+    critical = page.locator("#fleet-table tbody tr").count()
+    assert 1 <= critical < 12
+    page.select_option("#filter-health", "")
     _save(page, artifacts, "fleet.png")
 
 

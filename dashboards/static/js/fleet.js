@@ -37,10 +37,12 @@
     const c = state.cols;
     const text = document.getElementById("filter-text").value.trim().toLowerCase();
     const health = document.getElementById("filter-health").value;
+    const municipality = document.getElementById("filter-municipality").value;
     const online = document.getElementById("filter-online").value;
     const idx = [];
     for (let i = 0; i < c.bench_id.length; i++) {
       if (health && c.health[i] !== health) continue;
+      if (municipality && c.municipality[i] !== municipality) continue;
       if (online && String(c.online[i] === true) !== online) continue;
       if (text && !(c.name[i].toLowerCase().includes(text) || c.municipality[i].toLowerCase().includes(text) ||
                     c.bench_id[i].includes(text))) continue;
@@ -125,6 +127,13 @@
       const p = ev.points && ev.points[0];
       if (p && p.curveNumber === 0 && p.customdata) window.location = "/benches/" + p.customdata;
     });
+    const select = document.getElementById("filter-municipality");
+    for (const m of Array.from(new Set(state.cols.municipality)).sort()) {
+      const opt = document.createElement("option");
+      opt.value = m;
+      opt.textContent = m;
+      select.appendChild(opt);
+    }
     renderTable();
     document.body.dataset.ready = "true";
     const s = BF.socket();
@@ -152,7 +161,7 @@
     state.sortKey = key;
     renderTable();
   }));
-  ["filter-text", "filter-health", "filter-online"].forEach((id) =>
+  ["filter-text", "filter-municipality", "filter-health", "filter-online"].forEach((id) =>
     document.getElementById(id).addEventListener("input", () => { state.page = 0; renderTable(); }));
   document.getElementById("prev").addEventListener("click", () => { state.page = Math.max(0, state.page - 1); renderTable(); });
   document.getElementById("next").addEventListener("click", () => { state.page += 1; renderTable(); });
