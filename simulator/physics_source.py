@@ -20,6 +20,8 @@ from simulator.physics.weather import SolarDay
 from simulator.scenarios.effects import NO_EFFECTS, Effects
 from twins.messages import BatteryReading, SolarReading
 
+SECONDS_PER_YEAR = 365.25 * 86400.0
+
 
 @dataclass(frozen=True)
 class ScaledSolarDay(SolarDay):
@@ -45,6 +47,21 @@ class ScaledSolarDay(SolarDay):
     def bus_power_w(self, t_s: float) -> float:
         """Scaled controller output at an instant, W."""
         return SolarDay.bus_power_w(self, t_s) * self.factor
+
+
+def aged_battery(battery: BatteryState, capacity_pct: float, model: BenchModel) -> BatteryState:
+    """The battery aged until the model's own fade law leaves ``capacity_pct`` of nominal capacity.
+
+    The battery model recomputes capacity from calendar age and cycles at every step, so a degraded
+    battery is expressed as the calendar age that gives that capacity (charge above it is lost).
+    """
+    spec = model.assumptions.battery
+    full_ah = nominal_ah(spec)
+    cycle_fade = spec.fade_per_efc_frac * battery.discharged_ah / full_ah
+    wanted_fade = 1.0 - capacity_pct / 100.0
+    age_s = max(0.0, wanted_fade - cycle_fade) / spec.calendar_fade_per_year_frac * SECONDS_PER_YEAR
+    capacity_ah = full_ah * (1.0 - max(wanted_fade, cycle_fade))
+    return BatteryState(min(battery.charge_ah, capacity_ah), capacity_ah, battery.discharged_ah, age_s, battery.temp_c)
 
 
 def physics_ports(model: BenchModel) -> tuple[PortInfo, ...]:
@@ -100,11 +117,7 @@ class ModelPhysics:
         if solar is not state.solar:
             state = replace(state, solar=solar)
         if self.effects.capacity_pct != self._capacity_pct and self.effects.capacity_pct is not None:
-            spec = self.model.assumptions.battery
-            capacity = nominal_ah(spec) * self.effects.capacity_pct / 100.0
-            b = state.battery
-            battery = BatteryState(min(b.charge_ah, capacity), capacity, b.discharged_ah, b.age_s, b.temp_c)
-            state = replace(state, battery=battery)
+            state = replace(state, battery=aged_battery(state.battery, self.effects.capacity_pct, self.model))
             self._capacity_pct = self.effects.capacity_pct
         self.state = state
 

@@ -97,7 +97,7 @@ class BatteryDegradation(_Fault):
     """An aged or damaged battery: its capacity drops to ``capacity_pct`` of nominal at the start."""
 
     kind: Literal["battery_degradation"]
-    capacity_pct: float = Field(default=50.0, ge=5, le=100)
+    capacity_pct: float = Field(default=50.0, ge=10, le=100)
 
 
 class DeadPort(_Fault):
