@@ -17,6 +17,7 @@ from dashboards.figures.style import HEALTH_COLOURS
 
 OUTLINE_PATH = Path(__file__).resolve().parents[1] / "static" / "bih-outline.geojson"
 CENTRE = (17.8, 44.2)  # lon, lat of the middle of the country
+LEGEND_STATES = ("ok", "warning", "critical")  # the states twins.health yields; "unknown" is only a fallback
 
 
 @cache
@@ -58,8 +59,14 @@ def _legend(labels: Mapping[str, str], kind: str) -> list[dict[str, Any]]:
     # One empty trace per status gives a legend although every bench lives in one WebGL trace.
     xs = {"x": [None], "y": [None]} if kind == "scattergl" else {"lon": [None], "lat": [None]}
     return [
-        {"type": kind, "mode": "markers", **xs, "name": labels.get(s, s), "marker": {"color": c, "size": 10}}
-        for s, c in HEALTH_COLOURS.items()
+        {
+            "type": kind,
+            "mode": "markers",
+            **xs,
+            "name": labels.get(s, s),
+            "marker": {"color": HEALTH_COLOURS[s], "size": 10},
+        }
+        for s in LEGEND_STATES
     ]
 
 
