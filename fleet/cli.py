@@ -210,12 +210,15 @@ def demo(
 @click.option(
     "--rollback-timeout", type=float, default=300.0, show_default=True, help="Seconds for a new version to connect."
 )
+@click.option("--ca-certs", type=click.Path(dir_okay=False, path_type=Path), help="CA bundle for a private mqtts CA.")
+@click.option("--drain-rate", "drain_rate_per_s", type=float, help="Outbox messages per second after an outage.")
+@click.option("--firmware-version", help="Version this agent reports (set by packaging).")
 def agent(**kwargs: Any) -> None:
     """The bench agent (real or simulated hardware)."""
     from firmware_agent.main import build_options, run_agent
 
     try:
-        options = build_options(**kwargs)
+        options = build_options(**{k: v for k, v in kwargs.items() if v is not None})
     except ValueError as err:
         raise click.ClickException(str(err)) from None
     _configure_logging("INFO")
