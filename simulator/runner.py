@@ -373,6 +373,8 @@ class FleetRunner:
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Say offline (retained status, as a clean shutdown does), disconnect everyone and close sockets."""
+        if self._stopping:
+            return
         self._stopping = True
         now = self.clock.now()
         for bench in self.benches:
