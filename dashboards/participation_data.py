@@ -8,15 +8,12 @@ from typing import Any
 from dashboards.figures.participation import municipality_bars, option_bars, participation_map, turnout
 from dashboards.labels import participation_labels
 from dashboards.participation_model import poll_doc, public_results_doc, results_doc
-from dashboards.proposed_api import TurnoutApi
 from fleet.service_api import FleetApi, PollInfo, Scope
 
 
 def _turnout_figure(fleet: FleetApi, poll: PollInfo, scope: Scope, labels: dict[str, str]) -> dict[str, Any]:
     end = min(fleet.now(), poll.closes)
     start = poll.opens
-    if not isinstance(fleet, TurnoutApi):
-        return turnout([], labels["turnout_missing"], labels["votes"])
     if end <= start:
         return turnout([], labels["turnout"], labels["votes"])
     every = max(timedelta(minutes=5), (end - start) / 200)

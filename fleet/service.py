@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from fleet.db.store import SqlStore
@@ -114,6 +114,23 @@ class FleetService:
             muni = by_muni.setdefault(row.municipality, {})
             muni[row.option] = muni.get(row.option, 0) + row.votes
         return PollResults(poll_id, total, by_bench, by_muni)
+
+    def turnout(
+        self, poll_id: str, scope: Scope, start: datetime, end: datetime, every: timedelta
+    ) -> list[SeriesSample]:
+        """Counted votes per bucket (buckets aligned to the epoch like the TSDB's), from the vote table:
+        the same exactly-once counts as the tallies, not the TSDB's turnout points."""
+        step = every.total_seconds()
+        if step <= 0:
+            raise ValueError("every must be positive")
+        first = int(start.timestamp() // step)
+        last = int((end.timestamp() - 1e-6) // step)
+        if last - first > 100_000:
+            raise ValueError("too many buckets: choose a larger every")
+        counts = [0] * max(0, last - first + 1)
+        for ts in self._store.vote_times(poll_id, start, end, scope.municipalities):
+            counts[int(ts.timestamp() // step) - first] += 1
+        return [SeriesSample(datetime.fromtimestamp((first + i) * step, UTC), float(n)) for i, n in enumerate(counts)]
 
     def health_report(self) -> dict[str, Any]:
         """State of every connection; ``status`` is ``ok`` only when all are up."""

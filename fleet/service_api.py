@@ -92,6 +92,12 @@ class FleetApi(Protocol):
         """Counted votes of one poll within ``scope``."""
         ...
 
+    def turnout(
+        self, poll_id: str, scope: Scope, start: datetime, end: datetime, every: timedelta
+    ) -> list[SeriesSample]:
+        """Counted votes of a poll per ``every`` bucket over [start, end) within ``scope``."""
+        ...
+
     def health_report(self) -> dict[str, Any]:
         """State of broker, TSDB and database connections (for /healthz)."""
         ...

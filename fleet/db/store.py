@@ -180,6 +180,19 @@ class SqlStore:
         with self.engine.connect() as conn:
             return [TallyRow(r[0], r[1], r[2], int(r[3])) for r in conn.execute(q)]
 
+    def vote_times(
+        self, poll_id: str, start: datetime, end: datetime, municipalities: frozenset[str] | None = None
+    ) -> list[datetime]:
+        """When each counted vote of a poll was cast, within [start, end) and the municipalities given."""
+        q = select(vote_events.c.ts).where(
+            vote_events.c.poll_id == poll_id, vote_events.c.ts >= start, vote_events.c.ts < end
+        )
+        if municipalities is not None:
+            q = q.where(vote_events.c.municipality.in_(sorted(municipalities)))
+        with self.engine.connect() as conn:
+            # SQLite hands back naive datetimes (stored as UTC): make them aware again.
+            return [t if t.tzinfo else t.replace(tzinfo=UTC) for (t,) in conn.execute(q)]
+
     def counted_votes_by_bench(self) -> dict[str, VoteCounts]:
         """Counted votes per bench, poll and option (the authority the twins are reconciled against)."""
         q = select(vote_events.c.bench_id, vote_events.c.poll_id, vote_events.c.option, func.count()).group_by(

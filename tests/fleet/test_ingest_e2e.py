@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from fleet.service_api import EVERYTHING
+from fleet.service_api import EVERYTHING, Scope
 from tests.fleet.conftest import RuntimeFactory
-from tests.payloads import dumps, status, telemetry, vote
+from tests.payloads import BASE_TS, dumps, status, telemetry, vote
 from tests.services import InfluxService, MosquittoService
 from tests.waiting import wait_until
 
@@ -77,6 +77,13 @@ def test_vote_delivered_twice_counts_once(
     assert results.total == {"yes": 1, "no": 1}
     assert results.by_municipality == {"Trebinje": {"yes": 1, "no": 1}}
     assert rt.service.get_twin("trebinje-01").counted_votes == {"park-2026": {"yes": 1, "no": 1}}
+    hour = timedelta(hours=1)
+    turnout = rt.service.turnout("park-2026", EVERYTHING, BASE_TS - hour, BASE_TS + hour, hour)
+    assert [(s.ts, s.value) for s in turnout] == [(BASE_TS - hour, 0.0), (BASE_TS, 2.0)]
+    assert (
+        rt.service.turnout("park-2026", Scope(frozenset({"Mostar"})), BASE_TS - hour, BASE_TS + hour, hour)[1].value
+        == 0
+    )
 
 
 def test_garbage_is_counted_and_ingestion_goes_on(
