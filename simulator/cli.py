@@ -126,8 +126,10 @@ def run_simulate(
             "unless it runs with BENCHFLEET_AUTO_REGISTER=1"
         )
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda *_: stop.set())
     real_end = time.monotonic() + duration if duration is not None else None
     sim_end = (start + sim_span).timestamp() if sim_span is not None else None
     last = RateMeter.now(runner.stats())
@@ -144,6 +146,8 @@ def run_simulate(
                 _say(reading.line(last, stats))
                 last, next_report = reading, now + REPORT_EVERY_S
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         final = runner.stats()
         runner.stop()
         if db is not None:
@@ -171,13 +175,18 @@ def _run_backfill(benches: int, seed: int, backfill: str, tsdb: str | None, data
     # import is local so the simulator package itself stays free of fleet imports (architecture rule).
     from fleet.tsdb.factory import open_tsdb
     from fleet.tsdb.writer import SpoolingWriter
-    from simulator.backfill_run import run_backfill
+    from simulator.backfill_run import DEFAULT_STEP, history_times, run_backfill
 
+    end = datetime.now(UTC)
+    try:
+        history_times(end, period, DEFAULT_STEP)
+    except ValueError as err:
+        raise ValueError(f"--backfill: {err}") from None
     store = open_tsdb(tsdb)
     spool = (data_dir or Path(tempfile.mkdtemp(prefix="benchfleet-backfill-"))) / "backfill-spool"
     writer = SpoolingWriter(store, spool)
     try:
-        report = run_backfill(fleet_sites(benches, seed), seed, datetime.now(UTC), period, writer.write)
+        report = run_backfill(fleet_sites(benches, seed), seed, end, period, writer.write)
         drained = writer.flush(timeout=60.0)
     finally:
         writer.close()
