@@ -87,10 +87,11 @@ def test_vote_delivered_twice_counts_once(
 
 
 def test_garbage_is_counted_and_ingestion_goes_on(
-    mosquitto: MosquittoService, runtime_factory: RuntimeFactory, publisher_factory
+    fresh_mosquitto: MosquittoService, runtime_factory: RuntimeFactory, publisher_factory
 ) -> None:
-    rt = runtime_factory(mosquitto.url)
-    pub = publisher_factory(mosquitto.url)
+    # A broker of its own: other tests' retained status/reported messages would be counted too.
+    rt = runtime_factory(fresh_mosquitto.url)
+    pub = publisher_factory(fresh_mosquitto.url)
     for payload in (b"\xff\xfe", b"[1,2]", b'{"v":1}', dumps(telemetry("unknown-bench-9"))):
         pub.publish("benches/maglaj-01/telemetry", payload, qos=1)
     pub.publish("benches/unknown-bench-9/telemetry", dumps(telemetry("unknown-bench-9")), qos=1)
