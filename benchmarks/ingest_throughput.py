@@ -119,7 +119,8 @@ def pipeline_rate(mosq: MosquittoService, influx: InfluxService, payloads: list[
     )
     rt = build_runtime(settings, SystemClock())
     now = datetime.now(UTC)
-    rt.repo.register([BenchRecord(b, Attributes(name=b, municipality="Bench", lat=44.0, lon=18.0)) for b in benches], now)
+    records = [BenchRecord(b, Attributes(name=b, municipality="Bench", lat=44.0, lon=18.0)) for b in benches]
+    rt.repo.register(records, now)
     rt.repo.flush(now)
     # Create the persistent session (subscriptions) with the real source, then go offline.
     rt.source.start()
@@ -138,8 +139,6 @@ def pipeline_rate(mosq: MosquittoService, influx: InfluxService, payloads: list[
     elapsed = time.perf_counter() - started
     spooled = rt.writer.pending()
     rt.stop()
-    first_bench = benches[0]
-    del first_bench
     return n / elapsed, spooled
 
 
