@@ -21,11 +21,18 @@ from twins.clock import SystemClock
 log = logging.getLogger("benchfleet")
 
 
+#: Libraries that narrate every connection at INFO: an operator wants their warnings only.
+_CHATTY_LOGGERS = ("amqtt", "transitions", "werkzeug", "apscheduler", "engineio", "socketio")
+
+
 def _configure_logging(level: str) -> None:
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if level.upper() != "DEBUG":
+        for name in _CHATTY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _settings(ctx: click.Context, **flags: Any) -> Settings:
