@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -191,23 +190,16 @@ def contract_mix(prefix: str, bench_count: int, messages: int) -> list[SeriesPoi
     return out
 
 
-def test_write_throughput_batches_of_5000(influxdb: InfluxService) -> None:
-    """Batches of 5000 points reach influxd well above the ingestion target's 20,000 points/s pace.
-
-    Measured ~39,000 points/s on the 2-core test machine (docs/tsdb.md); the floor here is lenient
-    because the machine is shared, but a per-point HTTP request or a quadratic encoder would fail it.
-    """
+def test_batches_of_5000_all_arrive(influxdb: InfluxService) -> None:
+    """Batches of 5000 points of the real mix all reach influxd (speed: benchmarks/, docs/performance.md)."""
     store = InfluxV1Store.from_url(influxdb.url)
     prefix = f"perf{uuid.uuid4().hex[:8]}"
     pts = contract_mix(prefix, bench_count=1000, messages=12_500)  # 50,000 points
-    started = time.perf_counter()
     for i in range(0, len(pts), 5000):
         store.write(pts[i : i + 5000])
-    rate = len(pts) / (time.perf_counter() - started)
     store.close()
     body = influxdb.query(f"SELECT count(seq) FROM telemetry WHERE bench_id =~ /^{prefix}-/", db=influxdb.database)
     assert body["results"][0]["series"][0]["values"][0][1] == 12_500
-    assert rate > 10_000, f"{rate:.0f} points/s"
 
 
 def test_basic_auth_and_wrong_password(tmp_path: Path) -> None:

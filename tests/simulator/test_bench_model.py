@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +12,7 @@ from simulator.physics.battery import stored_wh
 from simulator.physics.bench_model import BenchControls, BenchModel, BenchSample, BenchState, PollSpec
 from simulator.physics.errors import PhysicsError
 from simulator.physics.weather import SolarDayCache
-from tests.simulator.physics_sites import seed_bench, seed_benches
+from tests.simulator.physics_sites import seed_bench
 
 CACHE = SolarDayCache()
 POLLS = (PollSpec("park-2026", ("yes", "no")), PollSpec("bus-line", ("a", "b", "c")))
@@ -204,21 +203,3 @@ def test_step_rejects_time_going_backwards_and_naive_datetimes() -> None:
         model.step(state, datetime(2025, 1, 1, 0, 1))
     with pytest.raises(PhysicsError, match="port kind"):
         BenchControls().port_on("laser")
-
-
-def test_many_benches_step_cheaply() -> None:
-    benches = seed_benches()
-    start = datetime(2025, 9, 1, tzinfo=UTC)
-    models = [
-        BenchModel(b.bench_id, b.site, b.climate, CACHE, weather_seed=1, usage_seed=i) for i, b in enumerate(benches)
-    ]
-    states = [m.initial_state(start) for m in models]  # warms the site-day cache, as a runner would
-    controls = BenchControls(open_polls=POLLS)
-    steps = 720
-    began = time.perf_counter()
-    for i in range(1, steps + 1):
-        now = start.timestamp() + 60.0 * i
-        states = [m.step(s, now, controls)[0] for m, s in zip(models, states, strict=True)]
-    per_step_us = (time.perf_counter() - began) / (steps * len(models)) * 1e6
-    print(f"\n{per_step_us:.1f} µs per bench-step")
-    assert per_step_us < 500.0  # budget for 10,000 benches every 60 s: 6,000 µs; typical ~25-40 µs
