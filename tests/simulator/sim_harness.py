@@ -53,12 +53,17 @@ class Recorder:
 
     url: str
     clock: Any = None
+    client_id: str = ""
+    """With an id the session is persistent: the broker keeps the recorder's messages across its restarts."""
     messages: list[Message] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         broker = parse_broker_url(self.url)
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="", clean_session=True)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=self.client_id, clean_session=not self.client_id
+        )
+        self.client.reconnect_delay_set(0.2, 1.0)
         self.client.on_message = self._on_message
         self.client.on_connect = lambda c, *_: c.subscribe("benches/#", qos=1)
         self.client.connect(broker.host, broker.port)
