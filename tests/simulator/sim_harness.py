@@ -63,7 +63,7 @@ class Recorder:
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=self.client_id, clean_session=not self.client_id
         )
-        self.client.reconnect_delay_set(0.2, 1.0)
+        self.client.reconnect_delay_set(1, 1)
         self.client.on_message = self._on_message
         self.client.on_connect = lambda c, *_: c.subscribe("benches/#", qos=1)
         self.client.connect(broker.host, broker.port)
