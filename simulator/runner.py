@@ -169,6 +169,7 @@ class FleetRunner:
     _ramp_started: float = field(default=0.0, init=False)
     _ramp_done: int = field(default=0, init=False)
     _stopping: bool = field(default=False, init=False)
+    _warned_unreachable: bool = field(default=False, init=False)
     _rng: random.Random = field(default_factory=random.Random, init=False)
 
     # -- building --------------------------------------------------------------------------------
@@ -288,6 +289,11 @@ class FleetRunner:
                 bench.transport.client.reconnect()
         except OSError as err:
             delay = bench.transport.next_reconnect_delay()
+            if not self._warned_unreachable:
+                self._warned_unreachable = True
+                log.warning(
+                    "broker %s unreachable (%s); benches keep retrying with backoff", self.broker.redacted(), err
+                )
             log.debug("%s: connect failed (%s), next try in %.1f s", bench.bench_id, err, delay)
             heapq.heappush(self._reconnects, (time.monotonic() + delay, bench.index))
 
