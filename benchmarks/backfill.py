@@ -1,6 +1,7 @@
 """Time ``benchfleet simulate --backfill 365d`` for the 12 seed benches, into the SQLite TSDB and influxd.
 
     python benchmarks/backfill.py [--period 365d] [--runs 3] [--no-influx]
+    python benchmarks/backfill.py --compare-points   # points built directly vs through Telemetry models
 
 Each run writes into a fresh store (a new SQLite file; a fresh influxd database started from Debian's
 package on a free port). Prints every run's wall time and the median, and the physics/write split.
@@ -41,13 +42,59 @@ def one_run(tsdb: str, period: str, folder: Path) -> tuple[float, str]:
     return wall, summary[-1] if summary else ""
 
 
+def compare_point_paths() -> None:
+    """Build one bench-year of points directly and through ``Telemetry`` + ``telemetry_points``; print both."""
+    from datetime import UTC, datetime, timedelta
+
+    from simulator.backfill_run import DEFAULT_STEP, bench_points, history_times, simulate_history
+    from simulator.sites import seed_sites
+    from twins.messages import Telemetry
+    from twins.series import telemetry_points
+
+    site = seed_sites()[4]
+    times = history_times(datetime.now(UTC), timedelta(days=365), DEFAULT_STEP)
+    frame, ports, _ = simulate_history((site, site, 2023, times))
+    began = time.perf_counter()
+    direct = sum(len(chunk) for chunk in bench_points(site, frame, ports))
+    direct_s = time.perf_counter() - began
+    began = time.perf_counter()
+    rows = frame.to_dict("records")
+    stamps = frame.index.to_pydatetime()
+    via_models = 0
+    for i, row in enumerate(rows):
+        sample = Telemetry.model_validate(
+            {
+                "v": 1, "bench_id": site.bench_id, "ts": stamps[i], "seq": i,
+                "battery": {"soc_pct": round(row["soc_pct"], 2), "voltage_v": round(row["voltage_v"], 3),
+                            "current_a": round(row["current_a"], 3), "temp_c": round(row["temp_c"], 2)},
+                "solar": {"power_w": round(row["solar_power_w"], 1),
+                          "energy_today_wh": round(row["energy_today_wh"], 1)},
+                "load": {"power_w": round(row["load_power_w"], 2)},
+                "ports": [{"id": p, "kind": k, "active": bool(row[f"{p}.active"]),
+                           "power_w": round(row[f"{p}.power_w"], 2),
+                           "sessions_today": int(row[f"{p}.sessions_today"])} for p, k in ports],
+                "wifi": {"clients": int(row["wifi_clients"]), "sessions_today": int(row["wifi_sessions_today"])},
+                "votes": {},
+            }
+        )  # fmt: skip
+        via_models += len(telemetry_points(sample, site.municipality))
+    models_s = time.perf_counter() - began
+    print(f"one bench-year ({len(rows)} samples, {direct} points): direct {direct_s:.2f} s, "
+          f"through Telemetry models {models_s:.2f} s ({models_s / direct_s:.1f}x)")  # fmt: skip
+    assert direct == via_models
+
+
 def main() -> int:
     """Time the backfill into each store and print the medians."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--period", default="365d")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-influx", action="store_true")
+    parser.add_argument("--compare-points", action="store_true", help="only compare the two ways to build points")
     args = parser.parse_args()
+    if args.compare_points:
+        compare_point_paths()
+        return 0
     results: dict[str, list[float]] = {}
     base = Path(tempfile.mkdtemp(prefix="backfill-bench-"))
     for i in range(args.runs):

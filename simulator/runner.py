@@ -26,7 +26,7 @@ from firmware_agent.hardware.simulated import SimulatedHardware
 from firmware_agent.outbox.base import Outbox
 from firmware_agent.outbox.sqlite import AgentDatabase, SqliteOutbox
 from firmware_agent.transport.backoff import Backoff
-from firmware_agent.transport.base import Connected, Disconnected, Published, TransportEvent
+from firmware_agent.transport.base import Connected, Disconnected, Published, Received, TransportEvent
 from firmware_agent.transport.paho import PahoTransport
 from firmware_agent.transport.url import BrokerUrl
 from firmware_agent.votes import VoteBox, VoteRefused
@@ -122,6 +122,11 @@ class SimBench:
         """The bench's id."""
         return self.site.bench_id
 
+    @property
+    def topic_prefix(self) -> str:
+        """``benches/<id>/``: the bench's own topics."""
+        return f"benches/{self.site.bench_id}/"
+
 
 @dataclass(frozen=True)
 class FleetStats:
@@ -143,6 +148,8 @@ class _Counters:
     connects: int = 0
     disconnects: int = 0
     acked: int = 0
+    foreign: int = 0
+    """Messages the broker delivered on other benches' topics (dropped)."""
 
 
 @dataclass
@@ -268,6 +275,11 @@ class FleetRunner:
             bench.acked += 1
         elif kind is Connected:
             self.counters.connects += 1
+        elif kind is Received and not event.topic.startswith(bench.topic_prefix):  # type: ignore[union-attr]
+            # Some brokers (amqtt 0.11, the demo's embedded one) also deliver what matches *another*
+            # client's wildcard subscription; a bench only acts on its own topics, so drop it quietly.
+            self.counters.foreign += 1
+            return
         elif kind is Disconnected:
             self.counters.disconnects += 1
             if not self._stopping and not bench.offline:
