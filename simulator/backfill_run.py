@@ -2,9 +2,9 @@
 
 The physics' ``backfill`` gives one row per timestamp; here the rows become the same TSDB points ingestion
 writes (``twins.series.telemetry_points`` names: a ``telemetry`` point and one ``port`` point per port).
-The points are built directly rather than through ``Telemetry`` models: validating 140,000 pydantic
-models per bench-year costs several times the whole physics pass (see docs/performance-simulator.md), and
-the test ``test_backfill_points_match_ingestion`` holds both paths equal.
+The points are built directly rather than through ``Telemetry`` models: that is 2x faster for the same
+points (0.35 s against 0.75 s per bench-year, docs/performance-simulator.md), and the test
+``test_backfill_points_match_ingestion`` holds both paths equal.
 """
 
 from __future__ import annotations
