@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 FIRMWARE_VERSION = "sim-1.0.0"
 DEFAULT_CONNECT_RATE_PER_S = 250.0
 SIM_KEEPALIVE_S = 60
+MAX_TICKS_PER_POLL = 2000
 
 
 class SimClock(Protocol):
@@ -364,7 +365,9 @@ class FleetRunner:
         self.loop.poll(wait)
         now_s = self.clock.now_s()
         ticks = self._ticks
-        while ticks and ticks[0][0] <= now_s:
+        budget = MAX_TICKS_PER_POLL  # when the fleet falls behind its clock, keep serving the network
+        while ticks and ticks[0][0] <= now_s and budget > 0:
+            budget -= 1
             t_s, index = heapq.heappop(ticks)
             bench = self.benches[index]
             self._tick(bench, t_s)
