@@ -11,7 +11,8 @@ Both are measured in steady state (after every client connected) over `--measure
 windows: CPU of this process from `os.times()` (user + system), PUBACKs per second, connected clients.
 An external `mosquitto_sub` counts the telemetry the broker delivered and the distinct bench ids.
 Without `--broker`, a Mosquitto from Debian's package is started on a free port in a temporary folder.
-Prints medians, the fleet/bare CPU ratio, and a Markdown table row for docs/performance-simulator.md.
+Prints medians, the fleet/bare CPU ratio, and a Markdown table row for docs/performance-simulator.md;
+exits 1 (for CI) unless every bench connected and delivered and the fleet used less than one core.
 """
 
 from __future__ import annotations
@@ -316,7 +317,21 @@ def main() -> int:
             f"| {fleet.median('cpu_pct'):.1f} % | {bare.median('cpu_pct'):.1f} % | {ratio:.2f} "
             f"| {fleet.rss_mb:.0f} MB | {fleet.ramp_s:.0f} s |"
         )
-    return 0
+    return check_targets(fleet, args.benches)
+
+
+def check_targets(fleet: Result, benches: int) -> int:
+    """Exit status for CI: 0 if every bench connected and delivered and the fleet used less than one core."""
+    failures = []
+    if fleet.median("connected") < benches:
+        failures.append(f"only {fleet.median('connected'):.0f}/{benches} connected")
+    if fleet.delivered_per_s < 0.9 * benches / INTERVAL_S:
+        failures.append(f"delivered {fleet.delivered_per_s:.1f}/s, expected {benches / INTERVAL_S:.1f}/s")
+    if fleet.median("cpu_pct") >= 100.0:
+        failures.append(f"CPU {fleet.median('cpu_pct'):.0f} % of one core (target: less than one core)")
+    for failure in failures:
+        print(f"TARGET MISSED: {failure}")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -51,18 +51,20 @@ def start_demo_fleet(
     scenario: Path | None = None,
     sites: list[BenchSite] | None = None,
     seed: int = DEMO_SEED,
+    start: datetime | None = None,
 ) -> DemoFleet:
     """Start the seed benches (or ``sites``) against ``mqtt_url``: accelerated by ``speed``, from now.
 
     Outboxes and applied configs live in one SQLite file in ``data_dir``, so a demo restarted on the same
     folder resumes each bench's config version and unsent messages. The desired config (polls included)
-    comes from the fleet over MQTT, as for real benches.
+    comes from the fleet over MQTT, as for real benches. ``start`` sets simulated time's origin (default:
+    now; accelerated benches then stamp their samples ahead of the wall clock).
     """
     broker = parse_broker_url(mqtt_url)
     plan = load_scenario(scenario) if scenario is not None else None
     data_dir.mkdir(parents=True, exist_ok=True)
     db = AgentDatabase(data_dir / "agents.sqlite3", synchronous="NORMAL")
-    clock = AcceleratedClock(datetime.now(UTC).replace(microsecond=0), speed)
+    clock = AcceleratedClock(start or datetime.now(UTC).replace(microsecond=0), speed)
     runner = FleetRunner(sites if sites is not None else seed_sites(), broker, clock, seed=seed, scenario=plan, db=db)
     runner.build()
     stop = threading.Event()
