@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 
 DEMO_SEED = 2023
 STOP_TIMEOUT_S = 10.0
+# amqtt 0.11 (the demo's embedded broker) can fail a session when many clients connect at the same
+# moment ("dictionary changed size during iteration"); a few per second avoids that.
+DEMO_CONNECT_RATE_PER_S = 4.0
 
 
 @dataclass
@@ -26,6 +29,8 @@ class DemoFleet:
     """The running demo fleet; ``stop`` says offline, disconnects and joins the thread."""
 
     runner: FleetRunner
+    clock: AcceleratedClock
+    """The demo's simulated time (give the same clock to the fleet so both agree on "now")."""
     thread: threading.Thread
     stop_event: threading.Event
     db: AgentDatabase
@@ -44,6 +49,11 @@ class DemoFleet:
         self.db.close()
 
 
+def demo_clock(speed: float, start: datetime | None = None) -> AcceleratedClock:
+    """The demo's simulated time: from ``start`` (default now) at ``speed`` simulated seconds per second."""
+    return AcceleratedClock(start or datetime.now(UTC).replace(microsecond=0), speed)
+
+
 def start_demo_fleet(
     mqtt_url: str,
     data_dir: Path,
@@ -52,20 +62,33 @@ def start_demo_fleet(
     sites: list[BenchSite] | None = None,
     seed: int = DEMO_SEED,
     start: datetime | None = None,
+    clock: AcceleratedClock | None = None,
 ) -> DemoFleet:
     """Start the seed benches (or ``sites``) against ``mqtt_url``: accelerated by ``speed``, from now.
 
     Outboxes and applied configs live in one SQLite file in ``data_dir``, so a demo restarted on the same
     folder resumes each bench's config version and unsent messages. The desired config (polls included)
-    comes from the fleet over MQTT, as for real benches. ``start`` sets simulated time's origin (default:
-    now; accelerated benches then stamp their samples ahead of the wall clock).
+    comes from the fleet over MQTT, as for real benches.
+
+    Accelerated benches stamp their samples with simulated time, which runs ahead of the wall clock; a
+    fleet on the wall clock rejects them (``ts_in_future``). So build the fleet with the same clock:
+    ``clock = demo_clock(speed)``, ``build_runtime(settings, clock)``, ``start_demo_fleet(..., clock=clock)``
+    (``speed`` and ``start`` are then the clock's). Without ``clock`` one is made from ``start`` (default now).
     """
     broker = parse_broker_url(mqtt_url)
     plan = load_scenario(scenario) if scenario is not None else None
     data_dir.mkdir(parents=True, exist_ok=True)
     db = AgentDatabase(data_dir / "agents.sqlite3", synchronous="NORMAL")
-    clock = AcceleratedClock(start or datetime.now(UTC).replace(microsecond=0), speed)
-    runner = FleetRunner(sites if sites is not None else seed_sites(), broker, clock, seed=seed, scenario=plan, db=db)
+    clock = clock or demo_clock(speed, start)
+    runner = FleetRunner(
+        sites if sites is not None else seed_sites(),
+        broker,
+        clock,
+        seed=seed,
+        scenario=plan,
+        db=db,
+        connect_rate_per_s=DEMO_CONNECT_RATE_PER_S,
+    )
     runner.build()
     stop = threading.Event()
 
@@ -80,4 +103,4 @@ def start_demo_fleet(
     thread = threading.Thread(target=run, name="demo-fleet", daemon=True)
     thread.start()
     log.info("demo fleet: %d benches at %gx against %s", len(runner.benches), speed, broker.redacted())
-    return DemoFleet(runner, thread, stop, db)
+    return DemoFleet(runner, clock, thread, stop, db)
