@@ -11,7 +11,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from firmware_agent.outbox.sqlite import AgentDatabase
@@ -58,6 +58,19 @@ def _say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def simulated_start(now: datetime, speed: float, duration: float | None) -> datetime:
+    """Where simulated time starts so that it never runs ahead of the wall clock during the run.
+
+    The fleet rejects timestamps from the future; an accelerated run of ``duration`` real seconds is
+    therefore backdated by ``(speed - 1) * duration`` and ends at the wall clock's now. An endless
+    accelerated run cannot stay behind: it starts now (and a fleet on wall time rejects it soon).
+    """
+    now = now.replace(microsecond=0)
+    if speed <= 1 or duration is None:
+        return now
+    return now - timedelta(seconds=(speed - 1) * duration)
+
+
 def ensure_file_limit(benches: int) -> None:
     """Raise the soft open-file limit if the fleet needs it; ValueError naming ``ulimit -n`` if it cannot."""
     need = benches + SPARE_FILES
@@ -98,7 +111,11 @@ def run_simulate(
         raise ValueError(f"--mqtt: {err}") from None
     plan = load_scenario(scenario) if scenario is not None else None
     ensure_file_limit(benches)
-    start = plan.start if plan is not None and plan.start is not None else datetime.now(UTC).replace(microsecond=0)
+    start = (
+        plan.start
+        if plan is not None and plan.start is not None
+        else simulated_start(datetime.now(UTC), speed, duration)
+    )
     clock = AcceleratedClock(start, speed)
     sim_span = plan.duration_td if plan is not None else None
     db = None
@@ -120,6 +137,11 @@ def run_simulate(
         f"simulating {benches} benches against {broker.redacted()} at {speed:g}x "
         f"from {start:%Y-%m-%d %H:%M}Z{scenario_note}"
     )
+    if speed > 1 and duration is None and (plan is None or plan.start is None):
+        _say(
+            f"at --speed {speed:g} simulated time runs ahead of the wall clock: a fleet on wall time rejects "
+            "future timestamps; give --duration to backdate the run so it ends now"
+        )
     if benches > 12:
         _say(
             "benches beyond the 12 of the seed data are unknown to the fleet "

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import resource
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from simulator.cli import run_simulate
+from simulator.cli import run_simulate, simulated_start
 from tests.services import MosquittoService
 from tests.simulator.sim_harness import Recorder
 
@@ -63,3 +64,15 @@ def test_more_benches_than_open_files_allow_is_refused() -> None:
         pytest.skip("no hard open-file limit on this machine")
     with pytest.raises(ValueError, match="ulimit -n"):
         run_simulate("mqtt://127.0.0.1:1", hard + 1, 1.0, 1, None, None, None, None, 1.0)
+
+
+def test_accelerated_runs_are_backdated_to_end_now() -> None:
+    """At 60x for 10 real minutes the run starts 590 simulated minutes ago, so it never runs into the future."""
+    now = datetime(2026, 11, 26, 12, 0, 30, 500, tzinfo=UTC)
+    assert simulated_start(now, 60.0, 600.0) == datetime(2026, 11, 26, 2, 10, 30, tzinfo=UTC)
+    # simulated time at the end of the run (start + 60 x 600 s) equals the wall clock then (now + 600 s)
+    assert simulated_start(now, 60.0, 600.0) + timedelta(seconds=60 * 600) == now.replace(microsecond=0) + timedelta(
+        seconds=600
+    )
+    assert simulated_start(now, 1.0, 600.0) == now.replace(microsecond=0)
+    assert simulated_start(now, 60.0, None) == now.replace(microsecond=0)
