@@ -158,17 +158,30 @@ def ingest(ctx: click.Context, /, **flags: Any) -> None:
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Keep the demo's data here.")
 @click.option("--speed", type=float, default=60.0, show_default=True, help="Simulated seconds per real second.")
 @click.option("--realtime", is_flag=True, help="Run the simulated benches in real time (same as --speed 1).")
+@click.option("--history", default="7d", show_default=True, help="Simulated history written first (0 for none).")
 @click.option("--no-dashboard", is_flag=True, help="Run without the web dashboard (for scripts and tests).")
 @click.pass_context
 def demo(
-    ctx: click.Context, http: str | None, data_dir: Path | None, speed: float, realtime: bool, no_dashboard: bool
+    ctx: click.Context,
+    http: str | None,
+    data_dir: Path | None,
+    speed: float,
+    realtime: bool,
+    history: str,
+    no_dashboard: bool,
 ) -> None:
     """The whole system on one machine: embedded broker and stores, ingestion, dashboard, 12 simulated benches."""
     from fleet.auth.store import UserStore
+    from fleet.demo_seed import seed_demo_polls
     from fleet.embedded_broker import EmbeddedBroker
     from fleet.runtime import build_runtime
-    from simulator.demo import start_demo_fleet
+    from simulator.clock import parse_duration
+    from simulator.demo import demo_clock, start_demo_fleet
 
+    try:
+        history_span = parse_duration(history) if history not in ("0", "") else None
+    except ValueError as err:
+        raise click.ClickException(f"--history: {err}") from None
     folder = data_dir or Path(tempfile.mkdtemp(prefix="benchfleet-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     broker = EmbeddedBroker()
@@ -183,15 +196,21 @@ def demo(
     }
     settings = _settings(ctx, **flags)
     _configure_logging(settings.log_level)
-    runtime = build_runtime(settings, SystemClock())
+    # One simulated clock for benches and fleet: accelerated benches stamp simulated time, which a fleet on
+    # the wall clock would reject as ts_in_future.
+    clock = demo_clock(1.0 if realtime else speed)
+    runtime = build_runtime(settings, clock)
     runtime.start()
+    if history_span is not None:
+        _write_history(runtime, clock.now(), history_span)
+    seed_demo_polls(runtime.service)
     users = UserStore(runtime.engine)
     password = secrets.token_urlsafe(9)
     if users.get_user("admin") is None:
         users.add_user("admin", password, "admin", locale="en")
     else:
         password = "(unchanged from the earlier run in this data folder)"
-    fleet = start_demo_fleet(broker.url, folder / "benches", speed=1.0 if realtime else speed)
+    fleet = start_demo_fleet(broker.url, folder / "benches", speed=clock.speed, clock=clock)
     click.echo(f"BenchFleet demo: {len(runtime.repo)} benches, embedded broker at {broker.url}, data in {folder}")
     click.echo(f"Dashboard: http://{settings.http}/  (login admin / {password})")
     try:
@@ -203,6 +222,15 @@ def demo(
         fleet.stop()
         runtime.stop()
         broker.stop()
+
+
+def _write_history(runtime: Any, end: Any, span: Any) -> None:
+    """Simulated history of the 12 benches before the demo starts, so the charts are not empty."""
+    from simulator.backfill_run import run_backfill
+    from simulator.sites import seed_sites
+
+    report = run_backfill(seed_sites(), 2023, end, span, runtime.writer.write, progress=False)
+    click.echo(f"history: {report.samples} simulated samples before now written in {report.total_s:.1f} s")
 
 
 @main.command()

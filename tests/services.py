@@ -7,15 +7,12 @@ folder, which is what the outage and restart tests need.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import pwd
 import shutil
 import signal
 import socket
 import subprocess
-import threading
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -400,57 +397,35 @@ class PostgresDatabase:
 
 
 class AmqttService:
-    """The embedded amqtt broker (as ``benchfleet demo`` uses it) on its own event loop thread."""
+    """The embedded amqtt broker exactly as ``benchfleet demo`` runs it (fleet.embedded_broker)."""
 
     host = "127.0.0.1"
 
     def __init__(self, port: int | None = None) -> None:
         """Prepare the broker on ``port`` (a free one if None)."""
-        self.port = port if port is not None else free_port()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._broker: Any = None
+        from fleet.embedded_broker import EmbeddedBroker
+
+        self._broker = EmbeddedBroker(self.host, port)
+        self.port = self._broker.port
+        self._running = False
 
     @property
     def url(self) -> str:
         """Broker URL in the form BENCHFLEET_MQTT accepts."""
-        return f"mqtt://{self.host}:{self.port}"
+        return self._broker.url
 
     @property
     def running(self) -> bool:
-        """True while the broker's loop thread is alive."""
-        return self._thread is not None and self._thread.is_alive()
+        """True between start() and stop()."""
+        return self._running
 
     def start(self) -> None:
         """Start the broker in a background thread and wait until it accepts connections."""
-        from amqtt.broker import Broker
-
-        config = {
-            "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
-            "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
-        }
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._thread = threading.Thread(target=loop.run_forever, name=f"amqtt-{self.port}", daemon=True)
-        self._thread.start()
-
-        async def boot() -> Any:
-            broker = Broker(config)
-            await broker.start()
-            return broker
-
-        self._broker = asyncio.run_coroutine_threadsafe(boot(), loop).result(timeout=START_TIMEOUT_S)
+        self._broker.start(timeout=START_TIMEOUT_S)
         wait_until(lambda: port_open(self.host, self.port), timeout=START_TIMEOUT_S, message="amqtt ready")
+        self._running = True
 
     def stop(self) -> None:
         """Shut the broker down and stop its loop thread."""
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        if self._broker is not None:
-            with contextlib.suppress(Exception):
-                asyncio.run_coroutine_threadsafe(self._broker.shutdown(), loop).result(timeout=STOP_TIMEOUT_S)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=STOP_TIMEOUT_S)
-        loop.close()
-        self._loop = self._thread = self._broker = None
+        self._broker.stop(timeout=STOP_TIMEOUT_S)
+        self._running = False
