@@ -148,6 +148,7 @@ class ModelPhysics:
             solar=solar,
             port_demand_w={p.port_id: p.power_w for p in sample.ports if p.active},
             wifi_clients_wanted=sample.wifi_clients,
+            load_power_w=sample.load_power_w,
         )
         return self._sample
 

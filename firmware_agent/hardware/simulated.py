@@ -60,6 +60,8 @@ class PhysicsSample:
     port_demand_w: Mapping[str, float] = field(default_factory=dict)
     wifi_clients_wanted: int = 0
     tamper: tuple[TamperData, ...] = ()
+    load_power_w: float | None = None
+    """Total draw as the physics computed it; None lets the hardware estimate it from its own constants."""
 
 
 class PhysicsSource(Protocol):
@@ -202,6 +204,8 @@ class SimulatedHardware:
     def read_load(self) -> LoadReading:
         """Own electronics plus everything the ports and access point deliver."""
         sample = self._refresh()
+        if sample.load_power_w is not None:  # the simulator's energy model drained exactly this
+            return LoadReading(power_w=round(sample.load_power_w, 2))
         brightness = self.display_settings.brightness_pct if self.display_settings else 100
         total = BASE_LOAD_W + DISPLAY_FULL_W * brightness / 100
         total += WIFI_LOAD_W if self._wifi.enabled and not self.faults.wifi_broken else 0.0

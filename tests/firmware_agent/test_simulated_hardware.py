@@ -77,3 +77,18 @@ def test_physics_sampled_once_per_instant(clock) -> None:
     clock.advance(timedelta(seconds=1))
     hw.read_battery()
     assert physics.calls == 2
+
+
+def test_load_reported_is_what_the_physics_drained_when_it_says(clock) -> None:
+    from dataclasses import replace
+
+    from firmware_agent.hardware.simulated import PhysicsSample
+
+    class Drained(ScriptedPhysics):
+        def sample(self, now, loads) -> PhysicsSample:  # type: ignore[no-untyped-def]
+            return replace(super().sample(now, loads), load_power_w=23.456)
+
+    estimated = SimulatedHardware(ScriptedPhysics(demand_w={"usb-1": 7.5}), clock).read_load().power_w
+    drained = SimulatedHardware(Drained(demand_w={"usb-1": 7.5}), clock).read_load().power_w
+    assert drained == 23.46
+    assert estimated != drained  # without the physics' figure the hardware estimates from its constants
