@@ -17,7 +17,6 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
-    create_engine,
     delete,
     insert,
     select,
@@ -26,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from fleet.db.engine import make_engine
 from fleet.db.metadata import metadata
 from fleet.service_api import EVERYTHING, Scope
 
@@ -113,10 +113,8 @@ class UserStore:
 
     @classmethod
     def from_url(cls, url: str) -> UserStore:
-        """A store on the database at an SQLAlchemy URL."""
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-        return cls(create_engine(url, future=True))
+        """A store on the database at an SQLAlchemy URL (the same engine setup as the fleet's tables)."""
+        return cls(make_engine(url))
 
     def add_user(
         self, name: str, password: str, role: str, municipality: str | None = None, locale: str = "bs"
