@@ -351,6 +351,25 @@ bind-address = "{self.host}:{self.rpc_port}"
         return int(series[0]["values"][0][1]) if series else 0
 
 
+class RedisService(ProcessService):
+    """A redis-server of the test's own (Debian's package) on a free port, keeping nothing on disk."""
+
+    name = "redis"
+
+    @property
+    def url(self) -> str:
+        """URL in the form BENCHFLEET_SOCKETIO_QUEUE accepts."""
+        return f"redis://{self.host}:{self.port}/0"
+
+    def _write_config(self) -> list[str]:
+        """Command line: loopback only, no persistence, protected mode off for loopback tests."""
+        return [
+            which("redis-server", ["/usr/bin/redis-server"]),
+            "--bind", self.host, "--port", str(self.port), "--save", "", "--appendonly", "no",
+            "--dir", str(self.workdir),
+        ]  # fmt: skip
+
+
 class PostgresDatabase:
     """A uniquely named database on the local PostgreSQL server, dropped again by ``drop()``."""
 
