@@ -17,7 +17,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Protocol
 
 from firmware_agent.agent import AgentSettings, BenchAgent
@@ -33,9 +33,10 @@ from firmware_agent.votes import VoteBox, VoteRefused
 from firmware_agent.wire import status_payload, status_topic
 from simulator.clock import InstantClock
 from simulator.memory_outbox import MemoryOutbox
-from simulator.physics.bench_model import BenchModel, PollSpec, VoteDraw
+from simulator.physics.bench_model import BenchModel
 from simulator.physics.climate import climate_for
 from simulator.physics.solar import Site
+from simulator.physics.votes import PollSpec, VoteDraw
 from simulator.physics.weather import SolarDayCache
 from simulator.physics_source import ModelPhysics, physics_ports
 from simulator.scenarios.effects import NO_EFFECTS, Action, BenchSchedule, Effects, build_schedules
@@ -433,4 +434,4 @@ class FleetRunner:
 
 _ACTIONS = {"tamper": FleetRunner._tamper, "malformed": FleetRunner._malformed}
 
-__all__ = ["FleetRunner", "FleetStats", "MemoryConfigStore", "SimBench", "SimClock", "timedelta"]
+__all__ = ["FleetRunner", "FleetStats", "MemoryConfigStore", "SimBench", "SimClock"]
