@@ -62,9 +62,7 @@ def test_agent_outputs_and_backfill_switch_alike_on_one_battery_trajectory() -> 
     battery = _Battery(soc_at_start[0])
     clock = ManualClock(TIMES[0].to_pydatetime())
     hardware = SimulatedHardware(battery, clock, ports=ports)
-    agent = BenchAgent(
-        BENCH.bench_id, hardware.bench(), MemoryOutbox(), _Offline(), MemoryConfigStore(), "test-1.0.0"
-    )
+    agent = BenchAgent(BENCH.bench_id, hardware.bench(), MemoryOutbox(), _Offline(), MemoryConfigStore(), "test-1.0.0")
     assert agent.config.load_shedding == DEFAULT_SHEDDING
     agent.start(clock.now())
 
