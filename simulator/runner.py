@@ -28,7 +28,6 @@ from firmware_agent.outbox.sqlite import AgentDatabase, SqliteOutbox
 from firmware_agent.transport.backoff import Backoff
 from firmware_agent.transport.base import Connected, Disconnected, Published, Received, TransportEvent
 from firmware_agent.transport.paho import PahoTransport
-from firmware_agent.transport.url import BrokerUrl
 from firmware_agent.votes import VoteBox, VoteRefused
 from firmware_agent.wire import status_payload, status_topic
 from simulator.clock import InstantClock
@@ -43,6 +42,7 @@ from simulator.scenarios.effects import NO_EFFECTS, Action, BenchSchedule, Effec
 from simulator.scenarios.model import Scenario
 from simulator.selector_loop import SelectorLoop
 from simulator.sites import BenchSite
+from twins.broker_url import BrokerUrl
 from twins.topics import QOS, TopicKind, topic_for
 
 log = logging.getLogger(__name__)

@@ -13,10 +13,10 @@ from firmware_agent.multihost import SelectorHost
 from firmware_agent.outbox.sqlite import AgentDatabase, SqliteOutbox
 from firmware_agent.transport.backoff import Backoff
 from firmware_agent.transport.paho import PahoTransport
-from firmware_agent.transport.url import parse_broker_url
 from tests.firmware_agent.conftest import ScriptedPhysics
 from tests.services import MosquittoService
 from tests.waiting import wait_until
+from twins.broker_url import parse_broker_url
 
 BENCHES = 25
 
