@@ -17,6 +17,7 @@ import click
 
 from fleet.settings import Settings, SettingsError, load_settings
 from twins.clock import SystemClock
+from twins.durations import parse_duration
 
 log = logging.getLogger("benchfleet")
 
@@ -175,7 +176,6 @@ def demo(
     from fleet.demo_seed import seed_demo_polls
     from fleet.embedded_broker import EmbeddedBroker
     from fleet.runtime import build_runtime
-    from simulator.clock import parse_duration
     from simulator.demo import demo_clock, start_demo_fleet
 
     try:

@@ -30,7 +30,6 @@ from firmware_agent.transport.base import Connected, Disconnected, Published, Re
 from firmware_agent.transport.paho import PahoTransport
 from firmware_agent.votes import VoteBox, VoteRefused
 from firmware_agent.wire import status_payload, status_topic
-from simulator.clock import InstantClock
 from simulator.memory_outbox import MemoryOutbox
 from simulator.physics.bench_model import BenchModel
 from simulator.physics.climate import climate_for
@@ -43,6 +42,7 @@ from simulator.scenarios.model import Scenario
 from simulator.selector_loop import SelectorLoop
 from simulator.sites import BenchSite
 from twins.broker_url import BrokerUrl
+from twins.clock import ManualClock
 from twins.topics import QOS, TopicKind, topic_for
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class SimBench:
 
     index: int
     site: BenchSite
-    clock: InstantClock
+    clock: ManualClock
     physics: ModelPhysics
     hardware: SimulatedHardware
     transport: PahoTransport
@@ -218,7 +218,7 @@ class FleetRunner:
         self, index: int, site: BenchSite, model: BenchModel, start: datetime, schedule: BenchSchedule | None
     ) -> SimBench:
         holder: list[SimBench] = []
-        clock = InstantClock(start)
+        clock = ManualClock(start)
 
         def open_polls(now: datetime) -> tuple[PollSpec, ...]:
             polls = holder[0].agent.config.polls if holder else []
@@ -323,7 +323,7 @@ class FleetRunner:
         schedule = bench.schedule
         if schedule is not None:
             self._apply_faults(bench, schedule, t_s)
-        bench.clock.t = datetime.fromtimestamp(t_s, UTC)
+        bench.clock.set(datetime.fromtimestamp(t_s, UTC))
         try:
             bench.agent.tick(datetime.fromtimestamp(t_s + bench.effects.skew_s, UTC))
         except Exception:
