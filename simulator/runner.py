@@ -251,7 +251,7 @@ class FleetRunner:
         self.loop.attach(transport.client)
         agent = BenchAgent(
             site.bench_id,
-            hardware.bench(model="simulated"),
+            hardware.bench(model="simulated", panel_wp=model.assumptions.panel.panel_wp),
             outbox,
             transport,
             config_store,
