@@ -11,7 +11,7 @@ Both are measured in steady state (after every client connected) over `--measure
 windows: CPU of this process from `os.times()` (user + system), PUBACKs per second, connected clients.
 An external `mosquitto_sub` counts the telemetry the broker delivered and the distinct bench ids.
 Without `--broker`, a Mosquitto from Debian's package is started on a free port in a temporary folder.
-Prints medians, the fleet/bare CPU ratio, and a Markdown table row for docs/performance-simulator.md;
+Prints medians, the fleet/bare CPU ratio, and a Markdown table row for docs/performance.md (Simulator);
 exits 1 (for CI) unless every bench connected and delivered and the fleet used less than one core.
 """
 
