@@ -15,6 +15,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTErrorCode
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from mqttlink.client import make_client
 from twins.broker_url import BrokerUrl
@@ -82,7 +84,9 @@ class PahoTransport:
     def _on_pre_connect(self, client: mqtt.Client, userdata: Any) -> None:
         self._set_will()
 
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: mqtt.ConnectFlags, reason: ReasonCode, props: Properties | None
+    ) -> None:
         if reason.is_failure:
             log.warning("%s: broker %s refused the connection: %s", self.bench_id, self.broker.redacted(), reason)
             self._schedule_reconnect()
@@ -90,7 +94,14 @@ class PahoTransport:
         self.backoff.reset()
         self._sink(Connected(session_present=bool(flags.session_present), will_ts=self.will_ts))
 
-    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.DisconnectFlags,
+        reason: ReasonCode,
+        props: Properties | None,
+    ) -> None:
         self._schedule_reconnect()
         self._sink(Disconnected(reason=str(reason)))
 
@@ -104,7 +115,9 @@ class PahoTransport:
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         self._sink(Received(topic=message.topic, payload=bytes(message.payload)))
 
-    def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, props: Any) -> None:
+    def _on_publish(
+        self, client: mqtt.Client, userdata: Any, mid: int, reason: ReasonCode, props: Properties | None
+    ) -> None:
         self._sink(Published(mid=mid))
 
     # -- Transport --------------------------------------------------------------------------------
