@@ -126,3 +126,10 @@ def test_every_project_package_is_installed_and_shipped() -> None:
     for package in PROJECT:
         assert f'"{package}*"' in pyproject, f"{package} missing from [tool.setuptools.packages.find]"
         assert f"COPY {package} {package}" in dockerfile, f"{package} missing from the Dockerfile"
+
+
+def test_the_architecture_page_names_every_package_and_its_rules() -> None:
+    page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    for package in PROJECT:
+        assert f"| `{package}/` |" in page, f"docs/architecture.md has no row for {package}/"
+    assert "## Where each concept lives" in page
