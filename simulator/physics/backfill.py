@@ -191,7 +191,7 @@ def _run_battery(
     top = highest_threshold_pct(shedding) if shedding is not None else -1.0
     # Ports and router each shed set leaves on, computed once per set (the rule yields at most four).
     on_sets: dict[frozenset[ShedLoad], tuple[list[int], bool]] = {}
-    full = [base_l[i] + router_l[i] + sum(row[i] for row in port_l) for i in range(n)]
+    full = (np.asarray(base_l) + np.asarray(router_l) + np.asarray(port_l).reshape(len(kinds), n).sum(axis=0)).tolist()
     charge, capacity, discharged, age, temp = state.charge_ah, state.capacity_ah, 0.0, 0.0, state.temp_c
     shed: frozenset[ShedLoad] = frozenset()
     rec_charge, rec_capacity, rec_temp, rec_bus, rec_demand, rec_served, rec_harvested, rec_loss, rec_stored = (
@@ -206,7 +206,11 @@ def _run_battery(
             if shed not in on_sets:
                 on_sets[shed] = ([k for k, kind in enumerate(kinds) if not port_shed(kind, shed)], "wifi" not in shed)
             ports_on, router_on = on_sets[shed]
-            demand_wh = base_l[i] + sum(port_l[k][i] for k in ports_on) + (router_l[i] if router_on else 0.0)
+            demand_wh = base_l[i]
+            for k in ports_on:
+                demand_wh += port_l[k][i]
+            if router_on:
+                demand_wh += router_l[i]
         else:
             demand_wh = full[i]
         dt = dt_s[i]
