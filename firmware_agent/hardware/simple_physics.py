@@ -16,7 +16,6 @@ from twins.solar import DEFAULT_PANEL, Panel, clear_sky_power_w
 
 from .simulated import BASE_LOAD_W, WIFI_LOAD_W, LoadState, PhysicsSample
 
-NOMINAL_V = 12.8
 #: Where a stand-alone simulated bench stands (latitude, longitude in degrees, altitude in m): Sarajevo.
 DEFAULT_SITE = (43.856, 18.413, 520.0)
 
