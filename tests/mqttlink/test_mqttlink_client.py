@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -50,3 +51,14 @@ def test_a_persistent_client_finds_its_session_again(mosquitto: MosquittoService
         client.disconnect()
         client.loop_stop()
     assert sessions[-1] is True
+
+
+def test_no_product_code_builds_its_own_paho_client() -> None:
+    root = Path(__file__).resolve().parents[2]
+    builders = [
+        path.relative_to(root).as_posix()
+        for package in ("twins", "mqttlink", "fleet", "firmware_agent", "dashboards", "simulator")
+        for path in (root / package).rglob("*.py")
+        if "mqtt.Client(" in path.read_text(encoding="utf-8")
+    ]
+    assert builders == ["mqttlink/client.py"]
