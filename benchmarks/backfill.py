@@ -1,6 +1,6 @@
 """Time ``benchfleet simulate --backfill 365d`` for the 12 seed benches, into the SQLite TSDB and influxd.
 
-    python benchmarks/backfill.py [--period 365d] [--runs 3] [--no-influx]
+    python benchmarks/backfill.py [--period 365d] [--runs 3] [--no-influx] [--no-sqlite]
     python benchmarks/backfill.py --compare-points   # points built directly vs through Telemetry models
 
 Each run writes into a fresh store (a new SQLite file; a fresh influxd database started from Debian's
@@ -90,6 +90,7 @@ def main() -> int:
     parser.add_argument("--period", default="365d")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-influx", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--compare-points", action="store_true", help="only compare the two ways to build points")
     args = parser.parse_args()
     if args.compare_points:
@@ -97,7 +98,7 @@ def main() -> int:
         return 0
     results: dict[str, list[float]] = {}
     base = Path(tempfile.mkdtemp(prefix="backfill-bench-"))
-    for i in range(args.runs):
+    for i in range(0 if args.no_sqlite else args.runs):
         folder = base / f"sqlite-{i}"
         wall, line = one_run(f"sqlite:///{folder / 'series.db'}", args.period, folder)
         results.setdefault("sqlite", []).append(wall)

@@ -137,3 +137,9 @@ def test_old_spellings_are_gone_from_product_code() -> None:
     )
     found = {p.relative_to(ROOT).as_posix(): old.findall(p.read_text(encoding="utf-8")) for p in _product_files()}
     assert {path: hits for path, hits in found.items() if hits} == {}
+
+
+def test_docs_list_every_metric() -> None:
+    """docs/tsdb.md documents the point layout: every field of the table is in it."""
+    doc = (ROOT / "docs" / "tsdb.md").read_text(encoding="utf-8")
+    assert [m.key for m in METRICS if f"| `{m.field}` | {m.unit or 'count'} |" not in doc] == []
