@@ -35,13 +35,17 @@ class SeriesSample:
     value: float | None
 
 
+# (TSDB field, value_fn) of every metric, looked up once: this runs for every ingested sample.
+_FIELD_FNS = tuple((m.field, m.value_fn) for m in METRICS)
+
+
 def telemetry_points(sample: Telemetry, municipality: str) -> list[SeriesPoint]:
     """The TSDB points of one telemetry sample: ONE wide ``telemetry`` point holding every metric and ``seq``.
 
     One point per sample (not one per port as before) is what costs influxd least: one series key, one
     timestamp, one index entry per sample. Fields come from the metric table (twins/metrics.py).
     """
-    fields: dict[str, FieldValue] = {m.field: v for m in METRICS if (v := m.value_fn(sample)) is not None}
+    fields: dict[str, FieldValue] = {name: v for name, value_fn in _FIELD_FNS if (v := value_fn(sample)) is not None}
     fields[SEQ_FIELD] = sample.seq
     return [SeriesPoint(TELEMETRY, {"bench_id": sample.bench_id, "municipality": municipality}, fields, sample.ts)]
 
