@@ -33,7 +33,7 @@ from twins.series import SEQ_FIELD, TELEMETRY, FieldValue, SeriesPoint
 
 DEFAULT_STEP = timedelta(minutes=15)
 CHUNK_ROWS = 2_000
-# Frame column → (section, attribute of that section in Telemetry, decimals a bench reports).
+# Telemetry section → its (physics frame column, attribute in the section, decimals a bench reports; None: a count).
 _SECTION_COLUMNS: dict[str, tuple[tuple[str, str, int | None], ...]] = {
     "battery": (("soc_pct", "soc_pct", 2), ("voltage_v", "voltage_v", 3), ("current_a", "current_a", 3),
                 ("temp_c", "temp_c", 2)),
@@ -129,11 +129,10 @@ def bench_points(site: BenchSite, frame: pd.DataFrame, ports: Sequence[tuple[str
     stamps = frame.index.to_pydatetime().tolist()
     view = column_view(frame, ports)
     columns = [(m.field, _as_list(values, len(stamps))) for m in METRICS if (values := m.value_fn(view)) is not None]
-    names = [name for name, _ in columns]
     for lo in range(0, len(stamps), CHUNK_ROWS):
         chunk: list[SeriesPoint] = []
         for i in range(lo, min(lo + CHUNK_ROWS, len(stamps))):
-            fields: dict[str, FieldValue] = dict(zip(names, [col[i] for _, col in columns], strict=True))
+            fields: dict[str, FieldValue] = {name: col[i] for name, col in columns}
             fields[SEQ_FIELD] = i
             chunk.append(SeriesPoint(TELEMETRY, tags, fields, stamps[i]))
         yield chunk
