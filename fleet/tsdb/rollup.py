@@ -3,8 +3,8 @@
 Raw telemetry is kept a few days (fleet/tsdb/retention.py deletes the rest); what answers a long range
 is one aggregate point per series and hour (``telemetry_1h``) or day (``telemetry_1d``). Each carries
 per metric ``<key>.sum`` and ``<key>.count`` (so any coarser mean is the exact mean of the raw points:
-Σsum / Σcount, whatever the sample rate), ``<key>.mean``, and ``min``/``max`` for gauges or ``last`` for
-counters (a ``*_today`` counter's last value of a day is that day's total).
+Σsum / Σcount, whatever the sample rate), ``<key>.mean`` and ``<key>.max``, and ``<key>.min`` for gauges or
+``<key>.last`` for counters (a ``*_today`` counter's last value of a day is that day's total).
 
 How far each aggregate is complete is itself a point: measurement ``rollup``, tag ``target``, field
 ``until_ms``, stamped at that instant. A read splits there: buckets before come from the aggregate,
@@ -29,7 +29,7 @@ STATS: tuple[Stat, ...] = ("mean", "min", "max", "sum", "count", "last")
 #: Kept per metric kind: sum and count always (exact means of any coarser bucket).
 KEPT: Mapping[MetricKind, tuple[Stat, ...]] = {
     "gauge": ("mean", "min", "max", "sum", "count"),
-    "counter": ("mean", "last", "sum", "count"),
+    "counter": ("mean", "max", "last", "sum", "count"),
 }
 #: Rolled-up measurements and the kind of each field that gets aggregates (the metric table).
 ROLLED_UP: Mapping[str, Mapping[str, MetricKind]] = {"telemetry": {m.field: m.kind for m in METRICS}}
