@@ -49,7 +49,7 @@ def _influx(server: InfluxService) -> InfluxV1Store:
     """A store on a fresh database of ``server`` (each test its own)."""
     name = f"lifecycle_{uuid.uuid4().hex[:8]}"
     store = InfluxV1Store.from_url(server.url)
-    store._results(f'CREATE DATABASE "{name}"', method="POST")  # noqa: SLF001 - test set-up through the same HTTP API
+    store._results(f'CREATE DATABASE "{name}"', method="POST")  # set-up through the same HTTP API
     store.close()
     return InfluxV1Store.from_url(f"{server.url.rsplit('/', 1)[0]}/{name}")
 
@@ -181,7 +181,8 @@ def test_incremental_runs_late_points_and_the_raw_tail(store: Store) -> None:
     day3_first_hour = store.query_series("telemetry", "battery.soc_pct", {}, T0 + 2 * DAY, T0 + 2 * DAY + HOUR, HOUR)
     mean_with_late = (sum(288 + i for i in range(6)) + 1000.0) / 7
     assert day3_first_hour[0].value == pytest.approx(mean_with_late)
-    counts = store.query_raw("telemetry_1h", "battery.soc_pct.count", {}, T0 + 2 * DAY, T0 + 2 * DAY + HOUR, HOUR, "sum")
+    hour_49 = (T0 + 2 * DAY, T0 + 2 * DAY + HOUR)
+    counts = store.query_raw("telemetry_1h", "battery.soc_pct.count", {}, *hour_49, HOUR, "sum")
     assert counts[0].value == 7.0  # six samples of b1 and the late bench's one, in two aggregate points
     assert store.last("rollup", "until_ms", {"target": "telemetry_1h"}) is not None
 
