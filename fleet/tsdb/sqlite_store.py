@@ -286,9 +286,7 @@ class SqliteStore:
             except sqlite3.Error as err:
                 raise TsdbUnavailable(f"{self.describe()}: {err}") from err
         tags = {sid: dict(json.loads(tagset)) for sid, tagset in series}
-        return [
-            SeriesPoint(measurement, tags[sid], values, from_ms(b)) for (sid, b), values in sorted(fields.items())
-        ]
+        return [SeriesPoint(measurement, tags[sid], values, from_ms(b)) for (sid, b), values in sorted(fields.items())]
 
     def oldest(self, measurement: str) -> datetime | None:
         """Timestamp of the oldest point of ``measurement`` (one index lookup per series and field)."""
