@@ -400,5 +400,43 @@ def benches_list(ctx: click.Context) -> None:
         click.echo(f"{rec.bench_id}\t{a.municipality}\t{a.lat:.4f}\t{a.lon:.4f}")
 
 
+# -- backup and restore of the SQL database (fleet/backup.py, docs/backup.md) -------------------------------
+@main.command()
+@click.option("--db", help="Database (BENCHFLEET_DB) to back up.")
+@click.option("--folder", type=click.Path(file_okay=False, path_type=Path), help="Default: BENCHFLEET_BACKUP_DIR.")
+@click.option("--keep", type=click.IntRange(min=1), default=None, help="Backups kept (BENCHFLEET_BACKUP_KEEP).")
+@click.pass_context
+def backup(ctx: click.Context, db: str | None, folder: Path | None, keep: int | None) -> None:
+    """Back up the SQL database now (pg_dump or SQLite's backup API) and keep the newest backups."""
+    from fleet.backup import BackupError, BackupJob
+
+    settings = _settings(ctx, db=db)
+    job = BackupJob(settings.db, folder or settings.backup_folder, keep or settings.backup_keep, SystemClock())
+    try:
+        path = job.backup_now()
+    except BackupError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(str(path))
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--db", help="Database (BENCHFLEET_DB) to restore into; created if it does not exist.")
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the database's content.")
+@click.pass_context
+def restore(ctx: click.Context, file: Path, db: str | None, yes: bool) -> None:
+    """Replace the SQL database's content with the backup FILE (stop the servers first)."""
+    from fleet.backup import BackupError, redacted, restore_database
+
+    settings = _settings(ctx, db=db)
+    if not yes:
+        click.confirm(f"Replace everything in {redacted(settings.db)} with {file}?", abort=True)
+    try:
+        restore_database(settings.db, file)
+    except BackupError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"restored {file} into {redacted(settings.db)}")
+
+
 if __name__ == "__main__":
     main()

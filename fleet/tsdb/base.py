@@ -69,6 +69,35 @@ class TimeSeriesStore(Protocol):
         """Latest (timestamp, value) of ``field`` among points matching ``tags``; None if there is none."""
         ...
 
+    def query_raw(
+        self,
+        measurement: str,
+        field: str,
+        tags: Mapping[str, str],
+        start: datetime,
+        end: datetime,
+        every: timedelta,
+        fn: Aggregate = "mean",
+    ) -> list[SeriesSample]:
+        """``query_series`` over the points as stored, never choosing an aggregate instead."""
+        ...
+
+    # -- lifecycle: what fleet/tsdb/retention.py needs ----------------------------------------------
+    def aggregate(self, measurement: str, start: datetime, end: datetime, every: timedelta) -> list[SeriesPoint]:
+        """One point per (series, non-empty bucket) over [start, end) with ``<field>.<stat>`` for each stat.
+
+        Stats: mean, min, max, sum, count (an integer) and last, of every numeric field; floats otherwise.
+        """
+        ...
+
+    def oldest(self, measurement: str) -> datetime | None:
+        """Timestamp of the oldest point of ``measurement``; None if it has none."""
+        ...
+
+    def delete_before(self, measurement: str, before: datetime) -> None:
+        """Delete every point of ``measurement`` stamped before ``before``."""
+        ...
+
     def ping(self) -> bool:
         """Tell whether the store answers right now (never raises)."""
         ...

@@ -14,11 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from fleet.tsdb.base import every_ms, from_ms, to_ms
+from fleet.tsdb.base import TimeSeriesStore, every_ms, from_ms, to_ms
 from fleet.tsdb.rollup import (
     RESOLUTIONS,
     ROLLED_UP,
-    DownsamplingStore,
     Resolution,
     floor_ms,
     kept_fields,
@@ -49,7 +48,7 @@ class RetentionJob:
 
     def __init__(
         self,
-        store: DownsamplingStore,
+        store: TimeSeriesStore,
         clock: Clock,
         raw_retention: timedelta,
         *,

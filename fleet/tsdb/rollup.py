@@ -13,7 +13,7 @@ the rest from the raw points, so the newest hours show before they are rolled up
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
@@ -84,34 +84,6 @@ class LastQuery(Protocol):
 
     def __call__(self, measurement: str, field: str, tags: Mapping[str, str]) -> tuple[datetime, float] | None:
         """Newest (timestamp, value) of ``field``."""
-        ...
-
-
-class DownsamplingStore(Protocol):
-    """What the retention job needs of a store beyond TimeSeriesStore: aggregate, find and delete raw points."""
-
-    def write(self, points: Sequence[SeriesPoint]) -> None:
-        """Store points."""
-        ...
-
-    def last(self, measurement: str, field: str, tags: Mapping[str, str]) -> tuple[datetime, float] | None:
-        """Newest (timestamp, value) of ``field``."""
-        ...
-
-    def aggregate(self, measurement: str, start: datetime, end: datetime, every: timedelta) -> list[SeriesPoint]:
-        """One point per (series, non-empty bucket) over [start, end): fields ``<field>.<stat>`` for every STATS."""
-        ...
-
-    def oldest(self, measurement: str) -> datetime | None:
-        """Timestamp of the oldest point of ``measurement``; None if it has none."""
-        ...
-
-    def delete_before(self, measurement: str, before: datetime) -> None:
-        """Delete every point of ``measurement`` stamped before ``before``."""
-        ...
-
-    def describe(self) -> str:
-        """The store, for logs."""
         ...
 
 
