@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from fleet.settings import Settings
 from twins.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -218,6 +219,11 @@ class BackupJob:
         self.keep = keep
         self._clock = clock
         self._hour = hour
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clock: Clock) -> BackupJob:
+        """The job of BENCHFLEET_DB, BENCHFLEET_BACKUP_DIR, BENCHFLEET_BACKUP_KEEP and BENCHFLEET_BACKUP_HOUR."""
+        return cls(settings.db, settings.backup_folder, settings.backup_keep, clock, settings.backup_hour)
 
     def due(self) -> bool:
         """True from ``hour`` on while no backup of today (UTC) exists."""

@@ -411,7 +411,8 @@ def backup(ctx: click.Context, db: str | None, folder: Path | None, keep: int | 
     from fleet.backup import BackupError, BackupJob
 
     settings = _settings(ctx, db=db)
-    job = BackupJob(settings.db, folder or settings.backup_folder, keep or settings.backup_keep, SystemClock())
+    default = BackupJob.from_settings(settings, SystemClock())
+    job = BackupJob(settings.db, folder or default.folder, keep or default.keep, SystemClock())
     try:
         path = job.backup_now()
     except BackupError as err:

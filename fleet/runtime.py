@@ -5,12 +5,14 @@ from __future__ import annotations
 import gc
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
+from fleet.backup import BackupJob
 from fleet.db.engine import make_engine
 from fleet.db.store import SqlStore
 from fleet.desired_publisher import DesiredPublisher
@@ -25,6 +27,7 @@ from fleet.service import FleetService
 from fleet.settings import Settings, parse_mqtt_url
 from fleet.tsdb.base import TimeSeriesStore
 from fleet.tsdb.factory import open_tsdb
+from fleet.tsdb.retention import RetentionJob
 from fleet.tsdb.writer import SpoolingWriter
 from fleet.twin_repo import TwinRepository
 from twins.clock import Clock
@@ -131,7 +134,13 @@ def build_runtime(settings: Settings, clock: Clock, *, mqtt_url: str | None = No
         "database": lambda: {"ok": store.ping(), "store": store.describe()},
     }
     service = FleetService(repo, store, tsdb, publisher, metrics, bus, clock, probes)
-    scheduler = build_scheduler([Job("health_sweep", 15.0, HealthSweep(repo, bus, clock).run)])
+    scheduler = build_scheduler(
+        [
+            Job("health_sweep", 15.0, HealthSweep(repo, bus, clock).run),
+            Job("retention", 600.0, RetentionJob(tsdb, clock, timedelta(days=settings.raw_retention_days)).run),
+            Job("backup", 600.0, BackupJob.from_settings(settings, clock).run),
+        ]
+    )
     return FleetRuntime(
         settings,
         clock,
