@@ -96,6 +96,8 @@ class RetentionJob:
         complete_end = floor_ms(to_ms(now), width)
         until = progress(self._store.last, measurement, res)
         if until is not None:
+            if to_ms(until) >= complete_end:
+                return 0, until  # no bucket completed since the last run (late points wait for the next one)
             begin = floor_ms(to_ms(until - self._lookback), width)
         else:
             oldest = self._store.oldest(measurement)
@@ -117,6 +119,4 @@ class RetentionJob:
                 written += len(points)
             # Progress only moves forward once the chunk is written: a crash redoes it, never skips it.
             self._store.write([progress_point(measurement, res, from_ms(hi))])
-        if complete_end <= begin:
-            return 0, until
         return written, from_ms(complete_end)

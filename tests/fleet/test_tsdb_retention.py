@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from dashboards.bench_data import bench_figures
+from dashboards.figures.bench_charts import RANGES
 from fleet.tsdb.influx_v1 import InfluxV1Store
 from fleet.tsdb.retention import RetentionJob
 from fleet.tsdb.rollup import period_sum
@@ -22,7 +24,8 @@ from simulator.backfill_run import run_backfill
 from simulator.sites import fleet_sites
 from tests.services import InfluxService
 from twins.clock import ManualClock
-from twins.series import SeriesPoint, SeriesSample
+from twins.series import SERIES_FIELDS, SeriesPoint, SeriesSample
+from twins.twin import Attributes, new_twin
 
 Store = InfluxV1Store | SqliteStore
 
@@ -145,7 +148,7 @@ def test_a_year_survives_retention_in_both_stores(own_influxd: InfluxService, tm
         s.close()
 
 
-def point(ts: datetime, soc: float, sessions: int, bench: str = "b1") -> SeriesPoint:
+def point(ts: datetime, soc: float, sessions: int, bench: str = "mostar-01") -> SeriesPoint:
     """A telemetry point with one gauge and one counter."""
     return SeriesPoint(
         "telemetry", {"bench_id": bench, "municipality": "Mostar"}, {"battery.soc_pct": soc, COUNTER: sessions}, ts
@@ -183,7 +186,7 @@ def test_incremental_runs_late_points_and_the_raw_tail(store: Store) -> None:
     assert day3_first_hour[0].value == pytest.approx(mean_with_late)
     hour_49 = (T0 + 2 * DAY, T0 + 2 * DAY + HOUR)
     counts = store.query_raw("telemetry_1h", "battery.soc_pct.count", {}, *hour_49, HOUR, "sum")
-    assert counts[0].value == 7.0  # six samples of b1 and the late bench's one, in two aggregate points
+    assert counts[0].value == 7.0  # six samples of mostar-01 and the late bench's one, in two aggregate points
     assert store.last("rollup", "until_ms", {"target": "telemetry_1h"}) is not None
 
 
@@ -202,3 +205,38 @@ def test_period_sum_needs_whole_hours(store: Store) -> None:
     assert period_sum(store.query_series, "telemetry", "battery.soc_pct", {}, T0, T0 + 4 * HOUR) == 16.0
     with pytest.raises(ValueError, match="whole hours"):
         period_sum(store.query_series, "telemetry", "battery.soc_pct", {}, T0 + timedelta(minutes=1), T0 + HOUR)
+
+
+class StoreFleet:
+    """The two FleetApi calls the bench charts make, answered by a real store (as FleetService does)."""
+
+    def __init__(self, store: Store, now: datetime) -> None:
+        self._store = store
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
+
+    def series(self, bench_id: str, field: str, start: datetime, end: datetime, every: timedelta) -> list[SeriesSample]:
+        measurement, name = SERIES_FIELDS[field]
+        return self._store.query_series(measurement, name, {"bench_id": bench_id}, start, end, every)
+
+
+def test_year_chart_of_the_bench_page_reads_the_daily_aggregate(store: Store) -> None:
+    """The 365-day bench chart is drawn from the daily aggregate once the raw points of those days are gone."""
+    start = T0 - timedelta(days=60)
+    samples = [point(start + i * timedelta(hours=3), float(i % 100), i % 8) for i in range(60 * 8)]
+    store.write(samples)
+    now = T0 + timedelta(hours=5)
+    twin = new_twin(
+        "mostar-01", Attributes(name="Bench 1", municipality="Mostar", lat=43.34, lon=17.81, altitude_m=60.0)
+    )
+    before = bench_figures(StoreFleet(store, now), twin, RANGES["365d"])  # type: ignore[arg-type]
+    RetentionJob(store, ManualClock(now), timedelta(days=2)).run()
+    assert store.query_raw("telemetry", "battery.soc_pct", {}, start, T0 - 3 * DAY, DAY, "count")[0].value is None
+    after = bench_figures(StoreFleet(store, now), twin, RANGES["365d"])  # type: ignore[arg-type]
+    soc_before, soc_after = before["battery"]["data"][0]["y"], after["battery"]["data"][0]["y"]
+    assert len(soc_after) == 366  # the day holding now - 365 d, through today
+    assert sum(v is not None for v in soc_after) == 60
+    assert soc_after == pytest.approx(soc_before)
+    assert after["battery"]["data"][0]["x"] == before["battery"]["data"][0]["x"]
