@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
-from fleet.tsdb.base import Aggregate, every_ms, from_ms, to_ms
+from fleet.tsdb.base import Aggregate, TimeSeriesStore, every_ms, from_ms, to_ms
 from twins.metrics import METRICS, MetricKind
 from twins.series import FieldValue, SeriesPoint, SeriesSample
 
@@ -179,25 +179,8 @@ def _aggregate_series(
     ]
 
 
-class SeriesQuery(Protocol):
-    """A store's ``query_series``."""
-
-    def __call__(
-        self,
-        measurement: str,
-        field: str,
-        tags: Mapping[str, str],
-        start: datetime,
-        end: datetime,
-        every: timedelta,
-        fn: Aggregate = "mean",
-    ) -> list[SeriesSample]:
-        """Per-bucket ``fn`` of ``field`` over [start, end)."""
-        ...
-
-
 def period_sum(
-    query_series: SeriesQuery, measurement: str, field: str, tags: Mapping[str, str], start: datetime, end: datetime
+    store: TimeSeriesStore, measurement: str, field: str, tags: Mapping[str, str], start: datetime, end: datetime
 ) -> float:
     """The sum of every raw value of ``field`` over [start, end), read from the daily or hourly aggregates.
 
@@ -208,7 +191,7 @@ def period_sum(
     res = next((r for r in reversed(RESOLUTIONS) if _aligned(start, r) and _aligned(end, r)), None)
     if res is None:
         raise ValueError(f"report period {start.isoformat()} .. {end.isoformat()} must start and end on whole hours")
-    return sum(s.value or 0.0 for s in query_series(measurement, field, tags, start, end, res.every, "sum"))
+    return sum(s.value or 0.0 for s in store.query_series(measurement, field, tags, start, end, res.every, "sum"))
 
 
 def _aligned(ts: datetime, res: Resolution) -> bool:

@@ -86,6 +86,7 @@ def assert_same(got: dict[object, Answer], expected: dict[object, Answer]) -> No
             assert have == pytest.approx(want, rel=1e-9), key
 
 
+@pytest.mark.slow
 def test_a_year_survives_retention_in_both_stores(own_influxd: InfluxService, tmp_path: Path) -> None:
     """Parity: the same simulated year in influxd and SQLite; after retention both answer as the raw data did."""
     stores: list[Store] = [_influx(own_influxd), SqliteStore(tmp_path / "series.sqlite3")]
@@ -113,9 +114,7 @@ def test_a_year_survives_retention_in_both_stores(own_influxd: InfluxService, tm
             found[key] = s.query_series("telemetry", field, tags, END - span, END, every, fn)  # type: ignore[arg-type]
         for tags in benches:
             for field in ("solar.power_w", "ports.usb.power_w"):
-                found[("sum", field, tuple(tags.items()))] = period_sum(
-                    s.query_series, "telemetry", field, tags, start, END
-                )
+                found[("sum", field, tuple(tags.items()))] = period_sum(s, "telemetry", field, tags, start, END)
         return found
 
     before = [answers(s) for s in stores]
@@ -202,9 +201,9 @@ def test_nothing_to_do_and_bad_retention(store: Store) -> None:
 def test_period_sum_needs_whole_hours(store: Store) -> None:
     """A report period must start and end on whole hours; over whole hours it sums every raw value."""
     store.write([point(T0 + i * timedelta(minutes=30), 2.0, i) for i in range(8)])
-    assert period_sum(store.query_series, "telemetry", "battery.soc_pct", {}, T0, T0 + 4 * HOUR) == 16.0
+    assert period_sum(store, "telemetry", "battery.soc_pct", {}, T0, T0 + 4 * HOUR) == 16.0
     with pytest.raises(ValueError, match="whole hours"):
-        period_sum(store.query_series, "telemetry", "battery.soc_pct", {}, T0 + timedelta(minutes=1), T0 + HOUR)
+        period_sum(store, "telemetry", "battery.soc_pct", {}, T0 + timedelta(minutes=1), T0 + HOUR)
 
 
 class StoreFleet:
