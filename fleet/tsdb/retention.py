@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from fleet.tsdb.base import TimeSeriesStore, every_ms, from_ms, to_ms
+from fleet.tsdb.base import TimeSeriesStore, TsdbRejected, every_ms, from_ms, to_ms
 from fleet.tsdb.rollup import (
     RESOLUTIONS,
     ROLLED_UP,
@@ -79,7 +79,12 @@ class RetentionJob:
             if len(done) < len(RESOLUTIONS):
                 continue  # no raw points at all yet, or an aggregate never completed: keep everything
             cutoff = min([now - self._retention, *done])
-            self._store.delete_before(measurement, cutoff)
+            try:
+                self._store.delete_before(measurement, cutoff)
+            except TsdbRejected as err:
+                # InfluxDB 2.x/3.x refuse InfluxQL DELETE on the v1 API: keep rolling up, say what to do.
+                log.warning("retention: raw %s points before %s not deleted: %s", measurement, cutoff.isoformat(), err)
+                continue
             deleted = cutoff if deleted is None else min(deleted, cutoff)
         if written or deleted is not None:
             log.info(
