@@ -239,3 +239,16 @@ def test_year_chart_of_the_bench_page_reads_the_daily_aggregate(store: Store) ->
     assert sum(v is not None for v in soc_after) == 60
     assert soc_after == pytest.approx(soc_before)
     assert after["battery"]["data"][0]["x"] == before["battery"]["data"][0]["x"]
+
+
+def test_votes_are_kept(store: Store) -> None:
+    """Only raw telemetry expires: a vote point a year old is still there after retention ran."""
+    old = T0 - YEAR
+    vote = SeriesPoint("vote", {"bench_id": "mostar-01", "poll_id": "park", "option": "yes"}, {"count": 1}, old)
+    store.write([vote, point(old, 50.0, 1), point(T0, 60.0, 2)])
+    report = RetentionJob(store, ManualClock(T0 + HOUR), timedelta(days=30)).run()
+    assert report.raw_deleted_before == T0 + HOUR - timedelta(days=30)
+    assert store.oldest("telemetry") == T0
+    assert store.last("vote", "count", {"poll_id": "park"}) == (old, 1.0)
+    yearly = store.query_series("telemetry", "battery.soc_pct", {}, old, T0 + HOUR, DAY)
+    assert [s.value for s in yearly if s.value is not None] == [50.0, 60.0]  # the old day from its aggregate
