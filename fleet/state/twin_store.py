@@ -94,6 +94,8 @@ class TwinStore:
         """Register, count votes and move every twin section forward in ONE transaction."""
         ids = writes.benches()
         changed: dict[str, str] = {}
+        if not ids:  # only rejected messages: no transaction at all
+            return BatchOutcome(changed, [], 0, {})
         with self.engine.begin() as conn:
             if writes.register:
                 _register(conn, [writes.register[b] for b in sorted(writes.register)], now)
@@ -212,8 +214,12 @@ def _reconcile_votes(conn: Connection, bench_ids: list[str], now: datetime) -> N
     if not bench_ids:
         return
     bench_votes: dict[str, VoteCounts | None] = {}
-    for bench_id, telemetry in conn.execute(select(_t.bench_id, _t.telemetry).where(_t.bench_id.in_(bench_ids))):
+    flagged: set[str] = set()
+    held = select(_t.bench_id, _t.telemetry, _t.votes_mismatch_since).where(_t.bench_id.in_(bench_ids))
+    for bench_id, telemetry, since in conn.execute(held):
         bench_votes[bench_id] = json.loads(telemetry)["votes"] if telemetry else None
+        if since is not None:
+            flagged.add(bench_id)
     counted: dict[str, VoteCounts] = {}
     rows = select(vote_counts.c.bench_id, vote_counts.c.poll_id, vote_counts.c.option, vote_counts.c.votes).where(
         vote_counts.c.bench_id.in_(bench_ids)
@@ -221,10 +227,11 @@ def _reconcile_votes(conn: Connection, bench_ids: list[str], now: datetime) -> N
     for bench_id, poll_id, option, n in conn.execute(rows):
         counted.setdefault(bench_id, {}).setdefault(poll_id, {})[option] = int(n)
     for bench_id in bench_ids:
-        if votes_mismatch(bench_votes.get(bench_id), counted.get(bench_id, {})):
+        mismatch = votes_mismatch(bench_votes.get(bench_id), counted.get(bench_id, {}))
+        if mismatch and bench_id not in flagged:
             # The first time a mismatch is seen is kept: the health rule waits a grace period from it.
             stmt = update(twins).where(_t.bench_id == bench_id, _t.votes_mismatch_since.is_(None))
             conn.execute(stmt.values(votes_mismatch_since=now))
-        else:
+        elif not mismatch and bench_id in flagged:
             stmt = update(twins).where(_t.bench_id == bench_id, _t.votes_mismatch_since.is_not(None))
             conn.execute(stmt.values(votes_mismatch_since=None))
