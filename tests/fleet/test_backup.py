@@ -21,7 +21,7 @@ from fleet.cli import main
 from fleet.db.engine import make_engine
 from fleet.db.store import SqlStore, VoteRow
 from fleet.registry import default_fleet
-from fleet.twin_repo import TwinRepository
+from fleet.state.twin_store import TwinStore
 from tests.services import PostgresDatabase
 from tests.twins.samples import vote_doc
 from twins.clock import ManualClock
@@ -35,9 +35,7 @@ def fill(url: str) -> None:
     engine = make_engine(url)
     store = SqlStore(engine)
     store.create_schema()
-    repo = TwinRepository(store)
-    repo.register(default_fleet(), T0)
-    repo.flush(T0)
+    TwinStore(engine).register(default_fleet(), T0)
     votes = [
         VoteEvent.model_validate_json(json.dumps(vote_doc(bench_id=b, option=o)))
         for b, o in (("mostar-01", "yes"), ("mostar-01", "no"), ("trebinje-01", "yes"))
@@ -102,9 +100,10 @@ def test_postgresql_backup_drop_restore(pg: PostgresDatabase, tmp_path: Path) ->
     assert "restored" in restored.output
     assert snapshot(pg.url) == before
     # The restored database works: twins load, votes tally, users log in.
-    store = SqlStore(make_engine(pg.url))
-    assert len(store.load_twins()) == 12
-    assert store.vote_count() == 3
+    engine = make_engine(pg.url)
+    assert len(TwinStore(engine).list_twins()) == 12
+    assert SqlStore(engine).vote_count() == 3
+    engine.dispose()
     assert UserStore.from_url(pg.url).verify_password("crew-lead", "correct horse battery") is not None
 
 
