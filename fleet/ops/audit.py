@@ -130,6 +130,13 @@ def append(
     )
 
 
+def _default_config() -> dict[str, Any]:
+    from twins.twin import default_config
+
+    doc: dict[str, Any] = json.loads(default_config().model_dump_json())
+    return doc
+
+
 class AuditLog:
     """Appends entries and reads them back, filtered and scoped by municipality."""
 
@@ -167,7 +174,8 @@ class AuditLog:
                 ).all()
             )
             after_doc = json.loads(rows[version]) if version in rows else {}
-            before_doc = json.loads(rows[version - 1]) if version - 1 in rows else {}
+            # Version 0 is the default config every twin starts with (it has no history row).
+            before_doc = json.loads(rows[version - 1]) if version - 1 in rows else _default_config()
             before, after = changed_keys(before_doc, after_doc)
             action = "poll.edit" if set(before) | set(after) == {"polls"} else "desired.patch"
             before["version"], after["version"] = version - 1, version
