@@ -12,8 +12,8 @@ from fleet.auth.store import UserStore
 from fleet.ops.audit import AuditQuery
 from fleet.ops.commands import CommandTimeouts
 from fleet.service_api import EVERYTHING
-from tests.fleet.conftest import RuntimeFactory
 from tests.firmware_agent.conftest import Harness
+from tests.fleet.conftest import RuntimeFactory
 from tests.services import MosquittoService
 from tests.waiting import wait_until
 from twins.clock import ManualClock
@@ -49,9 +49,11 @@ def test_ping_to_a_live_agent_succeeds(
 
         doc = agent.pump_until(finished, timeout=20, message="ping answered and recorded")
         assert doc["status"] == "succeeded"
-        assert doc["bench_id"] == BENCH and doc["name"] == "ping"
+        assert doc["bench_id"] == BENCH
+        assert doc["name"] == "ping"
         assert doc["result"]["firmware"] == "1.0.0"
-        assert doc["finished_at"] is not None and doc["finished_at"] >= doc["sent_at"]
+        assert doc["finished_at"] is not None
+        assert doc["finished_at"] >= doc["sent_at"]
         actions = [e.action for e in rt.service.audit_entries(AuditQuery(bench_id=BENCH), EVERYTHING)]
         assert actions[:2] == ["command.result", "command.send"]
     finally:
@@ -80,7 +82,8 @@ def test_command_to_a_killed_agent_times_out(
     assert timeouts.run() == 1
     doc = client.get(f"/api/commands/{command_id}", headers=auth).get_json()
     assert doc["status"] == "timed_out"
-    assert doc["result"] is None and doc["finished_at"] is not None
+    assert doc["result"] is None
+    assert doc["finished_at"] is not None
     assert timeouts.run() == 0  # once only
     entry = rt.service.audit_entries(AuditQuery(bench_id=BENCH), EVERYTHING)[0]
     assert (entry.actor, entry.action, entry.before, entry.after) == (

@@ -84,11 +84,14 @@ def test_a_command_is_published_once_not_retained_with_its_uuid(kit: Kit) -> Non
     record = kit.service.send("mostar-01", "self_test", {}, "max")
     msg = kit.received.get(timeout=10)
     assert msg.topic == "benches/mostar-01/cmd"
-    assert msg.qos == 1 and not msg.retain
+    assert msg.qos == 1
+    assert not msg.retain
     doc = json.loads(msg.payload)
     assert (doc["id"], doc["name"], doc["args"], doc["bench_id"]) == (record.id, "self_test", {}, "mostar-01")
     assert str(uuid.UUID(record.id)) == record.id
-    assert record.status == "sent" and record.actor == "max" and record.sent_at == T0
+    assert record.status == "sent"
+    assert record.actor == "max"
+    assert record.sent_at == T0
 
 
 def test_the_answer_finishes_the_command_once(kit: Kit) -> None:
@@ -108,7 +111,8 @@ def test_a_failed_answer_is_recorded_with_its_error(kit: Kit) -> None:
     record = kit.service.send("maglaj-01", "ping", {}, "ada")
     record_command_results(kit.engine, [_answer("maglaj-01", record.id, ok=False)], T0)
     done = kit.service.get(record.id)
-    assert done is not None and (done.status, done.error) == ("failed", "broken")
+    assert done is not None
+    assert (done.status, done.error) == ("failed", "broken")
     entry = kit.audit.entries(AuditQuery(bench_id="maglaj-01"), None)[0]
     assert (entry.actor, entry.action, entry.after["status"]) == ("bench:maglaj-01", "command.result", "failed")
 
