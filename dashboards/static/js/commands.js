@@ -44,6 +44,8 @@
 
   box.querySelectorAll("button[data-command]").forEach(function (button) {
     button.addEventListener("click", function () {
+      // A reboot cuts the bench's users off for a minute: ask once.
+      if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) return;
       button.disabled = true;
       fetch("/api/benches/" + encodeURIComponent(bench) + "/commands", {
         method: "POST",
