@@ -71,9 +71,11 @@ class FleetService:
         committed one retained (under the bench's lock), and announce ``pending``."""
         now = self._clock.now()
         twin = self._desired.patch(bench_id, patch, if_match, actor, now)
-        if self._audit is not None:  # right after the commit; desired_history holds both versions for good
-            self._audit.record_desired(bench_id, twin.desired_version, actor)
         self._publication.publish_latest(bench_id, now)
+        # Audited after the commit and the publication (a failing audit write must not keep a committed config
+        # from its bench); desired_history keeps both versions, so the entry is exact whenever it is written.
+        if self._audit is not None:
+            self._audit.record_desired(bench_id, twin.desired_version, actor)
         self._bus.publish(TwinChanged(twin, "desired"))
         self._bus.publish(
             ConfigStatusChanged(bench_id, twin.attributes.municipality, twin.desired_version, "pending", None, now)
