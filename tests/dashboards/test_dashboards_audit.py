@@ -220,3 +220,18 @@ def test_ping_from_the_bench_page_and_the_audit_page(stack: Stack, tmp_path: Pat
             assert [r["action"] for r in csv.DictReader(io.StringIO(csv_text))] == actions
     finally:
         agent.close()
+
+
+@pytest.mark.parametrize(("user", "shown"), [("ada", True), ("max", True), ("mo", False)])
+def test_command_buttons_only_for_roles_that_may_send(stack: Stack, user: str, shown: bool) -> None:
+    page = stack.api(user, "GET", "/benches/mostar-01")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert ('id="bench-commands"' in html) is shown
+    assert ('data-command="reboot"' in html) is shown
+
+
+def test_the_audit_page_names_a_bad_filter(stack: Stack) -> None:
+    page = stack.api("ada", "GET", "/audit?since=last+tuesday")
+    assert page.status_code == 200
+    assert "since=&#39;last tuesday&#39;" in page.get_data(as_text=True)
