@@ -192,19 +192,19 @@ class TwinStore:
             for bench_id, row in after.items():
                 old = held.get(bench_id)
                 for section, column in _SECTION_VERSIONS:
-                    if old is None or getattr(row, column) != getattr(old, column):
+                    if old is not None and getattr(row, column) != getattr(old, column):
                         changed[bench_id] = section
-            applied = sum(
-                1 for b in writes.telemetry if b in held and after[b].telemetry_version != held[b].telemetry_version
-            )
+            moved = {
+                b
+                for b in writes.telemetry
+                if b in after and b in held and after[b].telemetry_version != held[b].telemetry_version
+            }
             for vote in new_votes:
                 changed[vote.event.bench_id] = "votes"
-            recheck = {
-                b for b in writes.telemetry if b in held and after[b].telemetry_version != held[b].telemetry_version
-            }
-            recheck |= {v.event.bench_id for v in new_votes}
+            recheck = moved | {v.event.bench_id for v in new_votes}
+            before = {b: was for b, was in before.items() if after[b].reported_version != held[b].reported_version}
             _reconcile_votes(conn, sorted(recheck), now)
-        return BatchOutcome(changed, new_votes, applied, before)
+        return BatchOutcome(changed, new_votes, len(moved), before)
 
     # --- reads ----------------------------------------------------------------------------------------
 
