@@ -312,6 +312,14 @@ def _user_store(ctx: click.Context) -> Any:
     return UserStore(make_engine(settings.db))
 
 
+def _audit_cli(ctx: click.Context, action: str, target: str, before: Any = None, after: Any = None) -> None:
+    """Append a user/token change to the audit log (fleet.ops.audit)."""
+    from fleet.db.engine import make_engine
+    from fleet.ops.audit import record_cli
+
+    record_cli(make_engine(_settings(ctx).db), action, target, before, after)
+
+
 def _ensure_parent(db_url: str) -> None:
     if db_url.startswith("sqlite:///"):
         Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -342,6 +350,7 @@ def user_add(ctx: click.Context, name: str, role: str, municipality: str | None,
         created = _user_store(ctx).add_user(name, password, role, municipality, locale)
     except UserError as err:
         raise click.ClickException(str(err)) from None
+    _audit_cli(ctx, "user.add", f"user:{name}", None, {"role": created.role, "municipality": created.municipality})
     click.echo(f"user {created.name} ({created.role}{', ' + created.municipality if created.municipality else ''})")
 
 
@@ -360,6 +369,7 @@ def user_remove(ctx: click.Context, name: str) -> None:
     """Remove a user and their tokens."""
     if not _user_store(ctx).remove_user(name):
         raise click.ClickException(f"no user {name!r}")
+    _audit_cli(ctx, "user.remove", f"user:{name}", {"name": name}, None)
     click.echo(f"removed {name}")
 
 
@@ -378,6 +388,7 @@ def token_create(ctx: click.Context, name: str, label: str) -> None:
 
     try:
         click.echo(_user_store(ctx).create_token(name, label))
+        _audit_cli(ctx, "token.create", f"user:{name}", None, {"label": label})
     except UserError as err:
         raise click.ClickException(str(err)) from None
 

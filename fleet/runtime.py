@@ -22,6 +22,8 @@ from fleet.ingest.metrics import IngestMetrics
 from fleet.ingest.mqtt_source import MqttSource
 from fleet.ingest.pipeline import IngestPipeline
 from fleet.ingest.worker import IngestWorker
+from fleet.ops.audit import AuditLog
+from fleet.ops.commands import CommandService, CommandTimeouts
 from fleet.registry import default_fleet
 from fleet.scheduler import HealthSweep, Job, build_scheduler
 from fleet.service import FleetService
@@ -156,10 +158,15 @@ def build_runtime(
         "database": lambda: {"ok": store.ping(), "store": store.describe()},
     }
     publication = DesiredPublication(twins, publisher)
-    service = FleetService(twins, cache, store, tsdb, publication, metrics, bus, clock, probes)
+    audit = AuditLog(engine, clock)
+    commands = CommandService(engine, publisher, audit, clock)
+    service = FleetService(
+        twins, cache, store, tsdb, publication, metrics, bus, clock, probes, audit=audit, commands=commands
+    )
     scheduler = build_scheduler(
         [
             Job("health_sweep", 15.0, HealthSweep(cache, bus, clock).run),
+            Job("command_timeouts", 5.0, CommandTimeouts(engine, clock).run),
             Job("retention", 600.0, RetentionJob(tsdb, clock, timedelta(days=settings.raw_retention_days)).run),
             Job("backup", 600.0, BackupJob.from_settings(settings, clock).run),
         ]

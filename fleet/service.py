@@ -10,6 +10,8 @@ from fleet.db.store import SqlStore
 from fleet.event_bus import EventBus
 from fleet.events import ConfigStatusChanged, Listener, TwinChanged
 from fleet.ingest.metrics import IngestMetrics
+from fleet.ops.audit import AuditEntry, AuditLog, AuditQuery
+from fleet.ops.commands import CommandRecord, CommandService
 from fleet.service_api import PollInfo, PollResults, Scope
 from fleet.state.cache import TwinCache
 from fleet.state.desired import DesiredPublication, DesiredVersions
@@ -35,6 +37,9 @@ class FleetService:
         bus: EventBus,
         clock: Clock,
         probes: Mapping[str, Callable[[], dict[str, Any]]] | None = None,
+        *,
+        audit: AuditLog | None = None,
+        commands: CommandService | None = None,
     ) -> None:
         self._twins = twins
         self._cache = cache
@@ -46,6 +51,8 @@ class FleetService:
         self._bus = bus
         self._clock = clock
         self._probes = dict(probes or {})
+        self._audit = audit
+        self._commands = commands
 
     def now(self) -> datetime:
         """Current time from the fleet's clock."""
@@ -65,11 +72,33 @@ class FleetService:
         now = self._clock.now()
         twin = self._desired.patch(bench_id, patch, if_match, actor, now)
         self._publication.publish_latest(bench_id, now)
+        # Audited after the commit and the publication (a failing audit write must not keep a committed config
+        # from its bench); desired_history keeps both versions, so the entry is exact whenever it is written.
+        if self._audit is not None:
+            self._audit.record_desired(bench_id, twin.desired_version, actor)
         self._bus.publish(TwinChanged(twin, "desired"))
         self._bus.publish(
             ConfigStatusChanged(bench_id, twin.attributes.municipality, twin.desired_version, "pending", None, now)
         )
         return twin
+
+    def send_command(self, bench_id: str, name: str, args: Mapping[str, Any], actor: str) -> CommandRecord:
+        """Record, audit and publish a command (fleet.ops.commands)."""
+        if self._commands is None:
+            raise RuntimeError("commands are not wired in this process")
+        return self._commands.send(bench_id, name, args, actor)
+
+    def get_command(self, command_id: str) -> CommandRecord | None:
+        """One command and how it went, or None."""
+        return self._commands.get(command_id) if self._commands is not None else None
+
+    def recent_commands(self, bench_id: str, limit: int = 20) -> list[CommandRecord]:
+        """A bench's latest commands, newest first."""
+        return self._commands.recent(bench_id, limit) if self._commands is not None else []
+
+    def audit_entries(self, query: AuditQuery, scope: Scope) -> list[AuditEntry]:
+        """Audit entries matching ``query`` within ``scope``, newest first."""
+        return self._audit.entries(query, scope.municipalities) if self._audit is not None else []
 
     def series(
         self, bench_id: str, field_name: str, start: datetime, end: datetime, every: timedelta

@@ -12,6 +12,8 @@ from sqlalchemy import Engine, inspect
 
 from fleet.db import schema as _schema  # noqa: F401 - declares the fleet tables on metadata
 from fleet.db.metadata import metadata
+from fleet.ops import audit as _audit  # noqa: F401 - declares the audit_log table
+from fleet.ops import commands as _commands  # noqa: F401 - declares the commands table
 
 
 class SchemaOutdated(RuntimeError):

@@ -164,6 +164,11 @@ def test_migrated_schema_equals_the_declared_tables(url: str) -> None:
 
         users_table.to_metadata(declared)
         api_tokens_table.to_metadata(declared)
+        from fleet.ops.audit import audit_log
+        from fleet.ops.commands import commands_table
+
+        audit_log.to_metadata(declared)
+        commands_table.to_metadata(declared)
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), declared)
         ours = {t.name for t in declared.sorted_tables}
