@@ -20,7 +20,7 @@ from twins.twin import Attributes
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SqlStore", "TallyRow", "VoteRow", "utcnow"]
+__all__ = ["SqlStore", "TallyRow", "VoteRow"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +139,3 @@ class SqlStore:
         """All counted votes."""
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(vote_events)).scalar_one())
-
-
-def utcnow() -> datetime:
-    """Fallback wall clock for callers without one (CLI one-shots)."""
-    return datetime.now(UTC)
