@@ -27,7 +27,7 @@ def participation_data(fleet: FleetApi, poll: PollInfo, scope: Scope, locale: st
     results = fleet.poll_results(poll.poll_id, scope)
     doc = poll_doc(poll, locale)
     labels = participation_labels()
-    options = [o["id"] for o in poll.options]
+    options = [o.id for o in poll.options]
     figures: dict[str, Any] = {
         "options": option_bars(results.total, options, doc["option_text"], labels["options"]),
         "municipalities": municipality_bars(
