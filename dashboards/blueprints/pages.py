@@ -13,7 +13,7 @@ from dashboards.errors import ApiError
 from dashboards.figures.bench_charts import LIVE_TRACES, RANGES
 from dashboards.figures.fleet_map import fleet_map
 from dashboards.labels import health_labels
-from dashboards.views_model import config_rows, fleet_columns, twin_document
+from dashboards.views_model import PAGE_KEYS, config_rows, fleet_columns, twin_document
 
 bp = Blueprint("pages", __name__)
 
@@ -28,7 +28,7 @@ def index() -> Any:
 @login_required
 def fleet() -> str:
     """The fleet map and table."""
-    return render_template("fleet.html")
+    return render_template("fleet.html", keys=PAGE_KEYS)
 
 
 @bp.get("/fleet/data.json")
@@ -58,6 +58,7 @@ def bench(bench_id: str) -> str:
         rows=config_rows(twin),
         ranges=list(RANGES),
         live_traces=LIVE_TRACES,
+        keys=PAGE_KEYS,
         health_text=health_labels(),
     )
 
