@@ -179,9 +179,9 @@ def alerts_of(twin: Twin, now: datetime) -> list[dict[str, Any]]:
     ]
 
 
-def _flatten(doc: Any, prefix: str = "") -> dict[str, Any]:
+def _flatten(doc: object, prefix: str = "") -> dict[str, object]:
     if isinstance(doc, dict):
-        out: dict[str, Any] = {}
+        out: dict[str, object] = {}
         for key, value in doc.items():
             out.update(_flatten(value, f"{prefix}{key}."))
         return out
@@ -193,8 +193,8 @@ class ConfigRow:
     """One config field: desired value, value the bench reports as applied, whether they differ."""
 
     path: str
-    desired: Any
-    reported: Any
+    desired: object
+    reported: object
     differs: bool
 
 

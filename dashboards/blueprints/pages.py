@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from dashboards.access import login_required, scope, visible_twin
 from dashboards.bench_data import bench_figures
@@ -19,7 +18,7 @@ bp = Blueprint("pages", __name__)
 
 
 @bp.get("/")
-def index() -> Any:
+def index() -> WerkzeugResponse:
     """Start at the fleet page."""
     return redirect(url_for("pages.fleet"))
 
