@@ -2,10 +2,9 @@
 
 from fleet.tsdb.base import TimeSeriesStore, TsdbError, TsdbRejected, TsdbUnavailable
 from fleet.tsdb.factory import open_tsdb
-from fleet.tsdb.writer import BatchingWriter, SpoolingWriter, WriterStats
+from fleet.tsdb.writer import SpoolingWriter, WriterStats
 
 __all__ = [
-    "BatchingWriter",
     "SpoolingWriter",
     "TimeSeriesStore",
     "TsdbError",
