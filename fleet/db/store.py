@@ -13,7 +13,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from fleet.db.migrate import ensure_schema
 from fleet.db.schema import benches, vote_counts, vote_events
 from fleet.registry import BenchRecord
-from fleet.state.votes import insert_votes
 from fleet.state.writes import VoteRow
 from twins.messages import VoteCounts
 from twins.twin import Attributes
@@ -93,11 +92,6 @@ class SqlStore:
             return int(conn.execute(select(func.count()).select_from(benches)).scalar_one())
 
     # --- votes ------------------------------------------------------------------------------------
-
-    def record_votes(self, votes: Sequence[VoteRow], received_at: datetime) -> set[str]:
-        """Insert vote events, ignoring ids already counted; returns the ids counted now for the first time."""
-        with self.engine.begin() as conn:
-            return {str(v.event.id) for v in insert_votes(conn, votes, received_at)}
 
     def tally(self, poll_id: str, municipalities: frozenset[str] | None = None) -> list[TallyRow]:
         """Counted votes of a poll per bench and option, optionally limited to some municipalities."""
