@@ -119,7 +119,7 @@ class FleetService:
             PollInfo(
                 poll_id=pid,
                 question=dict(poll.question),
-                options=[o.model_dump(mode="json") for o in poll.options],
+                options=tuple(poll.options),
                 opens=poll.opens,
                 closes=poll.closes,
                 bench_ids=tuple(benches),

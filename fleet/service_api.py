@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from fleet.events import Listener
+from twins.config import PollOption
 from twins.series import SeriesSample
 from twins.twin import Twin
 
@@ -46,7 +47,7 @@ class PollInfo:
 
     poll_id: str
     question: Mapping[str, str]
-    options: Sequence[Mapping[str, Any]]
+    options: Sequence[PollOption]
     opens: datetime
     closes: datetime
     bench_ids: tuple[str, ...] = field(default_factory=tuple)

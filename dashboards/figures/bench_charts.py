@@ -47,9 +47,9 @@ def chart_metrics(chart: ChartGroup) -> tuple[Metric, ...]:
 #: Series each chart needs (API field names: metric keys).
 CHART_FIELDS: tuple[str, ...] = tuple(m.key for chart in METRIC_CHARTS for m in chart_metrics(chart))
 
-#: Where a live telemetry summary value goes: (chart, trace index, summary key).
+#: Where a live telemetry summary value goes: (chart, trace index, metric key).
 LIVE_TRACES: tuple[tuple[str, int, str], ...] = tuple(
-    (chart, i, m.summary) for chart in METRIC_CHARTS for i, m in enumerate(chart_metrics(chart)) if m.summary
+    (chart, i, m.key) for chart in METRIC_CHARTS for i, m in enumerate(chart_metrics(chart)) if m.summary
 )
 
 

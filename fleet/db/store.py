@@ -13,14 +13,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from fleet.db.migrate import ensure_schema
 from fleet.db.schema import benches, vote_counts, vote_events
 from fleet.registry import BenchRecord
-from fleet.state.votes import insert_votes
 from fleet.state.writes import VoteRow
 from twins.messages import VoteCounts
 from twins.twin import Attributes
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SqlStore", "TallyRow", "VoteRow", "utcnow"]
+__all__ = ["SqlStore", "TallyRow", "VoteRow"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +93,6 @@ class SqlStore:
 
     # --- votes ------------------------------------------------------------------------------------
 
-    def record_votes(self, votes: Sequence[VoteRow], received_at: datetime) -> set[str]:
-        """Insert vote events, ignoring ids already counted; returns the ids counted now for the first time."""
-        with self.engine.begin() as conn:
-            return {str(v.event.id) for v in insert_votes(conn, votes, received_at)}
-
     def tally(self, poll_id: str, municipalities: frozenset[str] | None = None) -> list[TallyRow]:
         """Counted votes of a poll per bench and option, optionally limited to some municipalities."""
         q = (
@@ -139,8 +133,3 @@ class SqlStore:
         """All counted votes."""
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(vote_events)).scalar_one())
-
-
-def utcnow() -> datetime:
-    """Fallback wall clock for callers without one (CLI one-shots)."""
-    return datetime.now(UTC)

@@ -4,10 +4,9 @@ from fleet.tsdb.base import TimeSeriesStore, TsdbError, TsdbRejected, TsdbUnavai
 from fleet.tsdb.factory import open_tsdb
 from fleet.tsdb.retention import RetentionJob, RetentionReport
 from fleet.tsdb.rollup import period_sum
-from fleet.tsdb.writer import BatchingWriter, SpoolingWriter, WriterStats
+from fleet.tsdb.writer import SpoolingWriter, WriterStats
 
 __all__ = [
-    "BatchingWriter",
     "RetentionJob",
     "RetentionReport",
     "SpoolingWriter",

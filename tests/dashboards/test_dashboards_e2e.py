@@ -162,6 +162,13 @@ def test_fleet_page_shows_the_twelve_benches(page: Any, stack: Stack, artifacts:
     critical = page.locator("#fleet-table tbody tr").count()
     assert 1 <= critical < 12
     page.select_option("#filter-health", "")
+    # The battery column reads the summary's metric key: sorted by it, the lowest charge comes first.
+    page.click("#fleet-table th:nth-child(5)")
+    cells = page.locator("#fleet-table tbody tr td:nth-child(5)").all_inner_texts()
+    socs = [int(t.split("\u202f")[0]) for t in cells if t != "—"]  # the agent's bench may not have reported yet
+    assert len(socs) >= len(others)
+    assert socs == sorted(socs)
+    assert socs[0] == 8
     _save(page, artifacts, "fleet.png")
 
 
