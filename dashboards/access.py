@@ -19,17 +19,26 @@ from twins.twin import Twin
 
 F = TypeVar("F", bound=Callable[..., Any])
 _STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Endpoints that accept a write from someone not logged in (each still needs its CSRF token).
+ANONYMOUS_WRITES = frozenset({"auth.login", "auth.set_locale"})
 
 
 class SessionUser(UserMixin):  # type: ignore[misc]
-    """Flask-Login's view of a stored user."""
+    """Flask-Login's view of a stored user, with the credential it came by (session version or token id)."""
 
-    def __init__(self, user: User) -> None:
+    def __init__(self, user: User, session_id: str | None = None, token_id: int | None = None) -> None:
         self.user = user
+        self.session_id = session_id
+        self.token_id = token_id
 
     def get_id(self) -> str:
-        """Session key: the user name."""
-        return self.user.name
+        """Session key: the user's session version, never the name (see fleet.auth.store users.session_id)."""
+        return self.session_id or ""
+
+
+def start_session(user: User) -> SessionUser:
+    """The session user for a fresh login (its cookie carries the user's current session version)."""
+    return SessionUser(user, session_id=deps().users.session_id(user.name))
 
 
 def bearer_token() -> str | None:
@@ -44,19 +53,23 @@ def install_access(app: Flask) -> CSRFProtect:
     manager = LoginManager(app)
     manager.login_view = "auth.login"
 
-    def _load(name: str) -> SessionUser | None:
-        user = deps().users.get_user(name)
-        return SessionUser(user) if user else None
+    def _load(session_id: str) -> SessionUser | None:
+        # Looked up by the random session version only: a cookie forged with a user name finds no one, and a
+        # removed user, a changed password or "log out everywhere" ends every cookie issued before.
+        user = deps().users.user_for_session(session_id)
+        return SessionUser(user, session_id=session_id) if user else None
 
     def _from_token(_req: Any) -> SessionUser | None:
         token = bearer_token()
         if token is None:
             return None
-        user = deps().users.user_for_token(token)
-        if user is None:
+        users = deps().users
+        user = users.user_for_token(token)
+        token_id = users.token_id(token) if user else None
+        if user is None or token_id is None:
             return None
         g.via_token = True
-        return SessionUser(user)
+        return SessionUser(user, token_id=token_id)
 
     def _unauthorized() -> Any:
         if wants_json():
@@ -73,7 +86,13 @@ def install_access(app: Flask) -> CSRFProtect:
 
     @app.before_request
     def _csrf_unless_token() -> None:
-        if request.method in _STATE_CHANGING and bearer_token() is None:
+        if request.method not in _STATE_CHANGING:
+            return
+        # Who is asking comes first: an anonymous write (no session, or a wrong/expired token) is a 401,
+        # whatever else is wrong with it. Only the login and language forms take anonymous writes.
+        if request.endpoint not in ANONYMOUS_WRITES and not current_user.is_authenticated:
+            raise ApiError(401, "unauthenticated", "log in or send Authorization: Bearer <token>")
+        if bearer_token() is None:
             csrf.protect()
 
     return csrf
@@ -110,12 +129,10 @@ def require(permission: str) -> Callable[[F], F]:
 
 
 def visible_twin(bench_id: str) -> Twin:
-    """The twin if it exists (404) and the user may see it (403)."""
+    """The twin if it exists and the user may see it; one 404 for both cases, so ids of other towns stay unknown."""
     twin = deps().fleet.get_twin(bench_id)
-    if twin is None:
+    if twin is None or not scope().allows(twin.attributes.municipality):
         raise ApiError(404, "unknown_bench", f"no bench {bench_id!r}")
-    if not scope().allows(twin.attributes.municipality):
-        raise ApiError(403, "forbidden", f"bench {bench_id!r} belongs to another municipality")
     return twin
 
 

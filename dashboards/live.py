@@ -16,6 +16,7 @@ from flask import request
 from flask_login import current_user
 from flask_socketio import SocketIO, join_room
 
+from dashboards.live_guard import ConnectionGuard, Credential
 from dashboards.views_model import summarise
 from fleet.auth.store import User, UserStore
 from fleet.events import ConfigStatusChanged, FleetEvent, TwinChanged, VoteCounted
@@ -59,6 +60,8 @@ class LiveBridge:
         self._health: dict[str, tuple[str, ...]] = {}
         self._task: Any = None
         self.emit: Emit = lambda event, data, room: socketio.emit(event, data, to=room)
+        # Security hook (issue 8): connections whose user, session or token has gone are dropped before each flush.
+        self.guard = ConnectionGuard(users, lambda sid: socketio.server.disconnect(sid, namespace="/"))
         self.flushes = 0
 
     # -- in: called by the fleet's ingestion thread; only stores and wakes -------------------------
@@ -120,7 +123,12 @@ class LiveBridge:
     def run(self) -> None:
         """The background loop: wait for events, flush, then hold off ``interval_s`` (the coalescing window)."""
         while not self._stop.is_set():
-            if not self._wake.wait(timeout=1.0):
+            woken = self._wake.wait(timeout=1.0)
+            try:
+                self.guard.revalidate()
+            except Exception:  # a database hiccup must not end live updates; the next round checks again
+                self.socketio.server.logger.exception("live connection check failed")
+            if not woken:
                 continue
             self._wake.clear()
             if self._stop.is_set():
@@ -149,7 +157,7 @@ class LiveBridge:
         """Register the connect handler: authenticate, then join only the allowed rooms."""
 
         def _connect(auth: Any = None) -> bool:
-            user = self._user(auth)
+            user, credential = self._user(auth)
             if user is None:
                 if self.public and isinstance(auth, dict) and auth.get("public"):
                     join_room(PUBLIC_ROOM)
@@ -157,19 +165,23 @@ class LiveBridge:
                 raise ConnectionRefusedError("unauthenticated")
             for room in rooms_for(user.scope()):
                 join_room(room)
+            self.guard.add(request.sid, credential)  # type: ignore[attr-defined]
             return True
 
         self.socketio.on_event("connect", _connect)
+        self.socketio.on_event("disconnect", lambda *_: self.guard.remove(request.sid))  # type: ignore[attr-defined]
 
-    def _user(self, auth: Any) -> User | None:
+    def _user(self, auth: Any) -> tuple[User | None, Credential]:
         if current_user and current_user.is_authenticated:
             found: User = current_user.user
-            return found
+            return found, Credential(session_id=current_user.session_id, token_id=current_user.token_id)
         token = auth.get("token") if isinstance(auth, dict) else None
         if not token:
             header = request.headers.get("Authorization", "")
             token = header[7:].strip() if header.lower().startswith("bearer ") else None
-        return self.users.user_for_token(token) if token else None
+        if not token:
+            return None, Credential()
+        return self.users.user_for_token(token), Credential(token_id=self.users.token_id(token))
 
 
 def _config_status(event: ConfigStatusChanged) -> dict[str, Any]:

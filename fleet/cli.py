@@ -94,22 +94,21 @@ def _run_dashboard(runtime: Any, settings: Settings, secret: str, public_results
         tile_url=settings.tile_url or None,
         secure_cookies=settings.http_host not in ("127.0.0.1", "localhost"),
         socketio_message_queue=settings.socketio_queue or None,
+        trusted_proxies=settings.trusted_proxies,
     )
     app, socketio = create_app(config, runtime.service, UserStore(runtime.engine))
     socketio.run(app, host=settings.http_host, port=settings.http_port, allow_unsafe_werkzeug=True, log_output=False)
 
 
 def _secret(settings: Settings) -> str:
+    from fleet.secret_key import WeakSecretKey, load_or_create_secret_key
+
     if settings.secret_key:
-        return settings.secret_key
-    path = Path(settings.data_dir) / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(32)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key
+        return settings.secret_key  # already checked by load_settings
+    try:
+        return load_or_create_secret_key(Path(settings.data_dir))
+    except WeakSecretKey as err:
+        raise click.ClickException(f"{err} (delete the file to have a new key generated)") from None
 
 
 @main.command()
@@ -312,17 +311,46 @@ def user_add(ctx: click.Context, name: str, role: str, municipality: str | None,
     """Create a user; the password is read from standard input (or prompted)."""
     from fleet.auth.store import UserError
 
-    if sys.stdin.isatty():
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Repeat: ") != password:
-            raise click.ClickException("passwords differ")
-    else:
-        password = sys.stdin.readline().rstrip("\n")
+    password = _read_password()
     try:
         created = _user_store(ctx).add_user(name, password, role, municipality, locale)
     except UserError as err:
         raise click.ClickException(str(err)) from None
     click.echo(f"user {created.name} ({created.role}{', ' + created.municipality if created.municipality else ''})")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat: ") != password:
+            raise click.ClickException("passwords differ")
+        return password
+    return sys.stdin.readline().rstrip("\n")
+
+
+@user.command("passwd")
+@click.argument("name")
+@click.pass_context
+def user_passwd(ctx: click.Context, name: str) -> None:
+    """Set a new password (from standard input, or prompted); every session of the user ends."""
+    from fleet.auth.store import UserError
+
+    password = _read_password()
+    try:
+        _user_store(ctx).set_password(name, password)
+    except UserError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"password of {name} changed; their sessions have ended")
+
+
+@user.command("logout")
+@click.argument("name")
+@click.pass_context
+def user_logout(ctx: click.Context, name: str) -> None:
+    """Log a user out everywhere: every session cookie of theirs stops working (tokens are kept)."""
+    if not _user_store(ctx).end_sessions(name):
+        raise click.ClickException(f"no user {name!r}")
+    click.echo(f"every session of {name} has ended")
 
 
 @user.command("list")
@@ -351,15 +379,40 @@ def token() -> None:
 @token.command("create")
 @click.argument("name")
 @click.option("--label", default="", help="What the token is for.")
+@click.option("--days", type=int, default=90, show_default=True, help="Lifetime in days (0: until revoked).")
 @click.pass_context
-def token_create(ctx: click.Context, name: str, label: str) -> None:
+def token_create(ctx: click.Context, name: str, label: str, days: int) -> None:
     """Print a new API token for user NAME (shown once; only its hash is stored)."""
     from fleet.auth.store import UserError
 
     try:
-        click.echo(_user_store(ctx).create_token(name, label))
+        click.echo(_user_store(ctx).create_token(name, label, days=days or None))
     except UserError as err:
         raise click.ClickException(str(err)) from None
+
+
+@token.command("list")
+@click.option("--user", "name", default=None, help="Only this user's tokens.")
+@click.pass_context
+def token_list(ctx: click.Context, name: str | None) -> None:
+    """List API tokens: id, user, label, created, expires (the tokens themselves are not stored)."""
+    store = _user_store(ctx)
+    now = store.clock.now()
+    for t in store.list_tokens(name):
+        expires = t.expires_at.isoformat(timespec="seconds") if t.expires_at else "never"
+        state = "expired" if t.expired(now) else "active"
+        created = t.created_at.isoformat(timespec="seconds")
+        click.echo(f"{t.id}\t{t.user}\t{t.label or '-'}\t{created}\t{expires}\t{state}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@click.pass_context
+def token_revoke(ctx: click.Context, token_id: int) -> None:
+    """Revoke an API token by its id (see token list); it stops working at once."""
+    if not _user_store(ctx).revoke_token(token_id):
+        raise click.ClickException(f"no token with id {token_id}: see benchfleet token list")
+    click.echo(f"revoked token {token_id}")
 
 
 @main.group()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -12,6 +13,8 @@ from urllib.parse import unquote, urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from fleet.secret_key import WeakSecretKey, check_secret_key
 
 
 class SettingsError(ValueError):
@@ -95,6 +98,28 @@ def _check_http(text: str) -> str:
     return text
 
 
+def _check_secret_key(text: str) -> str:
+    # Empty means "keep a generated key in the data folder" (fleet.secret_key); anything else must be strong.
+    if not text:
+        return text
+    try:
+        return check_secret_key(text)
+    except WeakSecretKey as err:
+        raise SettingsError(str(err)) from None
+
+
+def _check_proxies(text: str) -> tuple[str, ...]:
+    proxies = tuple(p.strip() for p in text.split(",") if p.strip())
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"BENCHFLEET_TRUSTED_PROXIES: {proxy!r} is not an address or network; use e.g. 10.0.0.5,172.18.0.0/16"
+            ) from None
+    return proxies
+
+
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -138,6 +163,7 @@ class Settings:
     ingest_client_id: str = "benchfleet-ingest"
     socketio_queue: str = ""
     log_level: str = "INFO"
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def mqtt_url(self) -> MqttUrl:
@@ -163,13 +189,14 @@ _SPEC: dict[str, tuple[str, Callable[[str], Any]]] = {
     "http": ("BENCHFLEET_HTTP", _check_http),
     "auto_register": ("BENCHFLEET_AUTO_REGISTER", _bool("BENCHFLEET_AUTO_REGISTER")),
     "data_dir": ("BENCHFLEET_DATA_DIR", str),
-    "secret_key": ("BENCHFLEET_SECRET_KEY", str),
+    "secret_key": ("BENCHFLEET_SECRET_KEY", _check_secret_key),
     "public_results": ("BENCHFLEET_PUBLIC_RESULTS", _bool("BENCHFLEET_PUBLIC_RESULTS")),
     "tile_url": ("BENCHFLEET_TILE_URL", str),
     "share_group": ("BENCHFLEET_SHARE_GROUP", str),
     "ingest_client_id": ("BENCHFLEET_INGEST_CLIENT_ID", str),
     "socketio_queue": ("BENCHFLEET_SOCKETIO_QUEUE", str),
     "log_level": ("BENCHFLEET_LOG_LEVEL", _check_log_level),
+    "trusted_proxies": ("BENCHFLEET_TRUSTED_PROXIES", _check_proxies),
 }
 
 

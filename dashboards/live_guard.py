@@ -1,0 +1,56 @@
+"""Live connections stay only as long as their credential: a removed user, an ended session or a revoked
+token loses its Socket.IO connection at the next check (before any further event is sent)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fleet.auth.store import UserStore
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """What a live connection authenticated with: a session version or an API token id."""
+
+    session_id: str | None = None
+    token_id: int | None = None
+
+
+class ConnectionGuard:
+    """Remembers each connection's credential; ``revalidate`` drops those whose credential no longer works."""
+
+    def __init__(self, users: UserStore, disconnect: Callable[[str], None]) -> None:
+        self.users = users
+        self.disconnect = disconnect
+        self._lock = threading.Lock()
+        self._by_sid: dict[str, Credential] = {}
+
+    def add(self, sid: str, credential: Credential) -> None:
+        """Track a new connection."""
+        with self._lock:
+            self._by_sid[sid] = credential
+
+    def remove(self, sid: str) -> None:
+        """Forget a closed connection."""
+        with self._lock:
+            self._by_sid.pop(sid, None)
+
+    def revalidate(self) -> list[str]:
+        """Disconnect every connection whose credential stopped working; return their sids (two queries)."""
+        with self._lock:
+            tracked = dict(self._by_sid)
+        if not tracked:
+            return []
+        sessions = self.users.live_sessions({c.session_id for c in tracked.values() if c.session_id})
+        tokens = self.users.live_tokens({c.token_id for c in tracked.values() if c.token_id is not None})
+        dead = [
+            sid
+            for sid, c in tracked.items()
+            if not ((c.session_id and c.session_id in sessions) or (c.token_id is not None and c.token_id in tokens))
+        ]
+        for sid in dead:
+            self.remove(sid)
+            self.disconnect(sid)
+        return dead
