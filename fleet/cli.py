@@ -415,6 +415,86 @@ def token_revoke(ctx: click.Context, token_id: int) -> None:
     click.echo(f"revoked token {token_id}")
 
 
+_broker_dir_option = click.option(
+    "--broker-dir",
+    envvar="BENCHFLEET_BROKER_DIR",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of Mosquitto's passwd, acl and mosquitto.conf (BENCHFLEET_BROKER_DIR).",
+)
+_broker_public_option = click.option(
+    "--broker",
+    "public_url",
+    envvar="BENCHFLEET_BROKER_PUBLIC_URL",
+    default="mqtts://localhost:8883",
+    show_default=True,
+    help="The broker as benches reach it (BENCHFLEET_BROKER_PUBLIC_URL).",
+)
+
+
+@main.command()
+@click.argument("bench_id")
+@_broker_dir_option
+@_broker_public_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Bundle folder (default ./BENCH_ID).")
+@click.option("--ca", "ca_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="CA for mqtts.")
+@click.option("--ota-public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="OTA key (PEM).")
+@click.option("--rotate", is_flag=True, help="Replace the credentials of a provisioned bench.")
+def provision(
+    bench_id: str,
+    broker_dir: Path,
+    public_url: str,
+    out: Path | None,
+    ca_file: Path | None,
+    ota_public_key: Path | None,
+    rotate: bool,
+) -> None:
+    """A bench's broker credentials and agent bundle; reload Mosquitto (SIGHUP) afterwards."""
+    from fleet.provision import BrokerDir, ProvisionError, provision_bench
+
+    try:
+        bundle = provision_bench(
+            BrokerDir(broker_dir),
+            bench_id,
+            public_url,
+            out or Path(bench_id),
+            ca_file=ca_file,
+            ota_public_key=ota_public_key,
+            rotate=rotate,
+        )
+    except ProvisionError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"{'rotated' if rotate else 'provisioned'} {bench_id}: bundle in {bundle.folder}; reload Mosquitto")
+
+
+@main.command("provision-server")
+@_broker_dir_option
+@_broker_public_option
+@click.option("--name", default=None, help="User name (default: benchfleet- and a random part).")
+def provision_server(broker_dir: Path, public_url: str, name: str | None) -> None:
+    """A broker user for the fleet's own processes; prints its BENCHFLEET_MQTT URL (keep it secret)."""
+    from fleet.provision import BrokerDir, ProvisionError, provision_server_user
+
+    try:
+        click.echo(provision_server_user(BrokerDir(broker_dir), public_url, name))
+    except ProvisionError as err:
+        raise click.ClickException(str(err)) from None
+
+
+@main.command()
+@click.argument("bench_id")
+@_broker_dir_option
+def decommission(bench_id: str, broker_dir: Path) -> None:
+    """Retire a bench: its broker user is removed; reload Mosquitto (SIGHUP) afterwards."""
+    from fleet.provision import BrokerDir, ProvisionError, decommission_bench
+
+    try:
+        decommission_bench(BrokerDir(broker_dir), bench_id)
+    except ProvisionError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"decommissioned {bench_id}; reload Mosquitto")
+
+
 @main.group()
 def benches() -> None:
     """The bench registry."""

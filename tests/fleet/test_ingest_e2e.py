@@ -38,8 +38,8 @@ def test_telemetry_reaches_the_api_and_influx_within_one_second(
 ) -> None:
     from dashboards.app import create_app
     from dashboards.config import DashboardConfig
-    from fleet.secret_key import generate_secret_key
     from fleet.auth.store import UserStore
+    from fleet.secret_key import generate_secret_key
 
     rt = runtime_factory(mosquitto.url, influxdb.url)
     users = UserStore(rt.engine)
