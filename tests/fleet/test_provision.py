@@ -198,9 +198,8 @@ def test_cli_writes_a_bundle(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     env = dict(line.split("=", 1) for line in (tmp_path / "bundle" / "agent.env").read_text().splitlines())
     user, password = _creds(env["BENCHFLEET_MQTT"])
-    assert env["BENCHFLEET_MQTT"].startswith("mqtts://mostar-01:") and env["BENCHFLEET_MQTT"].endswith(
-        "@broker.example:8883"
-    )
+    assert env["BENCHFLEET_MQTT"].startswith("mqtts://mostar-01:")
+    assert env["BENCHFLEET_MQTT"].endswith("@broker.example:8883")
     assert (tmp_path / "bundle" / "ca.pem").read_text() == ca.read_text()
     assert (tmp_path / "bundle" / "ota-public.pem").read_text() == ota.read_text()
     stored = dict(line.split(":", 1) for line in (tmp_path / "broker" / "passwd").read_text().splitlines())

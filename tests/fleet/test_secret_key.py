@@ -61,7 +61,8 @@ def test_serve_stops_with_one_line_on_a_placeholder_key(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line.strip()]
-    assert lines == [lines[0]] and lines[0].startswith("Error: BENCHFLEET_SECRET_KEY: a published placeholder")
+    assert lines == [lines[0]]
+    assert lines[0].startswith("Error: BENCHFLEET_SECRET_KEY: a published placeholder")
 
 
 def test_a_generated_key_is_kept_private_and_reused(tmp_path: Path) -> None:
