@@ -244,7 +244,12 @@ def _write_history(runtime: Any, end: Any, span: Any) -> None:
 @click.option(
     "--rollback-timeout", type=float, default=300.0, show_default=True, help="Seconds for a new version to connect."
 )
-@click.option("--ca-certs", type=click.Path(dir_okay=False, path_type=Path), help="CA bundle for a private mqtts CA.")
+@click.option(
+    "--ca-certs",
+    envvar="BENCHFLEET_CA_CERTS",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CA bundle for a private mqtts CA (BENCHFLEET_CA_CERTS, set by the provisioning bundle).",
+)
 @click.option("--drain-rate", "drain_rate_per_s", type=float, help="Outbox messages per second after an outage.")
 @click.option("--firmware-version", help="Version this agent reports (set by packaging).")
 def agent(**kwargs: Any) -> None:

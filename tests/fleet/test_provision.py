@@ -196,12 +196,15 @@ def test_cli_writes_a_bundle(tmp_path: Path) -> None:
     args += ["--broker", "mqtts://broker.example:8883", "--ca", str(ca), "--ota-public-key", str(ota)]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    env = dict(line.split("=", 1) for line in (tmp_path / "bundle" / "agent.env").read_text().splitlines())
+    lines = (tmp_path / "bundle" / "agent.env").read_text().splitlines()
+    env = dict(line.split("=", 1) for line in lines if not line.startswith("#"))
     user, password = _creds(env["BENCHFLEET_MQTT"])
     assert env["BENCHFLEET_MQTT"].startswith("mqtts://mostar-01:")
     assert env["BENCHFLEET_MQTT"].endswith("@broker.example:8883")
     assert (tmp_path / "bundle" / "ca.pem").read_text() == ca.read_text()
-    assert (tmp_path / "bundle" / "ota-public.pem").read_text() == ota.read_text()
+    assert (tmp_path / "bundle" / "ota.pub").read_text() == ota.read_text()
+    assert env["BENCH_ID"] == "mostar-01"
+    assert env["BENCHFLEET_CA_CERTS"] == "/etc/benchfleet/ca.pem"
     stored = dict(line.split(":", 1) for line in (tmp_path / "broker" / "passwd").read_text().splitlines())
     assert check_mosquitto_hash(password, stored[user])
     assert (tmp_path / "bundle" / "agent.env").stat().st_mode & 0o077 == 0
