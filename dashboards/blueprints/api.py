@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from flask_login import current_user
 
 from dashboards.access import login_required, me, require, require_patch_rights, scope, visible_twin
 from dashboards.deps import deps
@@ -22,9 +23,13 @@ bp = Blueprint("api", __name__)
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    """State of broker, TSDB and database connections."""
+    """Up or down for anyone; the state of broker, TSDB and database connections for operators only."""
     report = deps().fleet.health_report()
-    return jsonify({"status": "ok", **report})
+    up = all(part.get("ok") for name, part in report.items() if isinstance(part, dict))
+    if current_user.is_authenticated and me().can("health"):
+        return jsonify({**report, "status": "ok" if up else report.get("status", "degraded")})
+    # Anonymous callers (load balancers, uptime checks) learn nothing about users, URLs or paths.
+    return jsonify({"status": "up" if up else "down"})
 
 
 @bp.get("/metrics")

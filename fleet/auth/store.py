@@ -119,8 +119,8 @@ class TokenInfo:
 
 #: What each role may do; municipality users are further limited to their own benches by ``scope()``.
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset({"view", "configure", "alerts", "edit_polls", "manage_users"}),
-    "maintenance": frozenset({"view", "configure", "alerts"}),
+    "admin": frozenset({"view", "configure", "alerts", "edit_polls", "manage_users", "health"}),
+    "maintenance": frozenset({"view", "configure", "alerts", "health"}),
     "municipality": frozenset({"view", "edit_polls"}),
 }
 
