@@ -9,7 +9,6 @@ from pydantic import AfterValidator, AwareDatetime, PlainSerializer
 
 from twins.clock import to_rfc3339
 
-
 #: Timestamps outside these years are a clock fault or an attack (InfluxDB keeps 1677-2262 only).
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
