@@ -1,7 +1,9 @@
 """The kiosk: a tiny local web app for the bench's touchscreen, showing open polls and taking votes.
 
 One vote per poll per kiosk session (a signed cookie; the page starts a new session for the next
-person) and a bench-wide rate limit stop a single person from stuffing the ballot.
+person) stops accidental double votes. Stuffing is bounded by budgets of the bench and of each poll
+(``limits.Quota``), which a fresh cookie does not reset; only a valid vote spends them, so a stream of
+invalid requests cannot lock citizens out.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from twins.config import LANGUAGES, Poll
 
 from ..outbox.base import OutboxError
 from ..votes import VoteBox, VoteRefused
-from .limits import RateLimit
+from .limits import BENCH_WINDOWS, Quota, Window
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -41,11 +43,13 @@ def _error(code: str, message: str, status: int) -> tuple[Response, int]:
     return jsonify({"error": {"code": code, "message": message}}), status
 
 
-def create_kiosk_app(votes: VoteBox, clock: Clock, max_votes: int = 6, per: timedelta = timedelta(minutes=1)) -> Flask:
-    """Build the kiosk app around a VoteBox; ``max_votes`` per ``per`` across the whole touchscreen."""
+def create_kiosk_app(
+    votes: VoteBox, clock: Clock, max_votes: int = 6, per: timedelta = timedelta(minutes=1), quota: Quota | None = None
+) -> Flask:
+    """Build the kiosk app around a VoteBox; at most ``max_votes`` per ``per`` on the bench (plus longer windows)."""
     app = Flask(__name__, static_folder=None)
     app.secret_key = os.urandom(32)
-    limit = RateLimit(clock, max_votes, per)
+    limit = quota or Quota(clock, bench=(Window(max_votes, per), *BENCH_WINDOWS[1:]))
 
     @app.get("/")
     def index() -> Response:
@@ -77,10 +81,13 @@ def create_kiosk_app(votes: VoteBox, clock: Clock, max_votes: int = 6, per: time
         voted: list[str] = list(session.get("voted", []))
         if body["poll_id"] in voted:
             return _error("already_voted", "this session already voted in this poll", 409)
-        if not limit.allow():
-            return _error("rate_limited", "too many votes on this bench right now, try again in a minute", 429)
+        # Only a valid vote spends the budgets: unknown polls, closed polls and unknown options are refused first.
+        poll = next((p for p in votes.open_polls() if p.id == body["poll_id"]), None)
+        valid = poll is not None and body["option"] in {o.id for o in poll.options}
+        if valid and not limit.allow(body["poll_id"]):
+            return _error("rate_limited", "too many votes on this bench right now, try again later", 429)
         try:
-            cast_vote = votes.cast(body["poll_id"], body["option"])
+            cast_vote = votes.cast(body["poll_id"], body["option"])  # checks again and names what is wrong
         except VoteRefused as err:
             return _error(err.code, str(err), _REFUSAL_STATUS.get(err.code, 400))
         except OutboxError as err:
