@@ -60,9 +60,11 @@ def test_quota_windows_slide(clock: ManualClock) -> None:
     assert [quota.allow("p") for _ in range(3)] == [True, True, False]
     clock.advance(timedelta(seconds=61))
     assert quota.allow("p") is True
-    assert [quota.allow("p") for _ in range(3)] == [True, True, False]  # the hour's 5 are spent now
-    clock.advance(timedelta(minutes=2))
-    assert quota.allow("other") is True  # the bench budget slid back; another poll has its own
+    clock.advance(timedelta(seconds=61))
+    assert [quota.allow("p"), quota.allow("p")] == [True, True]  # 5 for p within the hour now
+    clock.advance(timedelta(seconds=61))
+    assert quota.allow("p") is False  # the bench has room, poll p's hour does not
+    assert quota.allow("other") is True  # another poll has its own budget
 
 
 def test_refusals_of_the_bench_budget_spend_nothing(clock: ManualClock) -> None:
