@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from fleet.settings import Settings, SettingsError, load_settings
+from fleet.settings import Settings, SettingsError, load_settings, parse_mqtt_url
 from twins.clock import SystemClock
 
 log = logging.getLogger("benchfleet")
@@ -100,6 +100,18 @@ def _run_dashboard(runtime: Any, settings: Settings, secret: str, public_results
     socketio.run(app, host=settings.http_host, port=settings.http_port, allow_unsafe_werkzeug=True, log_output=False)
 
 
+def _check_tls(host: str, port: int, tls: bool, ca_file: Path | None, setting: str) -> None:
+    """Stop with one line if the broker's TLS certificate is not trusted (see fleet.tls_check)."""
+    from fleet.tls_check import TlsTrustError, check_broker_tls
+
+    if not tls:
+        return
+    try:
+        check_broker_tls(host, port, ca_file, setting)
+    except TlsTrustError as err:
+        raise click.ClickException(str(err)) from None
+
+
 def _secret(settings: Settings) -> str:
     from fleet.secret_key import WeakSecretKey, load_or_create_secret_key
 
@@ -122,6 +134,8 @@ def serve(ctx: click.Context, /, **flags: Any) -> None:
     _configure_logging(settings.log_level)
     if settings.mqtt_url.embedded:
         raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; serve needs a real broker URL")
+    url = settings.mqtt_url
+    _check_tls(url.host, url.port, url.tls, None, "BENCHFLEET_MQTT")
     runtime = build_runtime(settings, SystemClock())
     runtime.start()
     runtime.republish_desired()
@@ -143,6 +157,8 @@ def ingest(ctx: click.Context, /, **flags: Any) -> None:
     _configure_logging(settings.log_level)
     if settings.mqtt_url.embedded:
         raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; ingest needs a broker URL")
+    url = settings.mqtt_url
+    _check_tls(url.host, url.port, url.tls, None, "BENCHFLEET_MQTT")
     runtime = build_runtime(settings, SystemClock())
     runtime.start()
     click.echo(f"ingesting from {settings.mqtt_url.redacted()} as {settings.ingest_client_id}", err=True)
@@ -260,6 +276,8 @@ def agent(**kwargs: Any) -> None:
         options = build_options(**{k: v for k, v in kwargs.items() if v is not None})
     except ValueError as err:
         raise click.ClickException(str(err)) from None
+    broker = parse_mqtt_url(options.mqtt_url, "--mqtt")
+    _check_tls(broker.host, broker.port, broker.tls, options.ca_certs, "--mqtt / --ca-certs")
     _configure_logging("INFO")
     sys.exit(run_agent(options))
 

@@ -115,6 +115,8 @@ class BrokerListeners:
     server: str = "1883 127.0.0.1"
     certfile: str | None = None
     keyfile: str | None = None
+    #: TLS on the server listener too (when the fleet's processes reach the broker over a network).
+    server_tls: bool = False
 
 
 def broker_config(folder: Path, listeners: BrokerListeners) -> str:
@@ -133,6 +135,7 @@ def broker_config(folder: Path, listeners: BrokerListeners) -> str:
         "allow_anonymous false",
         f"password_file {folder / 'server.passwd'}",
         f"acl_file {folder / 'server.acl'}",
+        *(tls if listeners.server_tls else []),
         "",
         "# Benches: the client id is the user name, so no bench can take another client's session.",
         f"listener {listeners.bench}",

@@ -24,12 +24,20 @@ class ProvisionedMosquitto(ProcessService):
 
     name = "mosquitto"
 
-    def __init__(self, workdir: Path, broker_dir: BrokerDir, certfile: Path | None = None, keyfile: Path | None = None):
+    def __init__(
+        self,
+        workdir: Path,
+        broker_dir: BrokerDir,
+        certfile: Path | None = None,
+        keyfile: Path | None = None,
+        server_tls: bool = False,
+    ) -> None:
         super().__init__(workdir)
         self.broker_dir = broker_dir
         self.server_port = free_port()
         self.certfile = certfile
         self.keyfile = keyfile
+        self.server_tls = server_tls
 
     def _write_config(self) -> list[str]:
         data = self.workdir / "data"
@@ -40,6 +48,7 @@ class ProvisionedMosquitto(ProcessService):
                 server=f"{self.server_port} 127.0.0.1",
                 certfile=str(self.certfile) if self.certfile else None,
                 keyfile=str(self.keyfile) if self.keyfile else None,
+                server_tls=self.server_tls,
             )
         )
         base = [
