@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
@@ -10,11 +10,13 @@ from flask import Flask, g, redirect, request, url_for
 from flask_login import LoginManager, UserMixin, current_user
 from flask_login import login_required as _login_required
 from flask_wtf.csrf import CSRFProtect
+from pydantic import ValidationError
 
 from dashboards.deps import deps
 from dashboards.errors import ApiError, wants_json
 from fleet.auth.store import User
-from fleet.service_api import Scope
+from fleet.service_api import EVERYTHING, Scope
+from twins.config import Poll
 from twins.twin import Twin
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -148,3 +150,38 @@ def require_patch_rights(patch: Any) -> None:
     denied = sorted(k for k in patch if not user.can(KEY_PERMISSIONS.get(k, "configure")))
     if denied:
         raise ApiError(403, "forbidden", f"role {user.role} may not change: {', '.join(denied)}", fields=denied)
+
+
+def require_poll_ids_free(poll_ids: Iterable[str]) -> None:
+    """409 unless no other municipality (or the fleet) uses these poll ids; admins may use any id.
+
+    A poll id belongs to the municipalities whose benches carry it or counted votes for it. Without this a
+    municipal user could reuse another town's id: its question replaced on the public pages, tallies merged.
+    """
+    mine = me().scope().municipalities
+    wanted = sorted(set(poll_ids))
+    if mine is None or not wanted:
+        return
+    fleet = deps().fleet
+    configured = {p.poll_id: set(p.municipalities) for p in fleet.polls(EVERYTHING)}
+    for poll_id in wanted:
+        used = configured.get(poll_id, set()) | set(fleet.poll_results(poll_id, EVERYTHING).by_municipality)
+        if used - mine:
+            raise ApiError(
+                409, "poll_id_taken", f"poll id {poll_id!r} belongs to another municipality or the fleet: pick another"
+            )
+
+
+def changed_poll_ids(twin: Twin, patch: Any) -> set[str]:
+    """Poll ids a desired-config patch adds, removes or changes on ``twin`` (an invalid patch: none, 422 follows)."""
+    if not isinstance(patch, dict) or not isinstance(patch.get("polls"), list):
+        return set()
+    current = {p.id: p.model_dump(mode="json") for p in twin.desired.polls}
+    proposed: dict[str, Any] = {}
+    for doc in patch["polls"]:
+        try:
+            poll = Poll.model_validate(doc, strict=False)
+        except ValidationError:
+            return set()
+        proposed[poll.id] = poll.model_dump(mode="json")
+    return {pid for pid in current.keys() | proposed.keys() if current.get(pid) != proposed.get(pid)}

@@ -7,7 +7,16 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user
 
-from dashboards.access import login_required, me, require, require_patch_rights, scope, visible_twin
+from dashboards.access import (
+    changed_poll_ids,
+    login_required,
+    me,
+    require,
+    require_patch_rights,
+    require_poll_ids_free,
+    scope,
+    visible_twin,
+)
 from dashboards.deps import deps
 from dashboards.errors import ApiError
 from dashboards.openapi import openapi_document
@@ -77,11 +86,12 @@ def _if_match() -> int | None:
 @login_required
 def patch_desired(bench_id: str) -> Response:
     """JSON merge patch of the desired config with If-Match concurrency."""
-    visible_twin(bench_id)
+    twin = visible_twin(bench_id)
     patch: Any = request.get_json(silent=True)
     if patch is None:
         raise ApiError(400, "bad_json", "the body must be a JSON merge patch (Content-Type: application/json)")
     require_patch_rights(patch)
+    require_poll_ids_free(changed_poll_ids(twin, patch))
     if_match = _if_match()
     try:
         twin = deps().fleet.patch_desired(bench_id, patch, if_match, actor=me().name)
