@@ -49,7 +49,7 @@ def estimated_bits(key: str) -> float:
     if not key:
         return 0.0
     counts = Counter(key)
-    per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    per_char = sum(n / len(key) * math.log2(len(key) / n) for n in counts.values())
     return per_char * len(key)
 
 

@@ -55,7 +55,7 @@ users_table = Table(
     # The session version: a random value every session cookie carries instead of the user name. A new
     # password or "log out everywhere" replaces it, so every cookie issued before stops working; a forged
     # cookie (even signed with a leaked key) needs it, and a guessed user name alone tells nothing.
-    Column("session_id", String(64), nullable=True, unique=True),
+    Column("session_id", String(64), nullable=True, index=True),
 )
 
 api_tokens_table = Table(
@@ -156,6 +156,8 @@ class UserStore:
     def _add_missing_columns(self) -> None:
         with self.engine.begin() as conn:
             inspector = inspect(conn)
+            # `benchfleet user ...` may run on a database `benchfleet migrate` has not upgraded yet; the
+            # migration (fleet/db/migrations/versions/0003_auth_sessions.py) checks before adding again.
             for table, column, sql_type in _ADDED_COLUMNS:
                 if column not in {c["name"] for c in inspector.get_columns(table.name)}:
                     conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column} {sql_type}"))
