@@ -20,6 +20,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from twins.clock import Clock
 from twins.config import LANGUAGES, Poll
+from twins.vote_rules import vote_refusal
 
 from ..outbox.base import OutboxError
 from ..votes import VoteBox, VoteRefused
@@ -82,8 +83,7 @@ def create_kiosk_app(
         if body["poll_id"] in voted:
             return _error("already_voted", "this session already voted in this poll", 409)
         # Only a valid vote spends the budgets: unknown polls, closed polls and unknown options are refused first.
-        poll = next((p for p in votes.open_polls() if p.id == body["poll_id"]), None)
-        valid = poll is not None and body["option"] in {o.id for o in poll.options}
+        valid = vote_refusal(votes.open_polls(), body["poll_id"], body["option"], clock.now()) is None
         if valid and not limit.allow(body["poll_id"]):
             return _error("rate_limited", "too many votes on this bench right now, try again later", 429)
         try:
