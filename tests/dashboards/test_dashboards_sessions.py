@@ -155,3 +155,23 @@ def test_unknown_and_known_accounts_are_throttled_alike(strict_app: Flask) -> No
     known = [_try(client, "tre", "wrong", **{"X-Forwarded-For": "192.0.2.1"}) for _ in range(3)]
     unknown = [_try(client, "nobody", "wrong", **{"X-Forwarded-For": "192.0.2.2"}) for _ in range(3)]
     assert known == unknown == [401, 401, 429]
+
+
+@pytest.mark.browser
+def test_browser_of_a_removed_user_goes_offline_and_out(
+    app: Flask, user_store: UserStore, fleet: FakeFleet, fresh_user: str
+) -> None:
+    """In real Chromium: the live badge of a removed user's open page turns offline, and a reload asks to log in."""
+    from tests.dashboards.served import chromium, log_in, served
+
+    with served(app) as base, chromium() as browser:
+        context = browser.new_context()
+        page = context.new_page()
+        log_in(page, base, fresh_user, PASSWORD)
+        page.wait_for_selector("#live-status[data-state=live]", timeout=10_000)
+        user_store.remove_user(fresh_user)
+        fleet.ingest_telemetry(telemetry("mostar-01", fleet.now(), 5, soc=45.0))
+        page.wait_for_selector("#live-status[data-state=offline]", timeout=5_000)
+        page.goto(f"{base}/fleet")
+        assert "/login" in page.url
+        context.close()
