@@ -95,6 +95,8 @@ def _run_dashboard(runtime: Any, settings: Settings, secret: str, public_results
         secure_cookies=settings.http_host not in ("127.0.0.1", "localhost"),
         socketio_message_queue=settings.socketio_queue or None,
         trusted_proxies=settings.trusted_proxies,
+        # Several dashboards share one Redis: failed logins then count across all of them.
+        login_limit_storage=settings.socketio_queue or "memory://",
     )
     app, socketio = create_app(config, runtime.service, UserStore(runtime.engine))
     socketio.run(app, host=settings.http_host, port=settings.http_port, allow_unsafe_werkzeug=True, log_output=False)

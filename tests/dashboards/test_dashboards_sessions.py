@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -15,6 +16,7 @@ from dashboards.app import create_app
 from fleet.auth.store import UserStore
 from tests.dashboards.dash_support import PASSWORD, LoggedIn, csrf_of, make_config
 from tests.dashboards.fake_fleet import FakeFleet, telemetry
+from tests.services import RedisService
 from tests.waiting import wait_until
 
 Login = Callable[[str], LoggedIn]
@@ -175,3 +177,25 @@ def test_browser_of_a_removed_user_goes_offline_and_out(
         page.goto(f"{base}/fleet")
         assert "/login" in page.url
         context.close()
+
+
+def test_failed_logins_count_across_dashboards_sharing_redis(
+    tmp_path: Path, fleet: FakeFleet, user_store: UserStore
+) -> None:
+    """Two dashboard processes behind a load balancer: a guesser alternating between them meets one budget."""
+    with RedisService(tmp_path / "redis") as redis_server:
+        apps = [
+            create_app(
+                make_config(login_account_limits="3 per minute", login_limit_storage=redis_server.url),
+                fleet,
+                user_store,
+            )[0]
+            for _ in range(2)
+        ]
+        try:
+            clients = [a.test_client() for a in apps]
+            codes = [_try(clients[i % 2], "ada", "wrong") for i in range(4)]
+            assert codes == [401, 401, 401, 429]
+        finally:
+            for a in apps:
+                a.extensions["benchfleet"].live.stop()
