@@ -24,7 +24,7 @@ from twins.vote_rules import vote_refusal
 
 from ..outbox.base import OutboxError
 from ..votes import VoteBox, VoteRefused
-from .limits import BENCH_WINDOWS, Quota, Window
+from .limits import BENCH_WINDOWS, POLL_WINDOWS, Quota, Window, scaled
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -50,7 +50,11 @@ def create_kiosk_app(
     """Build the kiosk app around a VoteBox; at most ``max_votes`` per ``per`` on the bench (plus longer windows)."""
     app = Flask(__name__, static_folder=None)
     app.secret_key = os.urandom(32)
-    limit = quota or Quota(clock, bench=(Window(max_votes, per), *BENCH_WINDOWS[1:]))
+    # ``max_votes`` per ``per`` is the bench's first window; a higher one raises every other budget in proportion
+    # (the defaults are set for 6 a minute), a lower one leaves them as they are.
+    factor = max(1.0, max_votes / BENCH_WINDOWS[0].count)
+    bench_windows = (Window(max_votes, per), *scaled(BENCH_WINDOWS[1:], factor))
+    limit = quota or Quota(clock, bench=bench_windows, per_poll=scaled(POLL_WINDOWS, factor))
 
     @app.get("/")
     def index() -> Response:

@@ -8,6 +8,7 @@ a script exhausting one poll's budget leaves the other polls usable, and its dam
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import deque
 from collections.abc import Sequence
@@ -36,6 +37,11 @@ POLL_WINDOWS: tuple[Window, ...] = (
     Window(40, timedelta(hours=1)),
     Window(200, timedelta(days=1)),
 )
+
+
+def scaled(windows: Sequence[Window], factor: float) -> tuple[Window, ...]:
+    """The same windows with every count multiplied by ``factor`` (at least 1 each)."""
+    return tuple(Window(max(1, math.ceil(w.count * factor)), w.span) for w in windows)
 
 
 class Quota:
