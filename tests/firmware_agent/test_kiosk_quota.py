@@ -73,3 +73,11 @@ def test_refusals_of_the_bench_budget_spend_nothing(clock: ManualClock) -> None:
     assert quota.allow("b") is False  # bench budget full: poll b's budget is not touched
     clock.advance(timedelta(minutes=1, seconds=1))
     assert quota.allow("b") is True
+
+
+def test_a_higher_bench_rate_scales_every_budget(tmp_path: Path, clock: ManualClock) -> None:
+    config = validate_config(config_doc(polls=[poll_doc("park-2026")]))
+    outbox = SqliteOutbox(AgentDatabase(tmp_path / "o.db"), "kiosk-01")
+    app = create_kiosk_app(VoteBox("kiosk-01", clock, outbox, lambda: config), clock, max_votes=60)
+    codes = [_vote(app) for _ in range(41)]
+    assert codes == [201] * 40 + [429]  # the poll's minute budget: 4 at 6/min, 40 at 60/min
