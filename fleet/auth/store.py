@@ -157,7 +157,7 @@ class UserStore:
         with self.engine.begin() as conn:
             inspector = inspect(conn)
             # `benchfleet user ...` may run on a database `benchfleet migrate` has not upgraded yet; the
-            # migration (fleet/db/migrations/versions/0003_auth_sessions.py) checks before adding again.
+            # migration (fleet/db/migrations/versions/0005_auth_sessions.py) checks before adding again.
             for table, column, sql_type in _ADDED_COLUMNS:
                 if column not in {c["name"] for c in inspector.get_columns(table.name)}:
                     conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column} {sql_type}"))

@@ -1,8 +1,11 @@
 """Session versions of users and expiry of API tokens (issue 8).
 
-Revision ID: 0003_auth_sessions
+Revision ID: 0005_auth_sessions
 Revises: 0002_twin_columns
 Create Date: 2026-12-01
+
+Numbered 0005 because other wave-2 branches add 0003_alarms and 0004_ops on 0002: when they are merged,
+``down_revision`` here becomes the last of them (one chain, one head).
 
 ``users.session_id`` is the random value a session cookie carries instead of the user name (a new one
 ends every session of the user); ``api_tokens.expires_at`` ends a token. Existing users get a session id
@@ -18,7 +21,7 @@ import secrets
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_auth_sessions"
+revision = "0005_auth_sessions"
 down_revision = "0002_twin_columns"
 branch_labels = None
 depends_on = None
