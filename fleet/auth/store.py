@@ -162,7 +162,8 @@ class UserStore:
                 if column not in {c["name"] for c in inspector.get_columns(table.name)}:
                     conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column} {sql_type}"))
             # Users from before session versions get one now (their old cookies, keyed by name, stop working).
-            for uid in conn.execute(select(users_table.c.id).where(users_table.c.session_id.is_(None))).scalars():
+            missing = conn.execute(select(users_table.c.id).where(users_table.c.session_id.is_(None))).scalars().all()
+            for uid in missing:
                 conn.execute(update(users_table).where(users_table.c.id == uid).values(session_id=_new_session_id()))
 
     @classmethod
