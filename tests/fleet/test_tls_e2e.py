@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import pwd
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -175,3 +176,50 @@ def test_wrong_ca_is_one_clear_error(tls_broker: ProvisionedMosquitto, pki: Pki,
 
 def test_unreachable_broker_does_not_stop_a_start() -> None:
     assert check_broker_tls("127.0.0.1", free_port(), None, "BENCHFLEET_MQTT", timeout_s=1) is False
+
+
+class _ShippedConfig(ProvisionedMosquitto):
+    """Mosquitto running a shipped configuration file, its paths and ports moved into the test's folders."""
+
+    def __init__(self, workdir: Path, broker_dir: BrokerDir, shipped: Path, pki: Pki) -> None:
+        super().__init__(workdir, broker_dir)
+        self.shipped = shipped
+        self.pki = pki
+
+    def _write_config(self) -> list[str]:
+        certs = self.workdir / "certs"
+        certs.mkdir(exist_ok=True)
+        (certs / "server.crt").write_bytes(self.pki.cert.read_bytes())
+        (certs / "server.key").write_bytes(self.pki.key.read_bytes())
+        (self.workdir / "data").mkdir(exist_ok=True)
+        text = (
+            self.shipped.read_text(encoding="utf-8")
+            .replace("/var/lib/benchfleet-broker", str(self.broker_dir.path))
+            .replace("/mosquitto/certs", str(certs))
+            .replace("/mosquitto/data", str(self.workdir / "data"))
+            .replace("listener 1883", f"listener {self.server_port} 127.0.0.1")
+            .replace("listener 8883", f"listener {self.port} 127.0.0.1")
+        )
+        conf = self.workdir / "shipped.conf"
+        conf.write_text(f"user {pwd.getpwuid(os.getuid()).pw_name}\n" + text, encoding="utf-8")
+        return ["/usr/sbin/mosquitto", "-c", str(conf)]
+
+
+def test_the_compose_broker_config_runs_with_tls(tmp_path: Path, pki: Pki) -> None:
+    """deploy/compose/mosquitto.conf as shipped: TLS for benches, provisioned users only."""
+    broker_dir = BrokerDir(tmp_path / "broker")
+    service = _ShippedConfig(tmp_path / "mosq", broker_dir, ROOT / "deploy" / "compose" / "mosquitto.conf", pki)
+    bundle = provision_bench(broker_dir, "mostar-01", f"mqtts://127.0.0.1:{service.port}", tmp_path / "b")
+    user, password = unquote(urlsplit(bundle.url).username or ""), unquote(urlsplit(bundle.url).password or "")
+    service.start()
+    try:
+        bench = probe(service.port, user, password, "benchfleet-ingest", ca=pki.ca)
+        anonymous = probe(service.port, None, None, "anon", ca=pki.ca)
+        try:
+            assert bench.connect_rc == [0]
+            assert anonymous.connect_rc != [0]
+        finally:
+            bench.stop()
+            anonymous.stop()
+    finally:
+        service.stop()
