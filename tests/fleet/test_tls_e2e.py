@@ -178,48 +178,78 @@ def test_unreachable_broker_does_not_stop_a_start() -> None:
     assert check_broker_tls("127.0.0.1", free_port(), None, "BENCHFLEET_MQTT", timeout_s=1) is False
 
 
+#: Shipped broker configurations and how each one's host paths, ports and certificate names read.
+SHIPPED = {
+    "compose": (
+        ROOT / "deploy" / "compose" / "mosquitto.conf",
+        {"/var/lib/benchfleet-broker": "{broker}", "/mosquitto/certs/server.crt": "{cert}",
+         "/mosquitto/certs/server.key": "{key}", "/mosquitto/data": "{data}",
+         "listener 1883": "listener {server_port} 127.0.0.1", "listener 8883": "listener {port} 127.0.0.1"},
+    ),
+    "production": (
+        ROOT / "deploy" / "mosquitto" / "mosquitto.conf",
+        {"/etc/mosquitto/benchfleet": "{broker}", "/etc/mosquitto/certs/fullchain.pem": "{cert}",
+         "/etc/mosquitto/certs/privkey.pem": "{key}", "/var/lib/mosquitto": "{data}",
+         "log_dest syslog": "log_dest stdout",
+         "listener 1883 127.0.0.1": "listener {server_port} 127.0.0.1", "listener 8883": "listener {port} 127.0.0.1"},
+    ),
+}  # fmt: skip
+
+
 class _ShippedConfig(ProvisionedMosquitto):
     """Mosquitto running a shipped configuration file, its paths and ports moved into the test's folders."""
 
-    def __init__(self, workdir: Path, broker_dir: BrokerDir, shipped: Path, pki: Pki) -> None:
+    def __init__(self, workdir: Path, broker_dir: BrokerDir, shipped: str, pki: Pki) -> None:
         super().__init__(workdir, broker_dir)
         self.shipped = shipped
         self.pki = pki
 
     def _write_config(self) -> list[str]:
-        certs = self.workdir / "certs"
-        certs.mkdir(exist_ok=True)
-        (certs / "server.crt").write_bytes(self.pki.cert.read_bytes())
-        (certs / "server.key").write_bytes(self.pki.key.read_bytes())
         (self.workdir / "data").mkdir(exist_ok=True)
-        text = (
-            self.shipped.read_text(encoding="utf-8")
-            .replace("/var/lib/benchfleet-broker", str(self.broker_dir.path))
-            .replace("/mosquitto/certs", str(certs))
-            .replace("/mosquitto/data", str(self.workdir / "data"))
-            .replace("listener 1883", f"listener {self.server_port} 127.0.0.1")
-            .replace("listener 8883", f"listener {self.port} 127.0.0.1")
-        )
+        path, replacements = SHIPPED[self.shipped]
+        values = {
+            "broker": str(self.broker_dir.path),
+            "cert": str(self.pki.cert),
+            "key": str(self.pki.key),
+            "data": str(self.workdir / "data"),
+            "port": str(self.port),
+            "server_port": str(self.server_port),
+        }
+        text = path.read_text(encoding="utf-8")
+        for old, new in replacements.items():
+            assert old in text, f"{path} no longer has {old!r}"
+            text = text.replace(old, new.format(**values))
         conf = self.workdir / "shipped.conf"
         conf.write_text(f"user {pwd.getpwuid(os.getuid()).pw_name}\n" + text, encoding="utf-8")
         return ["/usr/sbin/mosquitto", "-c", str(conf)]
 
 
-def test_the_compose_broker_config_runs_with_tls(tmp_path: Path, pki: Pki) -> None:
-    """deploy/compose/mosquitto.conf as shipped: TLS for benches, provisioned users only."""
+@pytest.mark.parametrize("shipped", sorted(SHIPPED))
+def test_the_shipped_broker_configs_run_with_tls(tmp_path: Path, pki: Pki, shipped: str) -> None:
+    """deploy/compose and deploy/mosquitto as shipped: TLS for benches, provisioned users only, ids tied to users."""
     broker_dir = BrokerDir(tmp_path / "broker")
-    service = _ShippedConfig(tmp_path / "mosq", broker_dir, ROOT / "deploy" / "compose" / "mosquitto.conf", pki)
+    service = _ShippedConfig(tmp_path / "mosq", broker_dir, shipped, pki)
     bundle = provision_bench(broker_dir, "mostar-01", f"mqtts://127.0.0.1:{service.port}", tmp_path / "b")
     user, password = unquote(urlsplit(bundle.url).username or ""), unquote(urlsplit(bundle.url).password or "")
+    server_url = provision_server_user(broker_dir, f"mqtt://127.0.0.1:{service.server_port}")
+    server_user = unquote(urlsplit(server_url).username or "")
+    server_password = unquote(urlsplit(server_url).password or "")
     service.start()
+    probes = []
     try:
-        bench = probe(service.port, user, password, "benchfleet-ingest", ca=pki.ca)
+        ingester = probe(service.server_port, server_user, server_password, "benchfleet-ingest", clean=False)
+        probes.append(ingester)
+        bench = probe(service.port, user, password, "benchfleet-ingest", ca=pki.ca)  # gets its own id instead
+        probes.append(bench)
         anonymous = probe(service.port, None, None, "anon", ca=pki.ca)
-        try:
-            assert bench.connect_rc == [0]
-            assert anonymous.connect_rc != [0]
-        finally:
-            bench.stop()
-            anonymous.stop()
+        probes.append(anonymous)
+        assert ingester.connect_rc == [0]
+        assert bench.connect_rc == [0]
+        assert anonymous.connect_rc != [0]
+        # The ingester's session is still its own: a QoS 1 round trip succeeds after the bench connected.
+        ingester.client.publish("benches/mostar-01/desired", b"{}", qos=1).wait_for_publish(5)
+        assert ingester.disconnects == []
     finally:
+        for p in probes:
+            p.stop()
         service.stop()
