@@ -32,7 +32,8 @@ KNOWN_KEYS = frozenset(
         "super-secret-key",
     }
 )
-_PLACEHOLDER_WORDS = ("replace", "change-me", "changeme", "change_me", "example", "placeholder", "your-secret")
+# Words a person types when making a key up; a generated key contains one of them about once in a million.
+_PLACEHOLDER_WORDS = ("replace", "change", "example", "placeholder", "secret", "password", "insecure", "default")
 
 FIX = (
     "generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))', "
@@ -56,8 +57,11 @@ def estimated_bits(key: str) -> float:
 def check_secret_key(key: str, setting: str = "BENCHFLEET_SECRET_KEY") -> str:
     """Return ``key`` if it is fit to sign sessions; raise WeakSecretKey naming ``setting`` otherwise."""
     low = key.strip().lower()
-    if low in KNOWN_KEYS or any(word in low for word in _PLACEHOLDER_WORDS):
+    if low in KNOWN_KEYS:
         raise WeakSecretKey(f"{setting}: a published placeholder is not a secret; {FIX}")
+    word = next((w for w in _PLACEHOLDER_WORDS if w in low), None)
+    if word is not None:
+        raise WeakSecretKey(f"{setting}: looks made up (contains {word!r}), not generated; {FIX}")
     if len(key) < MIN_LENGTH:
         raise WeakSecretKey(f"{setting}: too short ({len(key)} characters, at least {MIN_LENGTH}); {FIX}")
     if estimated_bits(key) < MIN_ENTROPY_BITS:

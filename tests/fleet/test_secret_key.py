@@ -30,6 +30,8 @@ COMPOSE_PLACEHOLDER = "replace-with-a-long-random-secret"  # what docker-compose
         "k" * 64,  # long but one character: no entropy
         "abababababababababababababababababababab",
         "short-but-random-9Xq",
+        "a-secret-key-for-this-test-0123456789",  # made up by a person: words, not entropy
+        "my-production-password-2026-benchfleet-xyz",
         "",
     ],
 )
