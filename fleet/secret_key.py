@@ -26,8 +26,6 @@ KNOWN_KEYS = frozenset(
         "secret",
         "dev",
         "development",
-        "test-secret-key-0123456789",
-        "e2e-secret-key-0123456789",
         "your-secret-key",
         "super-secret-key",
     }
@@ -66,6 +64,18 @@ def check_secret_key(key: str, setting: str = "BENCHFLEET_SECRET_KEY") -> str:
         raise WeakSecretKey(f"{setting}: too short ({len(key)} characters, at least {MIN_LENGTH}); {FIX}")
     if estimated_bits(key) < MIN_ENTROPY_BITS:
         raise WeakSecretKey(f"{setting}: too predictable (about {estimated_bits(key):.0f} bits); {FIX}")
+    return key
+
+
+def check_not_published(key: str, setting: str) -> str:
+    """The weaker check for code that builds a dashboard directly (tests, embedding): no published key, 16+ chars.
+
+    Operator input (``BENCHFLEET_SECRET_KEY``, the key file) always gets ``check_secret_key``.
+    """
+    if key.strip().lower() in KNOWN_KEYS:
+        raise WeakSecretKey(f"{setting}: a published placeholder is not a secret; {FIX}")
+    if len(key) < 16:
+        raise WeakSecretKey(f"{setting}: too short ({len(key)} characters); {FIX}")
     return key
 
 

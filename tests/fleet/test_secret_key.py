@@ -80,3 +80,12 @@ def test_a_weak_stored_key_is_refused(tmp_path: Path) -> None:
     (tmp_path / "secret_key").write_text(COMPOSE_PLACEHOLDER)
     with pytest.raises(WeakSecretKey, match=str(tmp_path / "secret_key")):
         load_or_create_secret_key(tmp_path)
+
+
+def test_a_dashboard_built_directly_refuses_published_and_short_keys() -> None:
+    from dashboards.config import DashboardConfig
+
+    for key in (COMPOSE_PLACEHOLDER, "short"):
+        with pytest.raises(WeakSecretKey):
+            DashboardConfig(secret_key=key)
+    assert DashboardConfig(secret_key=generate_secret_key()).secret_key
