@@ -60,7 +60,7 @@ class LiveBridge:
         self._health: dict[str, tuple[str, ...]] = {}
         self._task: Any = None
         self.emit: Emit = lambda event, data, room: socketio.emit(event, data, to=room)
-        # Security hook (issue 8): connections whose user, session or token has gone are dropped before each flush.
+        # Issue 8: connections whose user, session or token has gone are dropped (before a flush, and every second).
         self.guard = ConnectionGuard(users, lambda sid: socketio.server.disconnect(sid, namespace="/"))
         self.flushes = 0
 
@@ -82,6 +82,7 @@ class LiveBridge:
     # -- out ------------------------------------------------------------------------------------------
     def flush_once(self) -> int:
         """Emit everything pending; return how many messages went out."""
+        self.guard.revalidate()
         with self._lock:
             twins, self._twins = self._twins, {}
             instant, self._instant = self._instant, []
@@ -123,12 +124,7 @@ class LiveBridge:
     def run(self) -> None:
         """The background loop: wait for events, flush, then hold off ``interval_s`` (the coalescing window)."""
         while not self._stop.is_set():
-            woken = self._wake.wait(timeout=1.0)
-            try:
-                self.guard.revalidate()
-            except Exception:  # a database hiccup must not end live updates; the next round checks again
-                self.socketio.server.logger.exception("live connection check failed")
-            if not woken:
+            if not self._wake.wait(timeout=1.0):
                 continue
             self._wake.clear()
             if self._stop.is_set():
@@ -144,11 +140,13 @@ class LiveBridge:
         """Subscribe to the fleet and start the background loop."""
         self.fleet.subscribe(self.on_event)
         self._task = self.socketio.start_background_task(self.run)
+        self.guard.start(self.socketio)
 
     def stop(self) -> None:
         """End the background loop (tests, shutdown)."""
         self._stop.set()
         self._wake.set()
+        self.guard.stop()
         if self._task is not None:
             self._task.join(timeout=5)
 
