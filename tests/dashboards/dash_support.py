@@ -7,12 +7,9 @@ import re
 from flask.testing import FlaskClient
 
 from dashboards.config import DashboardConfig
-from fleet.secret_key import generate_secret_key
 from tests.dashboards.fake_fleet import FakeFleet
 
 PASSWORD = "correct horse battery"
-#: A key the dashboard accepts (weak or published keys are refused); fresh per test run.
-TEST_SECRET_KEY = generate_secret_key()
 #: name → (role, municipality)
 USERS: dict[str, tuple[str, str | None]] = {
     "ada": ("admin", None),
@@ -25,7 +22,7 @@ _CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 def make_config(**overrides: object) -> DashboardConfig:
     """Test settings: plain-HTTP cookies (the test client speaks http), fast live flushes."""
-    base: dict[str, object] = {"secret_key": TEST_SECRET_KEY, "secure_cookies": False, "testing": True}
+    base: dict[str, object] = {"secret_key": "test-secret-key-0123456789", "secure_cookies": False, "testing": True}
     base.update(overrides)
     return DashboardConfig(**base)  # type: ignore[arg-type]
 

@@ -20,7 +20,6 @@ from paho.mqtt.enums import CallbackAPIVersion
 from dashboards.app import create_app
 from dashboards.config import DashboardConfig
 from fleet.auth.store import UserStore
-from fleet.secret_key import generate_secret_key
 from fleet.service_api import EVERYTHING
 from tests.dashboards.served import chromium, log_in, served
 from tests.services import MosquittoService, PostgresDatabase
@@ -84,7 +83,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     runtime.start()
     users = UserStore(runtime.engine)
     users.add_user("ada", PASSWORD, "admin", locale="en")
-    config = DashboardConfig(secret_key=generate_secret_key(), secure_cookies=False, public_results=True)
+    config = DashboardConfig(secret_key="e2e-secret-key-0123456789", secure_cookies=False, public_results=True)
     app, _ = create_app(config, runtime.service, users)
     stop_agent = threading.Event()
     options = build_options(

@@ -45,14 +45,13 @@ def api(mosquitto: MosquittoService, runtime_factory: RuntimeFactory) -> Iterato
     from dashboards.app import create_app
     from dashboards.config import DashboardConfig
     from fleet.auth.store import UserStore
-    from fleet.secret_key import generate_secret_key
 
     runtime = runtime_factory(mosquitto.url)
     wait_until(runtime.publisher.connected.is_set, timeout=10, message="desired publisher connected")
     users = UserStore(runtime.engine)
     users.add_user("ada", "a-long-password", "admin")
     token = users.create_token("ada")
-    app, _ = create_app(DashboardConfig(secret_key=generate_secret_key(), secure_cookies=False), runtime.service, users)
+    app, _ = create_app(DashboardConfig(secret_key="k" * 32, secure_cookies=False), runtime.service, users)
     try:
         with served(app) as base:
             yield Api(base, runtime, {"Authorization": f"Bearer {token}"})
