@@ -10,8 +10,12 @@ COPY fleet fleet
 COPY firmware_agent firmware_agent
 COPY dashboards dashboards
 COPY simulator simulator
-RUN pip install . && useradd --system --home /var/lib/benchfleet benchfleet \
-    && mkdir -p /var/lib/benchfleet && chown benchfleet /var/lib/benchfleet
+# Group 1883 is the eclipse-mosquitto image's `mosquitto` group: the broker reads the password and ACL files
+# that `benchfleet provision` writes (mode 0640) in the shared broker folder.
+RUN pip install . && groupadd --system --gid 1883 broker \
+    && useradd --system --gid 1883 --home /var/lib/benchfleet benchfleet \
+    && mkdir -p /var/lib/benchfleet /var/lib/benchfleet-broker \
+    && chown benchfleet /var/lib/benchfleet && chown benchfleet:1883 /var/lib/benchfleet-broker
 USER benchfleet
 ENV BENCHFLEET_DATA_DIR=/var/lib/benchfleet
 EXPOSE 5000

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_socketio import SocketIO
 
 from dashboards.access import install_access
@@ -46,8 +44,7 @@ def create_app(config: DashboardConfig, fleet: FleetApi, users: UserStore) -> tu
     register_error_handlers(app)
     install_access(app)
     install_i18n(app)
-    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", default_limits=[])
-    limiter.limit(config.login_rate_limit, methods=["POST"])(auth.bp)
+    auth.install_login_throttle(app, config)
     for blueprint in (auth.bp, pages.bp, api.bp, participation.bp, configure.bp, public.bp, commands.bp, audit.bp):
         app.register_blueprint(blueprint)
 

@@ -16,6 +16,7 @@ from flask import request
 from flask_login import current_user
 from flask_socketio import SocketIO, join_room
 
+from dashboards.live_guard import ConnectionGuard, Credential
 from dashboards.views_model import summarise
 from fleet.auth.store import User, UserStore
 from fleet.events import ConfigStatusChanged, FleetEvent, TwinChanged, VoteCounted
@@ -59,6 +60,8 @@ class LiveBridge:
         self._health: dict[str, tuple[str, ...]] = {}
         self._task: Any = None
         self.emit: Emit = lambda event, data, room: socketio.emit(event, data, to=room)
+        # Issue 8: connections whose user, session or token has gone are dropped (before a flush, and every second).
+        self.guard = ConnectionGuard(users, lambda sid: socketio.server.disconnect(sid, namespace="/"))
         self.flushes = 0
 
     # -- in: called by the fleet's ingestion thread; only stores and wakes -------------------------
@@ -79,6 +82,7 @@ class LiveBridge:
     # -- out ------------------------------------------------------------------------------------------
     def flush_once(self) -> int:
         """Emit everything pending; return how many messages went out."""
+        self.guard.revalidate()
         with self._lock:
             twins, self._twins = self._twins, {}
             instant, self._instant = self._instant, []
@@ -136,11 +140,13 @@ class LiveBridge:
         """Subscribe to the fleet and start the background loop."""
         self.fleet.subscribe(self.on_event)
         self._task = self.socketio.start_background_task(self.run)
+        self.guard.start(self.socketio)
 
     def stop(self) -> None:
         """End the background loop (tests, shutdown)."""
         self._stop.set()
         self._wake.set()
+        self.guard.stop()
         if self._task is not None:
             self._task.join(timeout=5)
 
@@ -149,7 +155,7 @@ class LiveBridge:
         """Register the connect handler: authenticate, then join only the allowed rooms."""
 
         def _connect(auth: Any = None) -> bool:
-            user = self._user(auth)
+            user, credential = self._user(auth)
             if user is None:
                 if self.public and isinstance(auth, dict) and auth.get("public"):
                     join_room(PUBLIC_ROOM)
@@ -157,19 +163,23 @@ class LiveBridge:
                 raise ConnectionRefusedError("unauthenticated")
             for room in rooms_for(user.scope()):
                 join_room(room)
+            self.guard.add(request.sid, credential)  # type: ignore[attr-defined]
             return True
 
         self.socketio.on_event("connect", _connect)
+        self.socketio.on_event("disconnect", lambda *_: self.guard.remove(request.sid))  # type: ignore[attr-defined]
 
-    def _user(self, auth: Any) -> User | None:
+    def _user(self, auth: Any) -> tuple[User | None, Credential]:
         if current_user and current_user.is_authenticated:
             found: User = current_user.user
-            return found
+            return found, Credential(session_id=current_user.session_id, token_id=current_user.token_id)
         token = auth.get("token") if isinstance(auth, dict) else None
         if not token:
             header = request.headers.get("Authorization", "")
             token = header[7:].strip() if header.lower().startswith("bearer ") else None
-        return self.users.user_for_token(token) if token else None
+        if not token:
+            return None, Credential()
+        return self.users.user_for_token(token), Credential(token_id=self.users.token_id(token))
 
 
 def _config_status(event: ConfigStatusChanged) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from .main import AgentOptions, build_options
 
 MQTT_ENV = "BENCHFLEET_MQTT"
+CA_ENV = "BENCHFLEET_CA_CERTS"
 
 
 def agent_parser(prog: str, env: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
@@ -46,7 +47,14 @@ def agent_parser(prog: str, env: Mapping[str, str] | None = None) -> argparse.Ar
     p.add_argument(
         "--rollback-timeout", type=float, metavar="S", default=300.0, help="seconds for a new version to connect"
     )
-    p.add_argument("--ca-certs", type=Path, metavar="PEM", help="CA bundle for a private mqtts CA")
+    ca_default = env.get(CA_ENV) or None
+    p.add_argument(
+        "--ca-certs",
+        type=Path,
+        metavar="PEM",
+        default=Path(ca_default) if ca_default else None,
+        help=f"CA bundle for a private mqtts CA (default: ${CA_ENV}, set by the provisioning bundle)",
+    )
     p.add_argument(
         "--drain-rate", dest="drain_rate_per_s", type=float, metavar="N", default=20.0, help="outbox messages/s"
     )

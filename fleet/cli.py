@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from fleet.settings import Settings, SettingsError, load_settings
+from fleet.settings import Settings, SettingsError, load_settings, parse_mqtt_url
 from twins.clock import SystemClock
 from twins.durations import parse_duration
 
@@ -95,22 +95,35 @@ def _run_dashboard(runtime: Any, settings: Settings, secret: str, public_results
         tile_url=settings.tile_url or None,
         secure_cookies=settings.http_host not in ("127.0.0.1", "localhost"),
         socketio_message_queue=settings.socketio_queue or None,
+        trusted_proxies=settings.trusted_proxies,
+        # Several dashboards share one Redis: failed logins then count across all of them.
+        login_limit_storage=settings.socketio_queue or "memory://",
     )
     app, socketio = create_app(config, runtime.service, UserStore(runtime.engine))
     socketio.run(app, host=settings.http_host, port=settings.http_port, allow_unsafe_werkzeug=True, log_output=False)
 
 
+def _check_tls(host: str, port: int, tls: bool, ca_file: Path | None, setting: str) -> None:
+    """Stop with one line if the broker's TLS certificate is not trusted (see fleet.tls_check)."""
+    from fleet.tls_check import TlsTrustError, check_broker_tls
+
+    if not tls:
+        return
+    try:
+        check_broker_tls(host, port, ca_file, setting)
+    except TlsTrustError as err:
+        raise click.ClickException(str(err)) from None
+
+
 def _secret(settings: Settings) -> str:
+    from fleet.secret_key import WeakSecretKey, load_or_create_secret_key
+
     if settings.secret_key:
-        return settings.secret_key
-    path = Path(settings.data_dir) / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(32)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key
+        return settings.secret_key  # already checked by load_settings
+    try:
+        return load_or_create_secret_key(Path(settings.data_dir))
+    except WeakSecretKey as err:
+        raise click.ClickException(f"{err} (delete the file to have a new key generated)") from None
 
 
 def _build_checked(build: Callable[..., Any], settings: Settings) -> Any:
@@ -153,6 +166,8 @@ def serve(ctx: click.Context, /, **flags: Any) -> None:
     _configure_logging(settings.log_level)
     if settings.mqtt_url.embedded:
         raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; serve needs a real broker URL")
+    url = settings.mqtt_url
+    _check_tls(url.host, url.port, url.tls, None, "BENCHFLEET_MQTT")
     runtime = _build_checked(build_runtime, settings)
     runtime.start()
     runtime.republish_desired()
@@ -174,6 +189,8 @@ def ingest(ctx: click.Context, /, **flags: Any) -> None:
     _configure_logging(settings.log_level)
     if settings.mqtt_url.embedded:
         raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; ingest needs a broker URL")
+    url = settings.mqtt_url
+    _check_tls(url.host, url.port, url.tls, None, "BENCHFLEET_MQTT")
     runtime = _build_checked(build_runtime, settings)
     runtime.start()
     click.echo(f"ingesting from {settings.mqtt_url.redacted()} as {settings.ingest_client_id}", err=True)
@@ -276,6 +293,8 @@ def agent(args: tuple[str, ...]) -> None:
         options = parse_agent_args(list(args), prog="benchfleet agent")
     except ValueError as err:
         raise click.ClickException(str(err)) from None
+    broker = parse_mqtt_url(options.mqtt_url, "--mqtt")
+    _check_tls(broker.host, broker.port, broker.tls, options.ca_certs, "--mqtt / --ca-certs")
     _configure_logging("INFO")
     sys.exit(run_agent(options))
 
@@ -340,18 +359,49 @@ def user_add(ctx: click.Context, name: str, role: str, municipality: str | None,
     """Create a user; the password is read from standard input (or prompted)."""
     from fleet.auth.store import UserError
 
-    if sys.stdin.isatty():
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Repeat: ") != password:
-            raise click.ClickException("passwords differ")
-    else:
-        password = sys.stdin.readline().rstrip("\n")
+    password = _read_password()
     try:
         created = _user_store(ctx).add_user(name, password, role, municipality, locale)
     except UserError as err:
         raise click.ClickException(str(err)) from None
     _audit_cli(ctx, "user.add", f"user:{name}", None, {"role": created.role, "municipality": created.municipality})
     click.echo(f"user {created.name} ({created.role}{', ' + created.municipality if created.municipality else ''})")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat: ") != password:
+            raise click.ClickException("passwords differ")
+        return password
+    return sys.stdin.readline().rstrip("\n")
+
+
+@user.command("passwd")
+@click.argument("name")
+@click.pass_context
+def user_passwd(ctx: click.Context, name: str) -> None:
+    """Set a new password (from standard input, or prompted); every session of the user ends."""
+    from fleet.auth.store import UserError
+
+    password = _read_password()
+    try:
+        _user_store(ctx).set_password(name, password)
+    except UserError as err:
+        raise click.ClickException(str(err)) from None
+    _audit_cli(ctx, "user.passwd", f"user:{name}")
+    click.echo(f"password of {name} changed; their sessions have ended")
+
+
+@user.command("logout")
+@click.argument("name")
+@click.pass_context
+def user_logout(ctx: click.Context, name: str) -> None:
+    """Log a user out everywhere: every session cookie of theirs stops working (tokens are kept)."""
+    if not _user_store(ctx).end_sessions(name):
+        raise click.ClickException(f"no user {name!r}")
+    _audit_cli(ctx, "user.logout", f"user:{name}")
+    click.echo(f"every session of {name} has ended")
 
 
 @user.command("list")
@@ -381,16 +431,122 @@ def token() -> None:
 @token.command("create")
 @click.argument("name")
 @click.option("--label", default="", help="What the token is for.")
+@click.option("--days", type=int, default=90, show_default=True, help="Lifetime in days (0: until revoked).")
 @click.pass_context
-def token_create(ctx: click.Context, name: str, label: str) -> None:
+def token_create(ctx: click.Context, name: str, label: str, days: int) -> None:
     """Print a new API token for user NAME (shown once; only its hash is stored)."""
     from fleet.auth.store import UserError
 
     try:
-        click.echo(_user_store(ctx).create_token(name, label))
-        _audit_cli(ctx, "token.create", f"user:{name}", None, {"label": label})
+        click.echo(_user_store(ctx).create_token(name, label, days=days or None))
     except UserError as err:
         raise click.ClickException(str(err)) from None
+    _audit_cli(ctx, "token.create", f"user:{name}", None, {"label": label, "days": days})
+
+
+@token.command("list")
+@click.option("--user", "name", default=None, help="Only this user's tokens.")
+@click.pass_context
+def token_list(ctx: click.Context, name: str | None) -> None:
+    """List API tokens: id, user, label, created, expires (the tokens themselves are not stored)."""
+    store = _user_store(ctx)
+    now = store.clock.now()
+    for t in store.list_tokens(name):
+        expires = t.expires_at.isoformat(timespec="seconds") if t.expires_at else "never"
+        state = "expired" if t.expired(now) else "active"
+        created = t.created_at.isoformat(timespec="seconds")
+        click.echo(f"{t.id}\t{t.user}\t{t.label or '-'}\t{created}\t{expires}\t{state}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@click.pass_context
+def token_revoke(ctx: click.Context, token_id: int) -> None:
+    """Revoke an API token by its id (see token list); it stops working at once."""
+    if not _user_store(ctx).revoke_token(token_id):
+        raise click.ClickException(f"no token with id {token_id}: see benchfleet token list")
+    _audit_cli(ctx, "token.revoke", f"token:{token_id}")
+    click.echo(f"revoked token {token_id}")
+
+
+_broker_dir_option = click.option(
+    "--broker-dir",
+    envvar="BENCHFLEET_BROKER_DIR",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of Mosquitto's passwd, acl and mosquitto.conf (BENCHFLEET_BROKER_DIR).",
+)
+_broker_public_option = click.option(
+    "--broker",
+    "public_url",
+    envvar="BENCHFLEET_BROKER_PUBLIC_URL",
+    default="mqtts://localhost:8883",
+    show_default=True,
+    help="The broker as benches reach it (BENCHFLEET_BROKER_PUBLIC_URL).",
+)
+
+
+@main.command()
+@click.argument("bench_id")
+@_broker_dir_option
+@_broker_public_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Bundle folder (default ./BENCH_ID).")
+@click.option("--ca", "ca_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="CA for mqtts.")
+@click.option("--ota-public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="OTA key (PEM).")
+@click.option("--rotate", is_flag=True, help="Replace the credentials of a provisioned bench.")
+def provision(
+    bench_id: str,
+    broker_dir: Path,
+    public_url: str,
+    out: Path | None,
+    ca_file: Path | None,
+    ota_public_key: Path | None,
+    rotate: bool,
+) -> None:
+    """A bench's broker credentials and agent bundle; reload Mosquitto (SIGHUP) afterwards."""
+    from fleet.provision import BrokerDir, ProvisionError, provision_bench
+
+    try:
+        bundle = provision_bench(
+            BrokerDir(broker_dir),
+            bench_id,
+            public_url,
+            out or Path(bench_id),
+            ca_file=ca_file,
+            ota_public_key=ota_public_key,
+            rotate=rotate,
+        )
+    except ProvisionError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"{'rotated' if rotate else 'provisioned'} {bench_id}: bundle in {bundle.folder}; reload Mosquitto")
+
+
+@main.command("provision-server")
+@_broker_dir_option
+@_broker_public_option
+@click.option("--name", default=None, help="User name (default: benchfleet- and a random part).")
+def provision_server(broker_dir: Path, public_url: str, name: str | None) -> None:
+    """A broker user for the fleet's own processes; prints its BENCHFLEET_MQTT URL (keep it secret)."""
+    from fleet.provision import BrokerDir, ProvisionError, provision_server_user
+
+    try:
+        click.echo(provision_server_user(BrokerDir(broker_dir), public_url, name))
+    except ProvisionError as err:
+        raise click.ClickException(str(err)) from None
+
+
+@main.command()
+@click.argument("bench_id")
+@_broker_dir_option
+def decommission(bench_id: str, broker_dir: Path) -> None:
+    """Retire a bench: its broker user is removed; reload Mosquitto (SIGHUP) afterwards."""
+    from fleet.provision import BrokerDir, ProvisionError, decommission_bench
+
+    try:
+        decommission_bench(BrokerDir(broker_dir), bench_id)
+    except ProvisionError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"decommissioned {bench_id}; reload Mosquitto")
 
 
 @main.group()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -13,6 +14,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from fleet.secret_key import WeakSecretKey, check_secret_key
 from twins.broker_url import BrokerUrl, parse_broker_url
 
 
@@ -75,6 +77,28 @@ def _check_http(text: str) -> str:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise SettingsError(f"BENCHFLEET_HTTP: {text!r} is not host:port; use e.g. 127.0.0.1:5000")
     return text
+
+
+def _check_secret_key(text: str) -> str:
+    # Empty means "keep a generated key in the data folder" (fleet.secret_key); anything else must be strong.
+    if not text:
+        return text
+    try:
+        return check_secret_key(text)
+    except WeakSecretKey as err:
+        raise SettingsError(str(err)) from None
+
+
+def _check_proxies(text: str) -> tuple[str, ...]:
+    proxies = tuple(p.strip() for p in text.split(",") if p.strip())
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"BENCHFLEET_TRUSTED_PROXIES: {proxy!r} is not an address or network; use e.g. 10.0.0.5,172.18.0.0/16"
+            ) from None
+    return proxies
 
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -142,6 +166,7 @@ class Settings:
     def backup_folder(self) -> Path:
         """Where nightly SQL backups go: BENCHFLEET_BACKUP_DIR, else ``<data_dir>/backups``."""
         return Path(self.backup_dir) if self.backup_dir else Path(self.data_dir) / "backups"
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def mqtt_url(self) -> MqttUrl:
@@ -167,7 +192,7 @@ _SPEC: dict[str, tuple[str, Callable[[str], Any]]] = {
     "http": ("BENCHFLEET_HTTP", _check_http),
     "auto_register": ("BENCHFLEET_AUTO_REGISTER", _bool("BENCHFLEET_AUTO_REGISTER")),
     "data_dir": ("BENCHFLEET_DATA_DIR", str),
-    "secret_key": ("BENCHFLEET_SECRET_KEY", str),
+    "secret_key": ("BENCHFLEET_SECRET_KEY", _check_secret_key),
     "public_results": ("BENCHFLEET_PUBLIC_RESULTS", _bool("BENCHFLEET_PUBLIC_RESULTS")),
     "tile_url": ("BENCHFLEET_TILE_URL", str),
     "share_group": ("BENCHFLEET_SHARE_GROUP", str),
@@ -179,6 +204,7 @@ _SPEC: dict[str, tuple[str, Callable[[str], Any]]] = {
     "backup_dir": ("BENCHFLEET_BACKUP_DIR", str),
     "backup_keep": ("BENCHFLEET_BACKUP_KEEP", _int("BENCHFLEET_BACKUP_KEEP", 1, 10000, "backups")),
     "backup_hour": ("BENCHFLEET_BACKUP_HOUR", _int("BENCHFLEET_BACKUP_HOUR", 0, 23, "hours (UTC)")),
+    "trusted_proxies": ("BENCHFLEET_TRUSTED_PROXIES", _check_proxies),
 }
 
 

@@ -25,7 +25,8 @@ ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
+    # allow_inf_nan=False: NaN passes every ge/le check (all comparisons are false), Infinity is no setting.
+    model_config = ConfigDict(frozen=True, strict=True, extra="forbid", allow_inf_nan=False)
 
 
 def _all_languages(labels: dict[str, str]) -> dict[str, str]:

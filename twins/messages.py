@@ -18,7 +18,14 @@ Version = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 class _Model(BaseModel):
     # strict: "81.2" is not a number; extra keys from newer firmware are ignored (contract).
-    model_config = ConfigDict(frozen=True, strict=True, extra="ignore")
+    # allow_inf_nan=False: JSON's 1e400 decodes to Infinity, which no store can keep (InfluxDB refuses the line).
+    model_config = ConfigDict(frozen=True, strict=True, extra="ignore", allow_inf_nan=False)
+
+
+#: The largest integer InfluxDB (int64) and PostgreSQL BIGINT hold; counters beyond it would be refused there.
+INT64_MAX = 2**63 - 1
+Count = Annotated[int, Field(ge=0, le=INT64_MAX)]
+"""A non-negative counter that fits in int64."""
 
 
 def _not_bool(value: object) -> object:
@@ -72,23 +79,23 @@ class PortReading(_Model):
     kind: PortKind
     active: bool
     power_w: float = Field(ge=0, le=10_000)
-    sessions_today: int = Field(ge=0)
+    sessions_today: Count
 
 
 class WifiReading(_Model):
     """The Wi-Fi access point."""
 
-    clients: int = Field(ge=0)
-    sessions_today: int = Field(ge=0)
+    clients: Count
+    sessions_today: Count
 
 
-VoteCounts = dict[PollId, dict[OptionId, Annotated[int, Field(ge=0)]]]
+VoteCounts = dict[PollId, dict[OptionId, Count]]
 
 
 class Telemetry(Envelope):
     """A periodic sample (``benches/{id}/telemetry``)."""
 
-    seq: int = Field(ge=0, description="per-boot monotonic sequence number")
+    seq: int = Field(ge=0, le=INT64_MAX, description="per-boot monotonic sequence number")
     battery: BatteryReading
     solar: SolarReading
     load: LoadReading
@@ -115,7 +122,8 @@ class PortSessionData(_Model):
     kind: PortKind
     started: UtcDatetime
     ended: UtcDatetime
-    energy_wh: float = Field(ge=0)
+    # 100 kWh: far above any e-scooter battery, far below what a broken meter or an attacker sends.
+    energy_wh: float = Field(ge=0, le=100_000)
 
 
 class TamperData(_Model):
@@ -221,15 +229,15 @@ class HardwareInfo(_Model):
 
     model: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     driver: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    panel_wp: float | None = Field(default=None, ge=0)
-    battery_wh: float | None = Field(default=None, ge=0)
+    panel_wp: float | None = Field(default=None, ge=0, le=100_000)
+    battery_wh: float | None = Field(default=None, ge=0, le=10_000_000)
     ports: list[PortId] = Field(default_factory=list)
 
 
 class ConfigReport(_Model):
     """The bench's answer to a desired version."""
 
-    version: int = Field(ge=0)
+    version: int = Field(ge=0, le=INT64_MAX)
     status: Literal["applied", "rejected"]
     error: str | None = None
 
@@ -256,7 +264,7 @@ class Status(Envelope):
 class Desired(Envelope):
     """Desired configuration (``benches/{id}/desired``, retained), ``version`` strictly increasing."""
 
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=INT64_MAX)
     config: BenchConfig
 
 

@@ -5,8 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from flask_login import current_user
 
-from dashboards.access import login_required, me, require, require_patch_rights, scope, visible_twin
+from dashboards.access import (
+    changed_poll_ids,
+    login_required,
+    me,
+    require,
+    require_patch_rights,
+    require_poll_ids_free,
+    scope,
+    visible_twin,
+)
 from dashboards.deps import deps
 from dashboards.errors import ApiError
 from dashboards.openapi import openapi_document
@@ -22,9 +32,13 @@ bp = Blueprint("api", __name__)
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    """State of broker, TSDB and database connections."""
+    """Up or down for anyone; the state of broker, TSDB and database connections for operators only."""
     report = deps().fleet.health_report()
-    return jsonify(report)  # health_report sets "status" itself
+    up = all(part.get("ok") for name, part in report.items() if isinstance(part, dict))
+    if current_user.is_authenticated and me().can("health"):
+        return jsonify({**report, "status": "ok" if up else report.get("status", "degraded")})
+    # Anonymous callers (load balancers, uptime checks) learn nothing about users, URLs or paths.
+    return jsonify({"status": "up" if up else "down"})
 
 
 @bp.get("/metrics")
@@ -72,11 +86,12 @@ def _if_match() -> int | None:
 @login_required
 def patch_desired(bench_id: str) -> Response:
     """JSON merge patch of the desired config with If-Match concurrency."""
-    visible_twin(bench_id)
+    twin = visible_twin(bench_id)
     patch: Any = request.get_json(silent=True)
     if patch is None:
         raise ApiError(400, "bad_json", "the body must be a JSON merge patch (Content-Type: application/json)")
     require_patch_rights(patch)
+    require_poll_ids_free(changed_poll_ids(twin, patch))
     if_match = _if_match()
     try:
         twin = deps().fleet.patch_desired(bench_id, patch, if_match, actor=me().name)

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from flask_babel import get_locale
 from pydantic import ValidationError
 
-from dashboards.access import login_required, me, require, scope
+from dashboards.access import login_required, me, require, require_poll_ids_free, scope
 from dashboards.deps import deps
 from dashboards.errors import ApiError
 from dashboards.participation_data import participation_data
@@ -78,6 +78,7 @@ def save_poll() -> Response:
     municipality = body.get("municipality") or None
     if municipality and not scope().allows(municipality):
         raise ApiError(403, "forbidden", f"municipality {municipality!r} is not yours")
+    require_poll_ids_free([poll.id])
     fleet = deps().fleet
     targets = [
         t for t in fleet.list_twins(scope()) if municipality is None or t.attributes.municipality == municipality

@@ -1,7 +1,9 @@
 """The kiosk: a tiny local web app for the bench's touchscreen, showing open polls and taking votes.
 
 One vote per poll per kiosk session (a signed cookie; the page starts a new session for the next
-person) and a bench-wide rate limit stop a single person from stuffing the ballot.
+person) stops accidental double votes. Stuffing is bounded by budgets of the bench and of each poll
+(``limits.Quota``), which a fresh cookie does not reset; only a valid vote spends them, so a stream of
+invalid requests cannot lock citizens out.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from twins.clock import Clock
 from twins.config import LANGUAGES, Poll
+from twins.vote_rules import vote_refusal
 
 from ..outbox.base import OutboxError
 from ..votes import VoteBox, VoteRefused
-from .limits import RateLimit
+from .limits import BENCH_WINDOWS, POLL_WINDOWS, Quota, Window, scaled
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -41,11 +44,17 @@ def _error(code: str, message: str, status: int) -> tuple[Response, int]:
     return jsonify({"error": {"code": code, "message": message}}), status
 
 
-def create_kiosk_app(votes: VoteBox, clock: Clock, max_votes: int = 6, per: timedelta = timedelta(minutes=1)) -> Flask:
-    """Build the kiosk app around a VoteBox; ``max_votes`` per ``per`` across the whole touchscreen."""
+def create_kiosk_app(
+    votes: VoteBox, clock: Clock, max_votes: int = 6, per: timedelta = timedelta(minutes=1), quota: Quota | None = None
+) -> Flask:
+    """Build the kiosk app around a VoteBox; at most ``max_votes`` per ``per`` on the bench (plus longer windows)."""
     app = Flask(__name__, static_folder=None)
     app.secret_key = os.urandom(32)
-    limit = RateLimit(clock, max_votes, per)
+    # ``max_votes`` per ``per`` is the bench's first window; a higher one raises every other budget in proportion
+    # (the defaults are set for 6 a minute), a lower one leaves them as they are.
+    factor = max(1.0, max_votes / BENCH_WINDOWS[0].count)
+    bench_windows = (Window(max_votes, per), *scaled(BENCH_WINDOWS[1:], factor))
+    limit = quota or Quota(clock, bench=bench_windows, per_poll=scaled(POLL_WINDOWS, factor))
 
     @app.get("/")
     def index() -> Response:
@@ -77,10 +86,12 @@ def create_kiosk_app(votes: VoteBox, clock: Clock, max_votes: int = 6, per: time
         voted: list[str] = list(session.get("voted", []))
         if body["poll_id"] in voted:
             return _error("already_voted", "this session already voted in this poll", 409)
-        if not limit.allow():
-            return _error("rate_limited", "too many votes on this bench right now, try again in a minute", 429)
+        # Only a valid vote spends the budgets: unknown polls, closed polls and unknown options are refused first.
+        valid = vote_refusal(votes.open_polls(), body["poll_id"], body["option"], clock.now()) is None
+        if valid and not limit.allow(body["poll_id"]):
+            return _error("rate_limited", "too many votes on this bench right now, try again later", 429)
         try:
-            cast_vote = votes.cast(body["poll_id"], body["option"])
+            cast_vote = votes.cast(body["poll_id"], body["option"])  # checks again and names what is wrong
         except VoteRefused as err:
             return _error(err.code, str(err), _REFUSAL_STATUS.get(err.code, 400))
         except OutboxError as err:

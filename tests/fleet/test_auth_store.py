@@ -101,3 +101,35 @@ def test_locale_and_permissions(store: UserStore) -> None:
     assert not user.can("edit_polls")
     with pytest.raises(UserError, match="invalid locale"):
         store.set_locale("ana", "de")
+
+
+def test_session_versions_and_token_lifecycle(store: UserStore) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from twins.clock import ManualClock
+
+    store.add_user("ana", "correct horse", "admin")
+    first = store.session_id("ana")
+    assert first is not None
+    assert store.user_for_session(first) is not None
+    assert store.user_for_session("ana") is None  # the name is not a session
+    store.set_password("ana", "another horse")
+    second = store.session_id("ana")
+    assert second != first
+    assert store.user_for_session(first) is None
+    assert store.end_sessions("ana") is True
+    assert store.live_sessions({first, second, store.session_id("ana") or ""}) == {store.session_id("ana")}
+    clock = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
+    timed = UserStore(store.engine, clock=clock)
+    token = timed.create_token("ana", "cron", days=1)
+    (info,) = timed.list_tokens("ana")
+    assert info.expires_at == datetime(2026, 1, 2, tzinfo=UTC)
+    assert timed.user_for_token(token) is not None
+    assert timed.live_tokens({info.id}) == {info.id}
+    clock.advance(timedelta(days=1))
+    assert timed.user_for_token(token) is None
+    assert timed.token_id(token) is None
+    assert timed.live_tokens({info.id}) == set()
+    assert info.expired(clock.now())
+    assert timed.revoke_token(info.id) is True
+    assert timed.list_tokens() == []

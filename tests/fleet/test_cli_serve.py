@@ -21,9 +21,13 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from fleet.auth.store import UserStore
 from fleet.db.engine import make_engine
+from fleet.secret_key import generate_secret_key
 from tests.payloads import dumps, telemetry
 from tests.services import MosquittoService, free_port
 from tests.waiting import wait_until
+
+#: One generated key for every serve process of the run (made-up keys are refused as placeholders).
+SECRET_KEY = generate_secret_key()
 
 
 def _process(command: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -91,7 +95,7 @@ def test_desired_version_survives_an_ingest_worker_and_a_restart_of_serve(
                 "BENCHFLEET_TSDB": f"sqlite:///{tmp_path / 'serve-series.db'}",
                 "BENCHFLEET_DATA_DIR": str(tmp_path / "serve"),
                 "BENCHFLEET_INGEST_CLIENT_ID": f"serve-{uuid.uuid4().hex[:6]}",
-                "BENCHFLEET_SECRET_KEY": "a-secret-key-for-this-test-0123456789",
+                "BENCHFLEET_SECRET_KEY": SECRET_KEY,
             },
         )
         procs.append(proc)
