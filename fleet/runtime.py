@@ -22,6 +22,7 @@ from fleet.ingest.pipeline import IngestPipeline
 from fleet.ingest.worker import IngestWorker
 from fleet.ops.audit import AuditLog
 from fleet.ops.commands import CommandService, CommandTimeouts
+from fleet.ops.rollouts import RolloutJob, RolloutService
 from fleet.registry import default_fleet
 from fleet.scheduler import HealthSweep, Job, build_scheduler
 from fleet.service import FleetService
@@ -58,6 +59,7 @@ class FleetRuntime:
     publication: DesiredPublication
     service: FleetService
     scheduler: BackgroundScheduler
+    rollouts: RolloutService
 
     @property
     def repo(self) -> TwinCache:
@@ -160,10 +162,13 @@ def build_runtime(
     service = FleetService(
         twins, cache, store, tsdb, publication, metrics, bus, clock, probes, audit=audit, commands=commands
     )
+    rollouts = RolloutService(engine, twins, service, audit, clock)
+    service.rollouts = rollouts
     scheduler = build_scheduler(
         [
             Job("health_sweep", 15.0, HealthSweep(cache, bus, clock).run),
             Job("command_timeouts", 5.0, CommandTimeouts(engine, clock).run),
+            Job("rollouts", 5.0, RolloutJob(rollouts).run),
         ]
     )
     return FleetRuntime(
@@ -184,6 +189,7 @@ def build_runtime(
         publication,
         service,
         scheduler,
+        rollouts,
     )
 
 

@@ -1,0 +1,625 @@
+"""Configuration rollouts in waves (a canary, a percentage, the rest), persisted in SQL and advanced by a job.
+
+Every step reads the rollout from SQL and changes it with a conditional UPDATE, so the job may stop at any
+point (a restart, a lost scheduler lock) and the next run continues where the last one stopped. A bench's
+config before the rollout touched it is stored before its patch is sent, so a rollback can put it back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Float,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    select,
+    update,
+)
+
+from fleet.db.metadata import metadata
+from fleet.ops.audit import AuditLog
+from fleet.service_api import Scope
+from fleet.state.desired import DesiredBusy
+from fleet.state.twin_store import TwinStore
+from twins.clock import Clock, to_rfc3339
+from twins.twin import InvalidConfig, Twin, config_state_of, patch_desired
+from twins.waves import FAILED_STATES, SETTLED_STATES, HaltRule, WavePlan
+
+log = logging.getLogger(__name__)
+
+RolloutStatus = Literal["running", "paused", "halted", "aborted", "completed", "rolled_back"]
+#: Statuses in which the job no longer touches a rollout.
+FINAL: frozenset[str] = frozenset({"aborted", "completed", "rolled_back"})
+
+rollouts_table = Table(
+    "rollouts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("patch", Text, nullable=False),
+    Column("targets", Text, nullable=False),
+    Column("percent", Float, nullable=False),
+    Column("max_failure_pct", Float, nullable=False),
+    Column("timeout_s", Integer, nullable=False),
+    Column("wave", Integer, nullable=False),
+    Column("waves", Integer, nullable=False),
+    # A wave whose failures an operator accepted by resuming a halted rollout: not halted on again.
+    Column("accepted_wave", Integer, nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+)
+Index("ix_rollouts_status", rollouts_table.c.status)
+
+rollout_benches = Table(
+    "rollout_benches",
+    metadata,
+    Column("rollout_id", String(36), nullable=False),
+    Column("bench_id", String(64), nullable=False),
+    Column("wave", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("desired_version", Integer, nullable=True),
+    # The bench's desired config before this rollout patched it (JSON), for a rollback.
+    Column("previous", Text, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    PrimaryKeyConstraint("rollout_id", "bench_id", name="pk_rollout_benches"),
+)
+
+_r = rollouts_table.c
+_b = rollout_benches.c
+
+#: Operator actions: from which statuses each is allowed, and the status it leaves.
+TRANSITIONS: dict[str, tuple[frozenset[str], RolloutStatus]] = {
+    "pause": (frozenset({"running"}), "paused"),
+    "resume": (frozenset({"paused", "halted"}), "running"),
+    "abort": (frozenset({"running", "paused", "halted"}), "aborted"),
+}
+
+
+class RolloutRefused(ValueError):
+    """A rollout request that cannot be carried out as asked; the message names what is wrong."""
+
+
+class RolloutConflict(Exception):
+    """An action not allowed in the rollout's current status."""
+
+
+class DesiredPatcher(Protocol):
+    """What applies a merge-patch to one bench's desired config (FleetService: versioned, published, audited)."""
+
+    def patch_desired(self, bench_id: str, patch: Mapping[str, Any], if_match: int | None, actor: str) -> Twin:
+        """Commit and publish the patch as the bench's next desired version."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    """Which benches a rollout goes to: listed ones, one municipality's, or the whole fleet (scope allowing)."""
+
+    bench_ids: tuple[str, ...] = ()
+    municipality: str | None = None
+    fleet: bool = False
+
+    @staticmethod
+    def from_json(doc: Any) -> Targets:
+        """Decode ``{"bench_ids": [...]}``, ``{"municipality": "M"}`` or ``{"fleet": true}`` (exactly one)."""
+        if not isinstance(doc, dict):
+            raise RolloutRefused('targets: give {"bench_ids": [...]}, {"municipality": "..."} or {"fleet": true}')
+        given = [k for k in ("bench_ids", "municipality", "fleet") if doc.get(k) not in (None, False, [], "")]
+        if len(given) != 1:
+            raise RolloutRefused("targets: give exactly one of bench_ids, municipality or fleet")
+        ids = doc.get("bench_ids")
+        if ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
+            raise RolloutRefused("targets.bench_ids: must be a list of bench ids")
+        municipality = doc.get("municipality")
+        if municipality is not None and not isinstance(municipality, str):
+            raise RolloutRefused("targets.municipality: must be a string")
+        return Targets(tuple(ids or ()), municipality, doc.get("fleet") is True)
+
+    def as_json(self) -> dict[str, Any]:
+        """The form stored and shown."""
+        if self.bench_ids:
+            return {"bench_ids": list(self.bench_ids)}
+        if self.municipality is not None:
+            return {"municipality": self.municipality}
+        return {"fleet": True}
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutRequest:
+    """A config rollout as asked for: the merge-patch, the targets, the waves and the halt rule."""
+
+    patch: dict[str, Any]
+    targets: Targets
+    plan: WavePlan = field(default_factory=WavePlan)
+    rule: HaltRule = field(default_factory=HaltRule)
+    timeout: timedelta = timedelta(minutes=10)
+
+    @staticmethod
+    def from_json(doc: Any) -> RolloutRequest:
+        """Decode the API body ``{"kind": "config", "patch", "targets", "canary"?, "percent"?,
+        "max_failure_pct"?, "timeout_s"?}``; RolloutRefused names the bad field."""
+        if not isinstance(doc, dict):
+            raise RolloutRefused("the body must be a JSON object")
+        if doc.get("kind", "config") != "config":
+            raise RolloutRefused("kind: only config rollouts are supported here")
+        patch = doc.get("patch")
+        if not isinstance(patch, dict) or not patch:
+            raise RolloutRefused("patch: must be a non-empty JSON merge-patch object")
+        canary = doc.get("canary")
+        if canary is not None and not isinstance(canary, str):
+            raise RolloutRefused("canary: must be a bench id")
+        numbers: dict[str, float] = {}
+        for name, default, low, high in (
+            ("percent", 20.0, 0.0, 100.0),
+            ("max_failure_pct", 10.0, 0.0, 100.0),
+            ("timeout_s", 600.0, 1.0, 7 * 86400.0),
+        ):
+            value = doc.get(name, default)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+                raise RolloutRefused(f"{name}: must be a number from {low:g} to {high:g}")
+            numbers[name] = float(value)
+        if numbers["percent"] == 0:
+            raise RolloutRefused("percent: must be above 0")
+        return RolloutRequest(
+            patch,
+            Targets.from_json(doc.get("targets")),
+            WavePlan(canary, numbers["percent"]),
+            HaltRule(numbers["max_failure_pct"]),
+            timedelta(seconds=numbers["timeout_s"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutBench:
+    """One bench's part in a rollout."""
+
+    bench_id: str
+    wave: int
+    state: str
+    desired_version: int | None
+    error: str | None
+    sent_at: datetime | None
+    finished_at: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        """The API form."""
+        return {
+            "bench_id": self.bench_id,
+            "wave": self.wave,
+            "state": self.state,
+            "desired_version": self.desired_version,
+            "error": self.error,
+            "sent_at": to_rfc3339(self.sent_at) if self.sent_at else None,
+            "finished_at": to_rfc3339(self.finished_at) if self.finished_at else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Rollout:
+    """A rollout and where each of its benches stands."""
+
+    id: str
+    kind: str
+    status: str
+    patch: dict[str, Any]
+    targets: dict[str, Any]
+    wave: int
+    waves: int
+    reason: str | None
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    benches: tuple[RolloutBench, ...] = field(default=())
+
+    def counts(self) -> dict[str, int]:
+        """How many benches are in each state."""
+        return dict(Counter(b.state for b in self.benches))
+
+    def as_json(self) -> dict[str, Any]:
+        """The API form (``wave`` counts from 0, the canary)."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "status": self.status,
+            "patch": self.patch,
+            "targets": self.targets,
+            "wave": self.wave,
+            "waves": self.waves,
+            "reason": self.reason,
+            "created_by": self.created_by,
+            "created_at": to_rfc3339(self.created_at),
+            "updated_at": to_rfc3339(self.updated_at),
+            "finished_at": to_rfc3339(self.finished_at) if self.finished_at else None,
+            "counts": self.counts(),
+            "benches": [b.as_json() for b in self.benches],
+        }
+
+
+def _aware(ts: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes (stored as UTC).
+    return ts if ts is None or ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def restore_patch(current: Mapping[str, Any], previous: Mapping[str, Any]) -> dict[str, Any]:
+    """The merge-patch that turns ``current`` into ``previous`` (nulls remove keys ``previous`` lacks)."""
+    out: dict[str, Any] = {k: None for k in current if k not in previous}
+    for key, want in previous.items():
+        have = current.get(key)
+        if isinstance(want, Mapping) and isinstance(have, Mapping):
+            sub = restore_patch(have, want)
+            if sub:
+                out[key] = sub
+        elif want != have:
+            out[key] = want
+    return out
+
+
+class RolloutService:
+    """Creates rollouts, reads them, and carries out the operator's pause, resume, abort and rollback."""
+
+    def __init__(
+        self, engine: Engine, twins: TwinStore, patcher: DesiredPatcher, audit: AuditLog, clock: Clock
+    ) -> None:
+        self._engine = engine
+        self._twins = twins
+        self._patcher = patcher
+        self._audit = audit
+        self._clock = clock
+
+    # --- creating and reading -----------------------------------------------------------------------------
+
+    def create(self, request: RolloutRequest, actor: str, scope: Scope) -> Rollout:
+        """Record a rollout (its benches queued by wave); the job sends it. RolloutRefused names what is wrong:
+        a bench unknown or outside ``scope``, no bench at all, a canary not among the targets, a bad patch."""
+        bench_ids = self._resolve(request.targets, scope)
+        try:
+            waves = request.plan.waves(bench_ids)
+        except ValueError as err:
+            raise RolloutRefused(str(err)) from err
+        canary = self._twins.get_twin(waves[0][0])
+        assert canary is not None
+        try:
+            # Checked on the canary's config before anything is stored: a patch no bench could take is a 400.
+            patch_desired(canary, dict(request.patch), self._clock.now())
+        except InvalidConfig as err:
+            raise RolloutRefused(f"patch: {err}") from err
+        now = self._clock.now()
+        rollout_id = str(uuid.uuid4())
+        with self._engine.begin() as conn:
+            conn.execute(
+                rollouts_table.insert().values(
+                    id=rollout_id,
+                    kind="config",
+                    status="running",
+                    patch=json.dumps(request.patch, sort_keys=True),
+                    targets=json.dumps(request.targets.as_json()),
+                    percent=request.plan.percent,
+                    max_failure_pct=request.rule.max_failure_pct,
+                    timeout_s=int(request.timeout.total_seconds()),
+                    wave=0,
+                    waves=len(waves),
+                    accepted_wave=-1,
+                    created_by=actor,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            conn.execute(
+                rollout_benches.insert(),
+                [
+                    {"rollout_id": rollout_id, "bench_id": b, "wave": i, "state": "queued"}
+                    for i, wave in enumerate(waves)
+                    for b in wave
+                ],
+            )
+            after = {
+                "patch": request.patch,
+                "targets": request.targets.as_json(),
+                "waves": [len(w) for w in waves],
+                "canary": waves[0][0],
+                "max_failure_pct": request.rule.max_failure_pct,
+            }
+            self._audit.record(actor, "rollout.create", f"rollout:{rollout_id}", None, after, conn=conn)
+        found = self.get(rollout_id)
+        assert found is not None
+        return found
+
+    def _resolve(self, targets: Targets, scope: Scope) -> list[str]:
+        known = self._twins.municipalities()
+        if targets.bench_ids:
+            outside = sorted(b for b in targets.bench_ids if b not in known or not scope.allows(known[b]))
+            if outside:
+                raise RolloutRefused(f"targets.bench_ids: unknown bench(es): {', '.join(outside)}")
+            return sorted(set(targets.bench_ids))
+        if targets.municipality is not None:
+            found = sorted(b for b, m in known.items() if m == targets.municipality and scope.allows(m))
+            if not found:
+                raise RolloutRefused(f"targets.municipality: no bench in {targets.municipality!r}")
+            return found
+        found = sorted(b for b, m in known.items() if scope.allows(m))
+        if not found:
+            raise RolloutRefused("targets.fleet: no bench to roll out to")
+        return found
+
+    def get(self, rollout_id: str) -> Rollout | None:
+        """One rollout with its benches, or None."""
+        with self._engine.connect() as conn:
+            row = conn.execute(select(rollouts_table).where(_r.id == rollout_id)).first()
+            if row is None:
+                return None
+            rows = conn.execute(
+                select(rollout_benches).where(_b.rollout_id == rollout_id).order_by(_b.wave, _b.bench_id)
+            ).all()
+        return _rollout(row, rows)
+
+    def recent(self, limit: int = 50) -> list[Rollout]:
+        """The latest rollouts, newest first, without their benches' detail."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(rollouts_table).order_by(_r.created_at.desc()).limit(limit)).all()
+        return [_rollout(r, ()) for r in rows]
+
+    def active_ids(self) -> list[str]:
+        """Rollouts the job has to advance."""
+        with self._engine.connect() as conn:
+            return list(conn.execute(select(_r.id).where(_r.status == "running").order_by(_r.created_at)).scalars())
+
+    def municipalities_of(self, rollout: Rollout) -> set[str]:
+        """The municipalities of a rollout's benches (for scoping who may see it)."""
+        return set(self._twins.municipalities([b.bench_id for b in rollout.benches]).values())
+
+    # --- operator actions ---------------------------------------------------------------------------------
+
+    def act(self, rollout_id: str, action: str, actor: str) -> Rollout:
+        """Pause, resume or abort; KeyError for an unknown rollout, RolloutConflict when not allowed now."""
+        if action == "rollback":
+            return self.rollback(rollout_id, actor)
+        allowed, target = TRANSITIONS[action]
+        current = self.get(rollout_id)
+        if current is None:
+            raise KeyError(rollout_id)
+        if current.status not in allowed:
+            raise RolloutConflict(f"cannot {action} a rollout that is {current.status}")
+        now = self._clock.now()
+        values: dict[str, Any] = {"status": target, "updated_at": now}
+        if action == "resume" and current.status == "halted":
+            values["accepted_wave"] = current.wave  # the operator looked at the failures and goes on
+        if target in FINAL:
+            values["finished_at"] = now
+        with self._engine.begin() as conn:
+            stmt = update(rollouts_table).where(_r.id == rollout_id, _r.status == current.status).values(**values)
+            if conn.execute(stmt).rowcount != 1:
+                raise RolloutConflict(f"rollout {rollout_id} changed meanwhile; try again")
+            self._audit.record(
+                actor,
+                f"rollout.{action}",
+                f"rollout:{rollout_id}",
+                {"status": current.status},
+                {"status": target},
+                conn=conn,
+            )
+        found = self.get(rollout_id)
+        assert found is not None
+        return found
+
+    def rollback(self, rollout_id: str, actor: str) -> Rollout:
+        """Stop the rollout and give every bench it touched its previous desired config back (as new versions)."""
+        current = self.get(rollout_id)
+        if current is None:
+            raise KeyError(rollout_id)
+        if current.status == "rolled_back":
+            raise RolloutConflict("the rollout is already rolled back")
+        now = self._clock.now()
+        with self._engine.begin() as conn:
+            stmt = (
+                update(rollouts_table)
+                .where(_r.id == rollout_id, _r.status == current.status)
+                .values(status="rolled_back", updated_at=now, finished_at=now)
+            )
+            if conn.execute(stmt).rowcount != 1:
+                raise RolloutConflict(f"rollout {rollout_id} changed meanwhile; try again")
+            touched = conn.execute(
+                select(_b.bench_id, _b.previous).where(
+                    _b.rollout_id == rollout_id, _b.previous.is_not(None), _b.state != "rolled_back"
+                )
+            ).all()
+        restored: list[str] = []
+        for bench_id, previous in touched:
+            error = self._restore(bench_id, json.loads(previous), actor)
+            with self._engine.begin() as conn:
+                conn.execute(
+                    update(rollout_benches)
+                    .where(_b.rollout_id == rollout_id, _b.bench_id == bench_id)
+                    .values(state="rolled_back" if error is None else "failed", error=error, finished_at=now)
+                )
+            if error is None:
+                restored.append(bench_id)
+        self._audit.record(
+            actor,
+            "rollout.rollback",
+            f"rollout:{rollout_id}",
+            {"status": current.status},
+            {"status": "rolled_back", "restored": restored},
+        )
+        found = self.get(rollout_id)
+        assert found is not None
+        return found
+
+    def _restore(self, bench_id: str, previous: dict[str, Any], actor: str) -> str | None:
+        twin = self._twins.get_twin(bench_id)
+        if twin is None:
+            return "bench no longer registered"
+        patch = restore_patch(twin.desired.model_dump(mode="json"), previous)
+        if not patch:
+            return None
+        try:
+            self._patcher.patch_desired(bench_id, patch, None, actor)
+        except (InvalidConfig, DesiredBusy, KeyError) as err:
+            return f"rollback failed: {err}"
+        return None
+
+    # --- advancing (the job) ------------------------------------------------------------------------------
+
+    def advance(self, rollout_id: str) -> str | None:
+        """One step of a running rollout: send its current wave's queued benches, follow the pending ones,
+        then halt, move to the next wave or complete. Returns the status after the step (None: not running)."""
+        with self._engine.connect() as conn:
+            row = conn.execute(select(rollouts_table).where(_r.id == rollout_id)).first()
+        if row is None or row.status != "running":
+            return None
+        wave = row.wave
+        patch = json.loads(row.patch)
+        now = self._clock.now()
+        timeout = timedelta(seconds=row.timeout_s)
+        for bench in self._wave(rollout_id, wave):
+            if bench.state == "queued":
+                self._send(rollout_id, bench.bench_id, patch, row.created_by)
+        self._follow(rollout_id, [b for b in self._wave(rollout_id, wave) if b.state == "pending"], now, timeout)
+        states = [b.state for b in self._wave(rollout_id, wave)]
+        failed = sum(s in FAILED_STATES for s in states)
+        rule = HaltRule(row.max_failure_pct)
+        if wave != row.accepted_wave and rule.halts(wave, failed, len(states)):
+            reason = f"wave {wave}: {failed} of {len(states)} bench(es) failed"
+            return self._move(rollout_id, wave, "halted", wave, reason, "rollout.halt")
+        if not all(s in SETTLED_STATES for s in states):
+            return "running"
+        if wave + 1 < row.waves:
+            return self._move(rollout_id, wave, "running", wave + 1, None, "rollout.wave")
+        return self._move(rollout_id, wave, "completed", wave, None, "rollout.complete")
+
+    def _wave(self, rollout_id: str, wave: int) -> list[RolloutBench]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(rollout_benches).where(_b.rollout_id == rollout_id, _b.wave == wave).order_by(_b.bench_id)
+            ).all()
+        return [_bench(r) for r in rows]
+
+    def _send(self, rollout_id: str, bench_id: str, patch: dict[str, Any], actor: str) -> None:
+        twin = self._twins.get_twin(bench_id)
+        key = (_b.rollout_id == rollout_id, _b.bench_id == bench_id)
+        if twin is None:
+            self._set(key, state="failed", error="bench no longer registered", finished_at=self._clock.now())
+            return
+        # The previous config is stored before the patch goes out, and only once: if this process dies between
+        # the two, the next run patches again and still rolls back to the config from before the rollout.
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(rollout_benches)
+                .where(*key, _b.previous.is_(None))
+                .values(previous=twin.desired.model_dump_json())
+            )
+        try:
+            patched = self._patcher.patch_desired(bench_id, patch, None, actor)
+        except InvalidConfig as err:
+            self._set(key, state="rejected", error=f"invalid for this bench: {err}", finished_at=self._clock.now())
+            return
+        except KeyError:
+            self._set(key, state="failed", error="bench no longer registered", finished_at=self._clock.now())
+            return
+        except DesiredBusy as err:
+            log.info("rollout %s: %s; retried on the next run", rollout_id, err)
+            return
+        self._set(key, state="pending", desired_version=patched.desired_version, sent_at=self._clock.now())
+
+    def _follow(self, rollout_id: str, pending: Sequence[RolloutBench], now: datetime, timeout: timedelta) -> None:
+        if not pending:
+            return
+        twins = self._twins.get_twins([b.bench_id for b in pending])
+        for bench in pending:
+            twin = twins.get(bench.bench_id)
+            key = (_b.rollout_id == rollout_id, _b.bench_id == bench.bench_id, _b.state == "pending")
+            state = config_state_of(bench.desired_version or 0, twin.reported if twin else None)
+            if state in ("applied", "rejected"):
+                report = twin.reported.config if twin and twin.reported else None
+                self._set(key, state=state, error=report.error if report else None, finished_at=now)
+            elif bench.sent_at is not None and now - bench.sent_at > timeout:
+                self._set(key, state="timed_out", error=f"no answer within {timeout}", finished_at=now)
+
+    def _set(self, where: tuple[Any, ...], **values: Any) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(update(rollout_benches).where(*where).values(**values))
+
+    def _move(
+        self, rollout_id: str, wave: int, status: str, next_wave: int, reason: str | None, action: str
+    ) -> str | None:
+        now = self._clock.now()
+        values: dict[str, Any] = {"status": status, "wave": next_wave, "reason": reason, "updated_at": now}
+        if status in FINAL:
+            values["finished_at"] = now
+        with self._engine.begin() as conn:
+            stmt = (
+                update(rollouts_table)
+                .where(_r.id == rollout_id, _r.status == "running", _r.wave == wave)
+                .values(**values)
+            )
+            if conn.execute(stmt).rowcount != 1:
+                return None  # paused, aborted or moved on by someone else meanwhile
+            after = {"status": status, "wave": next_wave, "reason": reason}
+            self._audit.record(
+                "system", action, f"rollout:{rollout_id}", {"status": "running", "wave": wave}, after, conn=conn
+            )
+        log.info("rollout %s: %s (wave %d)%s", rollout_id, status, next_wave, f": {reason}" if reason else "")
+        return status
+
+
+def _bench(r: Any) -> RolloutBench:
+    return RolloutBench(
+        r.bench_id, r.wave, r.state, r.desired_version, r.error, _aware(r.sent_at), _aware(r.finished_at)
+    )
+
+
+def _rollout(row: Any, benches: Sequence[Any]) -> Rollout:
+    return Rollout(
+        id=row.id,
+        kind=row.kind,
+        status=row.status,
+        patch=json.loads(row.patch),
+        targets=json.loads(row.targets),
+        wave=row.wave,
+        waves=row.waves,
+        reason=row.reason,
+        created_by=row.created_by,
+        created_at=_aware(row.created_at) or row.created_at,
+        updated_at=_aware(row.updated_at) or row.updated_at,
+        finished_at=_aware(row.finished_at),
+        benches=tuple(_bench(b) for b in benches),
+    )
+
+
+class RolloutJob:
+    """The scheduled job: one step of every running rollout, each read afresh from SQL."""
+
+    def __init__(self, service: RolloutService) -> None:
+        self._service = service
+
+    def run(self) -> int:
+        """One pass; returns how many rollouts were advanced."""
+        count = 0
+        for rollout_id in self._service.active_ids():
+            try:
+                self._service.advance(rollout_id)
+                count += 1
+            except Exception:  # one broken rollout must not stop the others
+                log.exception("rollout %s could not advance", rollout_id)
+        return count
