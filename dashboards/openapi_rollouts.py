@@ -1,0 +1,118 @@
+"""OpenAPI paths of rollouts (merged into dashboards.openapi's document)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {
+    "description": "error",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+_ID = {"name": "rollout_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+_STATES = ["queued", "pending", "applied", "rejected", "failed", "timed_out", "rolled_back"]
+_ROLLOUT: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "kind", "status", "patch", "targets", "wave", "waves", "created_by", "created_at", "counts"],
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "kind": {"const": "config"},
+        "status": {"type": "string", "enum": ["running", "paused", "halted", "aborted", "completed", "rolled_back"]},
+        "patch": {"type": "object", "description": "JSON merge-patch applied to each bench's desired config"},
+        "targets": {"type": "object"},
+        "wave": {"type": "integer", "description": "current wave, 0 = the canary"},
+        "waves": {"type": "integer"},
+        "reason": {"type": ["string", "null"], "description": "why the rollout halted"},
+        "created_by": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+        "finished_at": {"type": ["string", "null"], "format": "date-time"},
+        "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "benches": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "bench_id": {"type": "string"},
+                    "wave": {"type": "integer"},
+                    "state": {"type": "string", "enum": _STATES},
+                    "desired_version": {"type": ["integer", "null"]},
+                    "error": {"type": ["string", "null"]},
+                    "sent_at": {"type": ["string", "null"], "format": "date-time"},
+                    "finished_at": {"type": ["string", "null"], "format": "date-time"},
+                },
+            },
+        },
+    },
+}
+_REQUEST = {
+    "type": "object",
+    "required": ["patch", "targets"],
+    "properties": {
+        "kind": {"const": "config"},
+        "patch": {"type": "object"},
+        "targets": {
+            "oneOf": [
+                {"type": "object", "required": ["bench_ids"], "properties": {"bench_ids": {"type": "array"}}},
+                {"type": "object", "required": ["municipality"], "properties": {"municipality": {"type": "string"}}},
+                {"type": "object", "required": ["fleet"], "properties": {"fleet": {"const": True}}},
+            ]
+        },
+        "canary": {"type": "string", "description": "bench of wave 0 (default: the first target id)"},
+        "percent": {"type": "number", "default": 20, "description": "share of the other benches in wave 1"},
+        "max_failure_pct": {"type": "number", "default": 10, "description": "halt when a later wave fails more"},
+        "timeout_s": {"type": "number", "default": 600, "description": "a bench not answering by then timed out"},
+    },
+}
+
+
+def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: str) -> dict[str, Any]:
+    return dict.fromkeys(codes, _ERROR)
+
+
+def rollout_paths() -> dict[str, Any]:
+    """Paths of contract section 5 for rollouts."""
+    return {
+        "/api/rollouts": {
+            "get": {
+                "summary": "The latest rollouts (within the caller's scope), without per-bench detail",
+                "responses": {
+                    "200": _json("rollouts", {"type": "object", "properties": {"rollouts": {"type": "array"}}}),
+                    **_errors("401"),
+                },
+            },
+            "post": {
+                "summary": "Start a config rollout in waves (admin, maintenance): canary, percent, the rest",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _REQUEST}}},
+                "responses": {
+                    "202": _json("accepted: the scheduler sends it wave by wave", _ROLLOUT),
+                    **_errors("400", "401", "403"),
+                },
+            },
+        },
+        "/api/rollouts/{rollout_id}": {
+            "get": {
+                "summary": "One rollout with every bench's state",
+                "parameters": [_ID],
+                "responses": {"200": _json("the rollout", _ROLLOUT), **_errors("401", "404")},
+            }
+        },
+        "/api/rollouts/{rollout_id}/{action}": {
+            "post": {
+                "summary": "Pause, resume (also a halted rollout: its failures accepted), abort or roll back",
+                "parameters": [
+                    _ID,
+                    {
+                        "name": "action",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["pause", "resume", "abort", "rollback"]},
+                    },
+                ],
+                "responses": {"200": _json("the rollout", _ROLLOUT), **_errors("401", "403", "404", "409")},
+            }
+        },
+    }
