@@ -93,6 +93,24 @@ def rollout_paths() -> dict[str, Any]:
                 },
             },
         },
+        "/api/firmware": {
+            "get": {
+                "summary": "Firmware inventory: bench ids per reported version, and each bench's version and model",
+                "responses": {
+                    "200": _json(
+                        "inventory",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "versions": {"type": "object", "additionalProperties": {"type": "array"}},
+                                "benches": {"type": "array"},
+                            },
+                        },
+                    ),
+                    **_errors("401"),
+                },
+            }
+        },
         "/api/rollouts/{rollout_id}": {
             "get": {
                 "summary": "One rollout with every bench's state",

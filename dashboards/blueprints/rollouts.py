@@ -9,6 +9,7 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 from dashboards.access import login_required, me, scope
 from dashboards.deps import deps
 from dashboards.errors import ApiError
+from fleet.ops.firmware import by_version, inventory
 from fleet.ops.rollouts import Rollout, RolloutConflict, RolloutRefused, RolloutRequest, RolloutService
 
 bp = Blueprint("rollouts", __name__)
@@ -94,6 +95,14 @@ def act(rollout_id: str, action: str) -> Response:
         raise ApiError(409, "rollout_conflict", str(err)) from err
     except KeyError as err:
         raise ApiError(404, "unknown_rollout", f"no rollout {rollout_id!r}") from err
+
+
+@bp.get("/api/firmware")
+@login_required
+def firmware() -> Response:
+    """Which firmware version runs where (from the twins' reported firmware), within the caller's scope."""
+    rows = inventory(deps().fleet.list_twins(scope()))
+    return jsonify({"versions": by_version(rows), "benches": [r.as_json() for r in rows]})
 
 
 @bp.get("/rollouts")

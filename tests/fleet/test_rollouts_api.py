@@ -67,6 +67,9 @@ def test_roles_scoping_and_bad_input(fresh_mosquitto: MosquittoService, runtime_
     assert [r["id"] for r in listed] == [doc["id"]]
     assert client.post(f"/api/rollouts/{doc['id']}/pause", headers=auth["mayor"]).status_code == 403
     assert client.post(f"/api/rollouts/{doc['id']}/explode", headers=auth["crew"]).status_code == 404
+    inventory = client.get("/api/firmware", headers=auth["mayor"]).get_json()
+    assert inventory["versions"] == {"unknown": ["mostar-01"]}  # nothing reported yet; Mostar's bench only
+    assert inventory["benches"][0]["model"] is None
     page = client.get(f"/rollouts?id={wide['id']}", headers=auth["crew"])
     assert page.status_code == 200
     assert b'data-bench="ravno-01"' in page.data

@@ -13,6 +13,7 @@ import pytest
 
 from firmware_agent.hardware.simulated import Faults
 from fleet.ops.audit import AuditQuery
+from fleet.ops.firmware import by_version, inventory
 from fleet.ops.rollouts import RolloutJob, RolloutRequest
 from fleet.registry import BenchRecord
 from fleet.runtime import FleetRuntime
@@ -71,6 +72,12 @@ def _drive(agents: dict[str, Harness], job: RolloutJob, until: Callable[[], Any]
     return wait_until(step, timeout=60, interval=0.02, message=message)
 
 
+def _pump(agents: dict[str, Harness]) -> bool:
+    for agent in agents.values():
+        agent.host.pump(timeout_s=0)
+    return True
+
+
 def _quiet(rt: FleetRuntime) -> FleetRuntime:
     # The test runs the job itself, so it can stop between steps; the runtime's own copy would race ahead.
     rt.scheduler.remove_job("rollouts")
@@ -111,6 +118,13 @@ def test_canary_that_rejects_halts_before_wave_two_and_rolls_back(
     assert {t.desired_version for t in others.values()} == {0}
     assert {a.agent.applied.version for b, a in benches.items() if b != canary} == {0}
     assert halted.counts() == {"rejected": 1, "queued": 49}
+    # The firmware inventory: every agent reported its firmware and model.
+    rows = wait_until(
+        lambda: [r for r in inventory(rt.twins.list_twins()) if r.version != "unknown"] if _pump(benches) else [],
+        message="every bench reported",
+    )
+    assert by_version(rows) == {"1.0.0": ids}
+    assert {r.model for r in rows} == {"simulated"}
     # Further runs leave a halted rollout alone.
     assert job.run() == 0
 
