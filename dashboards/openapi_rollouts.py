@@ -15,7 +15,7 @@ _ROLLOUT: dict[str, Any] = {
     "required": ["id", "kind", "status", "patch", "targets", "wave", "waves", "created_by", "created_at", "counts"],
     "properties": {
         "id": {"type": "string", "format": "uuid"},
-        "kind": {"const": "config"},
+        "kind": {"type": "string", "enum": ["config", "firmware"]},
         "status": {"type": "string", "enum": ["running", "paused", "halted", "aborted", "completed", "rolled_back"]},
         "patch": {"type": "object", "description": "JSON merge-patch applied to each bench's desired config"},
         "targets": {"type": "object"},
@@ -44,12 +44,24 @@ _ROLLOUT: dict[str, Any] = {
         },
     },
 }
+_RELEASE = {
+    "type": "object",
+    "required": ["version", "model", "url", "sha256", "signature"],
+    "properties": {
+        "version": {"type": "string"},
+        "model": {"type": "string", "description": "bench model, as benches report it in hardware.model"},
+        "url": {"type": "string", "format": "uri"},
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "signature": {"type": "string", "description": "base64 Ed25519 over the release message (docs/agent.md)"},
+    },
+}
 _REQUEST = {
     "type": "object",
-    "required": ["patch", "targets"],
+    "required": ["targets"],
     "properties": {
-        "kind": {"const": "config"},
-        "patch": {"type": "object"},
+        "kind": {"type": "string", "enum": ["config", "firmware"], "default": "config"},
+        "patch": {"type": "object", "description": "config rollouts: the merge-patch"},
+        "version": {"type": "string", "description": "firmware rollouts: the registered release to install"},
         "targets": {
             "oneOf": [
                 {"type": "object", "required": ["bench_ids"], "properties": {"bench_ids": {"type": "array"}}},
@@ -110,6 +122,17 @@ def rollout_paths() -> dict[str, Any]:
                     **_errors("401"),
                 },
             }
+        },
+        "/api/firmware/releases": {
+            "get": {
+                "summary": "Registered firmware releases, newest first",
+                "responses": {"200": _json("releases", {"type": "object"}), **_errors("401")},
+            },
+            "post": {
+                "summary": "Register a signed release for one bench model (admin, maintenance); artifact at url",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _RELEASE}}},
+                "responses": {"200": _json("the release", _RELEASE), **_errors("400", "401", "403")},
+            },
         },
         "/api/rollouts/{rollout_id}": {
             "get": {

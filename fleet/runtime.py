@@ -22,7 +22,8 @@ from fleet.ingest.pipeline import IngestPipeline
 from fleet.ingest.worker import IngestWorker
 from fleet.ops.audit import AuditLog
 from fleet.ops.commands import CommandService, CommandTimeouts
-from fleet.ops.rollouts import RolloutJob, RolloutService
+from fleet.ops.releases import ReleaseStore
+from fleet.ops.rollouts import OTA_COMMAND_TIMEOUT, RolloutJob, RolloutService
 from fleet.registry import default_fleet
 from fleet.scheduler import HealthSweep, Job, build_scheduler
 from fleet.service import FleetService
@@ -162,7 +163,10 @@ def build_runtime(
     service = FleetService(
         twins, cache, store, tsdb, publication, metrics, bus, clock, probes, audit=audit, commands=commands
     )
-    rollouts = RolloutService(engine, twins, service, audit, clock)
+    # Firmware goes out as ``ota`` commands sent by rollouts only (operators cannot send ``ota`` by hand).
+    ota_commands = CommandService(engine, publisher, audit, clock, timeouts={"ota": OTA_COMMAND_TIMEOUT})
+    releases = ReleaseStore(engine, audit, clock)
+    rollouts = RolloutService(engine, twins, service, audit, clock, releases=releases, commands=ota_commands)
     service.rollouts = rollouts
     scheduler = build_scheduler(
         [

@@ -10,6 +10,7 @@ from dashboards.access import login_required, me, scope
 from dashboards.deps import deps
 from dashboards.errors import ApiError
 from fleet.ops.firmware import by_version, inventory
+from fleet.ops.releases import ReleaseRefused, ReleaseStore
 from fleet.ops.rollouts import Rollout, RolloutConflict, RolloutRefused, RolloutRequest, RolloutService
 
 bp = Blueprint("rollouts", __name__)
@@ -103,6 +104,32 @@ def firmware() -> Response:
     """Which firmware version runs where (from the twins' reported firmware), within the caller's scope."""
     rows = inventory(deps().fleet.list_twins(scope()))
     return jsonify({"versions": by_version(rows), "benches": [r.as_json() for r in rows]})
+
+
+def _releases() -> ReleaseStore:
+    found = _service().releases
+    if found is None:
+        raise ApiError(503, "releases_unavailable", "firmware releases are not wired in this process")
+    return found
+
+
+@bp.post("/api/firmware/releases")
+@login_required
+def register_release() -> tuple[Response, int]:
+    """Register a signed release (artifact hosted at ``url``) for one bench model; answers it."""
+    _may_steer()
+    try:
+        release = _releases().register(request.get_json(silent=True), me().name)
+    except ReleaseRefused as err:
+        raise ApiError(400, "bad_release", str(err)) from err
+    return jsonify(release.as_json()), 200
+
+
+@bp.get("/api/firmware/releases")
+@login_required
+def releases() -> Response:
+    """Every registered release, newest first."""
+    return jsonify({"releases": [r.as_json() for r in _releases().all()]})
 
 
 @bp.get("/rollouts")

@@ -1,8 +1,10 @@
-"""Configuration rollouts in waves (a canary, a percentage, the rest), persisted in SQL and advanced by a job.
+"""Configuration and firmware rollouts in waves (a canary, a percentage, the rest), in SQL, advanced by a job.
 
 Every step reads the rollout from SQL and changes it with a conditional UPDATE, so the job may stop at any
 point (a restart, a lost scheduler lock) and the next run continues where the last one stopped. A bench's
-config before the rollout touched it is stored before its patch is sent, so a rollback can put it back.
+config (or firmware version) before the rollout touched it is stored before anything is sent, so a rollback can
+put it back. A config rollout patches desired configs; a firmware rollout sends the registered release for each
+bench's model as an ``ota`` command and follows the command and the bench's reported firmware.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from sqlalchemy import (
 
 from fleet.db.metadata import metadata
 from fleet.ops.audit import AuditLog
+from fleet.ops.commands import CommandRefused, CommandService
+from fleet.ops.releases import ReleaseStore
 from fleet.service_api import Scope
 from fleet.state.desired import DesiredBusy
 from fleet.state.twin_store import TwinStore
@@ -42,7 +46,10 @@ from twins.waves import FAILED_STATES, SETTLED_STATES, HaltRule, WavePlan
 
 log = logging.getLogger(__name__)
 
+RolloutKind = Literal["config", "firmware"]
 RolloutStatus = Literal["running", "paused", "halted", "aborted", "completed", "rolled_back"]
+#: How long a bench has to answer an ``ota`` command (download, verify, stage; the restart comes after).
+OTA_COMMAND_TIMEOUT = timedelta(minutes=10)
 #: Statuses in which the job no longer touches a rollout.
 FINAL: frozenset[str] = frozenset({"aborted", "completed", "rolled_back"})
 
@@ -80,6 +87,8 @@ rollout_benches = Table(
     # The bench's desired config before this rollout patched it (JSON), for a rollback.
     Column("previous", Text, nullable=True),
     Column("error", Text, nullable=True),
+    # The ``ota`` command of a firmware rollout.
+    Column("command_id", String(36), nullable=True),
     Column("sent_at", DateTime(timezone=True), nullable=True),
     Column("finished_at", DateTime(timezone=True), nullable=True),
     PrimaryKeyConstraint("rollout_id", "bench_id", name="pk_rollout_benches"),
@@ -147,25 +156,35 @@ class Targets:
 
 @dataclass(frozen=True, slots=True)
 class RolloutRequest:
-    """A config rollout as asked for: the merge-patch, the targets, the waves and the halt rule."""
+    """A rollout as asked for: the merge-patch (config) or ``{"version"}`` (firmware), the targets, the waves
+    and the halt rule."""
 
     patch: dict[str, Any]
     targets: Targets
     plan: WavePlan = field(default_factory=WavePlan)
     rule: HaltRule = field(default_factory=HaltRule)
     timeout: timedelta = timedelta(minutes=10)
+    kind: RolloutKind = "config"
 
     @staticmethod
     def from_json(doc: Any) -> RolloutRequest:
-        """Decode the API body ``{"kind": "config", "patch", "targets", "canary"?, "percent"?,
-        "max_failure_pct"?, "timeout_s"?}``; RolloutRefused names the bad field."""
+        """Decode the API body ``{"kind": "config", "patch", ...}`` or ``{"kind": "firmware", "version", ...}``
+        with ``targets``, ``canary``?, ``percent``?, ``max_failure_pct``?, ``timeout_s``?; RolloutRefused names
+        the bad field."""
         if not isinstance(doc, dict):
             raise RolloutRefused("the body must be a JSON object")
-        if doc.get("kind", "config") != "config":
-            raise RolloutRefused("kind: only config rollouts are supported here")
-        patch = doc.get("patch")
-        if not isinstance(patch, dict) or not patch:
-            raise RolloutRefused("patch: must be a non-empty JSON merge-patch object")
+        kind = doc.get("kind", "config")
+        if kind == "config":
+            patch = doc.get("patch")
+            if not isinstance(patch, dict) or not patch:
+                raise RolloutRefused("patch: must be a non-empty JSON merge-patch object")
+        elif kind == "firmware":
+            version = doc.get("version")
+            if not isinstance(version, str) or not version:
+                raise RolloutRefused("version: the firmware version to install (a registered release)")
+            patch = {"version": version}
+        else:
+            raise RolloutRefused("kind: must be config or firmware")
         canary = doc.get("canary")
         if canary is not None and not isinstance(canary, str):
             raise RolloutRefused("canary: must be a bench id")
@@ -187,6 +206,7 @@ class RolloutRequest:
             WavePlan(canary, numbers["percent"]),
             HaltRule(numbers["max_failure_pct"]),
             timedelta(seconds=numbers["timeout_s"]),
+            kind,
         )
 
 
@@ -201,6 +221,7 @@ class RolloutBench:
     error: str | None
     sent_at: datetime | None
     finished_at: datetime | None
+    command_id: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The API form."""
@@ -210,6 +231,7 @@ class RolloutBench:
             "state": self.state,
             "desired_version": self.desired_version,
             "error": self.error,
+            "command_id": self.command_id,
             "sent_at": to_rfc3339(self.sent_at) if self.sent_at else None,
             "finished_at": to_rfc3339(self.finished_at) if self.finished_at else None,
         }
@@ -280,13 +302,23 @@ class RolloutService:
     """Creates rollouts, reads them, and carries out the operator's pause, resume, abort and rollback."""
 
     def __init__(
-        self, engine: Engine, twins: TwinStore, patcher: DesiredPatcher, audit: AuditLog, clock: Clock
+        self,
+        engine: Engine,
+        twins: TwinStore,
+        patcher: DesiredPatcher,
+        audit: AuditLog,
+        clock: Clock,
+        *,
+        releases: ReleaseStore | None = None,
+        commands: CommandService | None = None,
     ) -> None:
         self._engine = engine
         self._twins = twins
         self._patcher = patcher
         self._audit = audit
         self._clock = clock
+        self.releases = releases
+        self._commands = commands
 
     # --- creating and reading -----------------------------------------------------------------------------
 
@@ -298,20 +330,23 @@ class RolloutService:
             waves = request.plan.waves(bench_ids)
         except ValueError as err:
             raise RolloutRefused(str(err)) from err
-        canary = self._twins.get_twin(waves[0][0])
-        assert canary is not None
-        try:
-            # Checked on the canary's config before anything is stored: a patch no bench could take is a 400.
-            patch_desired(canary, dict(request.patch), self._clock.now())
-        except InvalidConfig as err:
-            raise RolloutRefused(f"patch: {err}") from err
+        if request.kind == "firmware":
+            self._check_releases(request.patch["version"], bench_ids)
+        else:
+            canary = self._twins.get_twin(waves[0][0])
+            assert canary is not None
+            try:
+                # Checked on the canary's config before anything is stored: a patch no bench could take is a 400.
+                patch_desired(canary, dict(request.patch), self._clock.now())
+            except InvalidConfig as err:
+                raise RolloutRefused(f"patch: {err}") from err
         now = self._clock.now()
         rollout_id = str(uuid.uuid4())
         with self._engine.begin() as conn:
             conn.execute(
                 rollouts_table.insert().values(
                     id=rollout_id,
-                    kind="config",
+                    kind=request.kind,
                     status="running",
                     patch=json.dumps(request.patch, sort_keys=True),
                     targets=json.dumps(request.targets.as_json()),
@@ -335,6 +370,7 @@ class RolloutService:
                 ],
             )
             after = {
+                "kind": request.kind,
                 "patch": request.patch,
                 "targets": request.targets.as_json(),
                 "waves": [len(w) for w in waves],
@@ -345,6 +381,20 @@ class RolloutService:
         found = self.get(rollout_id)
         assert found is not None
         return found
+
+    def _check_releases(self, version: str, bench_ids: list[str]) -> None:
+        """Every target must have reported its model, and a release of ``version`` must exist for it."""
+        if self.releases is None or self._commands is None:
+            raise RolloutRefused("kind: firmware rollouts are not wired in this process")
+        missing: list[str] = []
+        for bench_id, twin in sorted(self._twins.get_twins(bench_ids).items()):
+            model = twin.reported.hardware.model if twin.reported else None
+            if model is None:
+                missing.append(f"{bench_id} (model not reported yet)")
+            elif self.releases.get(version, model) is None:
+                missing.append(f"{bench_id} (model {model})")
+        if missing:
+            raise RolloutRefused(f"version: no release {version} registered for {', '.join(missing)}")
 
     def _resolve(self, targets: Targets, scope: Scope) -> list[str]:
         known = self._twins.municipalities()
@@ -445,8 +495,9 @@ class RolloutService:
                 )
             ).all()
         restored: list[str] = []
+        restore = self._restore_firmware if current.kind == "firmware" else self._restore
         for bench_id, previous in touched:
-            error = self._restore(bench_id, json.loads(previous), actor)
+            error = restore(bench_id, json.loads(previous), actor)
             with self._engine.begin() as conn:
                 conn.execute(
                     update(rollout_benches)
@@ -479,6 +530,18 @@ class RolloutService:
             return f"rollback failed: {err}"
         return None
 
+    def _restore_firmware(self, bench_id: str, previous: Any, actor: str) -> str | None:
+        twin = self._twins.get_twin(bench_id)
+        if twin is None or twin.reported is None:
+            return "bench no longer registered" if twin is None else "bench has not reported its firmware"
+        if twin.reported.firmware.version == previous:
+            return None  # never upgraded (refused or failed): nothing to undo
+        release = self.releases.get(previous, twin.reported.hardware.model) if self.releases else None
+        if release is None or self._commands is None:
+            return f"rollback failed: no release {previous} registered for model {twin.reported.hardware.model}"
+        self._commands.send(bench_id, "ota", release.ota_args(rollback=True), actor)
+        return None
+
     # --- advancing (the job) ------------------------------------------------------------------------------
 
     def advance(self, rollout_id: str) -> str | None:
@@ -492,10 +555,13 @@ class RolloutService:
         patch = json.loads(row.patch)
         now = self._clock.now()
         timeout = timedelta(seconds=row.timeout_s)
+        send, follow = (
+            (self._send_firmware, self._follow_firmware) if row.kind == "firmware" else (self._send, self._follow)
+        )
         for bench in self._wave(rollout_id, wave):
             if bench.state == "queued":
-                self._send(rollout_id, bench.bench_id, patch, row.created_by)
-        self._follow(rollout_id, [b for b in self._wave(rollout_id, wave) if b.state == "pending"], now, timeout)
+                send(rollout_id, bench.bench_id, patch, row.created_by)
+        follow(rollout_id, [b for b in self._wave(rollout_id, wave) if b.state == "pending"], now, timeout)
         states = [b.state for b in self._wave(rollout_id, wave)]
         failed = sum(s in FAILED_STATES for s in states)
         rule = HaltRule(row.max_failure_pct)
@@ -542,6 +608,65 @@ class RolloutService:
             return
         self._set(key, state="pending", desired_version=patched.desired_version, sent_at=self._clock.now())
 
+    def _send_firmware(self, rollout_id: str, bench_id: str, patch: dict[str, Any], actor: str) -> None:
+        key = (_b.rollout_id == rollout_id, _b.bench_id == bench_id)
+        twin = self._twins.get_twin(bench_id)
+        version = patch["version"]
+        model = twin.reported.hardware.model if twin and twin.reported else None
+        release = self.releases.get(version, model) if self.releases and model else None
+        if twin is None or twin.reported is None or release is None or self._commands is None:
+            error = f"no release {version} for this bench's model ({model or 'not reported'})"
+            self._set(key, state="failed", error=error, finished_at=self._clock.now())
+            return
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(rollout_benches)
+                .where(*key, _b.previous.is_(None))
+                .values(previous=json.dumps(twin.reported.firmware.version))
+            )
+        if twin.reported.firmware.version == version:
+            self._set(key, state="applied", error="already running", finished_at=self._clock.now())
+            return
+        try:
+            command = self._commands.send(bench_id, "ota", release.ota_args(), actor)
+        except (CommandRefused, KeyError) as err:
+            self._set(key, state="failed", error=str(err), finished_at=self._clock.now())
+            return
+        self._set(key, state="pending", command_id=command.id, sent_at=self._clock.now())
+
+    def _follow_firmware(
+        self, rollout_id: str, pending: Sequence[RolloutBench], now: datetime, timeout: timedelta
+    ) -> None:
+        if not pending or self._commands is None:
+            return
+        rows = {b.bench_id: b for b in pending}
+        with self._engine.connect() as conn:
+            commands = dict(
+                conn.execute(
+                    select(_b.bench_id, _b.command_id).where(_b.rollout_id == rollout_id, _b.state == "pending")
+                ).all()
+            )
+        twins = self._twins.get_twins(list(rows))
+        row = self.get_row(rollout_id)
+        target = json.loads(row.patch)["version"] if row else None
+        for bench_id, bench in rows.items():
+            key = (_b.rollout_id == rollout_id, _b.bench_id == bench_id, _b.state == "pending")
+            twin = twins.get(bench_id)
+            command = self._commands.get(commands[bench_id]) if commands.get(bench_id) else None
+            if twin is not None and twin.reported is not None and twin.reported.firmware.version == target:
+                # Reported by the new version itself, after its restart: the update took.
+                self._set(key, state="applied", finished_at=now)
+            elif command is not None and command.status in ("failed", "timed_out"):
+                state = "failed" if command.status == "failed" else "timed_out"
+                self._set(key, state=state, error=command.error or f"ota {command.status}", finished_at=now)
+            elif bench.sent_at is not None and now - bench.sent_at > timeout:
+                self._set(key, state="timed_out", error=f"not running {target} within {timeout}", finished_at=now)
+
+    def get_row(self, rollout_id: str) -> Any:
+        """The rollout's SQL row (None if unknown)."""
+        with self._engine.connect() as conn:
+            return conn.execute(select(rollouts_table).where(_r.id == rollout_id)).first()
+
     def _follow(self, rollout_id: str, pending: Sequence[RolloutBench], now: datetime, timeout: timedelta) -> None:
         if not pending:
             return
@@ -585,7 +710,14 @@ class RolloutService:
 
 def _bench(r: Any) -> RolloutBench:
     return RolloutBench(
-        r.bench_id, r.wave, r.state, r.desired_version, r.error, _aware(r.sent_at), _aware(r.finished_at)
+        r.bench_id,
+        r.wave,
+        r.state,
+        r.desired_version,
+        r.error,
+        _aware(r.sent_at),
+        _aware(r.finished_at),
+        r.command_id,
     )
 
 

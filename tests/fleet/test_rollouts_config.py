@@ -191,6 +191,7 @@ def test_migration_0005_matches_the_declared_rollout_tables(db_url: str) -> None
 
     from fleet.db.engine import make_engine
     from fleet.db.migrate import upgrade  # the migration runs before any create_all
+    from fleet.ops.releases import firmware_releases
     from fleet.ops.rollouts import rollout_benches, rollouts_table
 
     engine = make_engine(db_url)
@@ -199,10 +200,11 @@ def test_migration_0005_matches_the_declared_rollout_tables(db_url: str) -> None
         declared = MetaData()
         rollouts_table.to_metadata(declared)
         rollout_benches.to_metadata(declared)
+        firmware_releases.to_metadata(declared)
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), declared)
         # Only differences about the rollout tables (the other tables have their own migration test).
-        relevant = [d for d in diff if "rollout" in repr(d)]
+        relevant = [d for d in diff if "rollout" in repr(d) or "firmware_releases" in repr(d)]
         assert relevant == []
     finally:
         engine.dispose()

@@ -1,4 +1,4 @@
-"""Rollouts in waves: ``rollouts`` and ``rollout_benches``.
+"""Rollouts in waves: ``rollouts``, ``rollout_benches`` and ``firmware_releases``.
 
 Revision ID: 0005_rollouts
 Revises: 0004_ops
@@ -21,7 +21,7 @@ def _tz() -> sa.DateTime:
 
 
 def upgrade() -> None:
-    """Create both tables."""
+    """Create the tables."""
     op.create_table(
         "rollouts",
         sa.Column("id", sa.String(36), nullable=False),
@@ -52,13 +52,29 @@ def upgrade() -> None:
         sa.Column("desired_version", sa.Integer(), nullable=True),
         sa.Column("previous", sa.Text(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("command_id", sa.String(36), nullable=True),
         sa.Column("sent_at", _tz(), nullable=True),
         sa.Column("finished_at", _tz(), nullable=True),
         sa.PrimaryKeyConstraint("rollout_id", "bench_id", name="pk_rollout_benches"),
     )
 
+    op.create_table(
+        "firmware_releases",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("version", sa.String(64), nullable=False),
+        sa.Column("model", sa.String(64), nullable=False),
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("signature", sa.String(200), nullable=False),
+        sa.Column("uploaded_by", sa.String(64), nullable=False),
+        sa.Column("uploaded_at", _tz(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_firmware_releases"),
+        sa.UniqueConstraint("version", "model", name="uq_firmware_releases_version_model"),
+    )
+
 
 def downgrade() -> None:
-    """Drop both tables."""
+    """Drop the tables."""
+    op.drop_table("firmware_releases")
     op.drop_table("rollout_benches")
     op.drop_table("rollouts")
