@@ -431,9 +431,11 @@ class RolloutService:
         return [_rollout(r, ()) for r in rows]
 
     def active_ids(self) -> list[str]:
-        """Rollouts the job has to advance."""
+        """Rollouts the job has to look at: running ones, and paused or halted ones (their sent benches are
+        still followed)."""
+        live = ("running", "paused", "halted")
         with self._engine.connect() as conn:
-            return list(conn.execute(select(_r.id).where(_r.status == "running").order_by(_r.created_at)).scalars())
+            return list(conn.execute(select(_r.id).where(_r.status.in_(live)).order_by(_r.created_at)).scalars())
 
     def municipalities_of(self, rollout: Rollout) -> set[str]:
         """The municipalities of a rollout's benches (for scoping who may see it)."""
@@ -478,10 +480,12 @@ class RolloutService:
         current = self.get(rollout_id)
         if current is None:
             raise KeyError(rollout_id)
-        if current.status == "rolled_back":
+        left = [b for b in current.benches if b.state != "rolled_back" and b.state != "queued"]
+        if current.status == "rolled_back" and not left:
             raise RolloutConflict("the rollout is already rolled back")
         now = self._clock.now()
         with self._engine.begin() as conn:
+            # Rolling back again is allowed while benches are left (a firmware update that was still in flight).
             stmt = (
                 update(rollouts_table)
                 .where(_r.id == rollout_id, _r.status == current.status)
@@ -535,12 +539,21 @@ class RolloutService:
         if twin is None or twin.reported is None:
             return "bench no longer registered" if twin is None else "bench has not reported its firmware"
         if twin.reported.firmware.version == previous:
+            if self._update_in_flight(bench_id):
+                return "update still in flight: roll back again once it finished"
             return None  # never upgraded (refused or failed): nothing to undo
         release = self.releases.get(previous, twin.reported.hardware.model) if self.releases else None
         if release is None or self._commands is None:
             return f"rollback failed: no release {previous} registered for model {twin.reported.hardware.model}"
         self._commands.send(bench_id, "ota", release.ota_args(rollback=True), actor)
         return None
+
+    def _update_in_flight(self, bench_id: str) -> bool:
+        with self._engine.connect() as conn:
+            ids = conn.execute(
+                select(_b.command_id).where(_b.bench_id == bench_id, _b.state == "pending", _b.command_id.is_not(None))
+            ).scalars()
+            return any(self._commands is not None and (c := self._commands.get(i)) and c.status == "sent" for i in ids)
 
     # --- advancing (the job) ------------------------------------------------------------------------------
 
@@ -549,7 +562,7 @@ class RolloutService:
         then halt, move to the next wave or complete. Returns the status after the step (None: not running)."""
         with self._engine.connect() as conn:
             row = conn.execute(select(rollouts_table).where(_r.id == rollout_id)).first()
-        if row is None or row.status != "running":
+        if row is None or row.status in FINAL:
             return None
         wave = row.wave
         patch = json.loads(row.patch)
@@ -558,6 +571,10 @@ class RolloutService:
         send, follow = (
             (self._send_firmware, self._follow_firmware) if row.kind == "firmware" else (self._send, self._follow)
         )
+        if row.status != "running":
+            # Paused or halted: nothing new goes out, but what was sent is still followed to its end.
+            follow(rollout_id, [b for b in self._wave(rollout_id, wave) if b.state == "pending"], now, timeout)
+            return str(row.status)
         for bench in self._wave(rollout_id, wave):
             if bench.state == "queued":
                 send(rollout_id, bench.bench_id, patch, row.created_by)

@@ -125,8 +125,12 @@ def test_canary_that_rejects_halts_before_wave_two_and_rolls_back(
     )
     assert by_version(rows) == {"1.0.0": ids}
     assert {r.model for r in rows} == {"simulated"}
-    # Further runs leave a halted rollout alone.
-    assert job.run() == 0
+    # Further runs send nothing more for a halted rollout.
+    job.run()
+    again = rt.rollouts.get(rollout.id)
+    assert again is not None
+    assert again.status == "halted"
+    assert again.counts() == {"rejected": 1, "queued": 49}
 
     rolled = rt.rollouts.act(rollout.id, "rollback", "crew")
     assert rolled.status == "rolled_back"
