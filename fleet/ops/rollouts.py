@@ -13,7 +13,7 @@ import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -41,6 +41,8 @@ from fleet.service_api import Scope
 from fleet.state.desired import DesiredBusy
 from fleet.state.twin_store import TwinStore
 from twins.clock import Clock, to_rfc3339
+from twins.codec import Decoded
+from twins.messages import OtaProgressEvent
 from twins.twin import InvalidConfig, Twin, config_state_of, patch_desired
 from twins.waves import FAILED_STATES, SETTLED_STATES, HaltRule, WavePlan
 
@@ -89,6 +91,8 @@ rollout_benches = Table(
     Column("error", Text, nullable=True),
     # The ``ota`` command of a firmware rollout.
     Column("command_id", String(36), nullable=True),
+    # The latest ``ota_progress`` stage the bench reported for it.
+    Column("ota_stage", String(16), nullable=True),
     Column("sent_at", DateTime(timezone=True), nullable=True),
     Column("finished_at", DateTime(timezone=True), nullable=True),
     PrimaryKeyConstraint("rollout_id", "bench_id", name="pk_rollout_benches"),
@@ -222,6 +226,7 @@ class RolloutBench:
     sent_at: datetime | None
     finished_at: datetime | None
     command_id: str | None = None
+    ota_stage: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The API form."""
@@ -232,6 +237,7 @@ class RolloutBench:
             "desired_version": self.desired_version,
             "error": self.error,
             "command_id": self.command_id,
+            "ota_stage": self.ota_stage,
             "sent_at": to_rfc3339(self.sent_at) if self.sent_at else None,
             "finished_at": to_rfc3339(self.finished_at) if self.finished_at else None,
         }
@@ -735,6 +741,7 @@ def _bench(r: Any) -> RolloutBench:
         _aware(r.sent_at),
         _aware(r.finished_at),
         r.command_id,
+        r.ota_stage,
     )
 
 
@@ -754,6 +761,40 @@ def _rollout(row: Any, benches: Sequence[Any]) -> Rollout:
         finished_at=_aware(row.finished_at),
         benches=tuple(_bench(b) for b in benches),
     )
+
+
+#: ``ota_progress`` stages that end an update without the new version running (the command may still have
+#: succeeded: ``rolled_back`` comes from the agent's trial after its restart).
+OTA_FAILED_STAGES: frozenset[str] = frozenset({"failed", "rejected", "rolled_back"})
+
+
+def record_ota_progress(engine: Engine, accepted: Iterable[Decoded], now: datetime) -> int:
+    """Follow the ``ota_progress`` events among ``accepted`` (a pipeline batch) on the firmware rollouts' pending
+    benches: the stage is kept, and a failed, rejected or rolled-back update fails the bench at once. Safe to
+    repeat. Returns how many rows changed."""
+    events = [d.message for d in accepted if isinstance(d.message, OtaProgressEvent)]
+    if not events:
+        return 0
+    changed = 0
+    with engine.begin() as conn:
+        for ev in events:
+            pending = (
+                _b.bench_id == ev.bench_id,
+                _b.state == "pending",
+                _b.command_id.is_not(None),
+                _b.rollout_id.in_(
+                    select(_r.id).where(_r.kind == "firmware", _r.patch == json.dumps({"version": ev.data.version}))
+                ),
+            )
+            values: dict[str, Any] = {"ota_stage": ev.data.stage}
+            if ev.data.stage in OTA_FAILED_STAGES:
+                values |= {
+                    "state": "failed",
+                    "error": f"ota {ev.data.stage}: {ev.data.error or ''}",
+                    "finished_at": now,
+                }
+            changed += conn.execute(update(rollout_benches).where(*pending).values(**values)).rowcount
+    return changed
 
 
 class RolloutJob:

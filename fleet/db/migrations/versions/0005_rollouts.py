@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("previous", sa.Text(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("command_id", sa.String(36), nullable=True),
+        sa.Column("ota_stage", sa.String(16), nullable=True),
         sa.Column("sent_at", _tz(), nullable=True),
         sa.Column("finished_at", _tz(), nullable=True),
         sa.PrimaryKeyConstraint("rollout_id", "bench_id", name="pk_rollout_benches"),
