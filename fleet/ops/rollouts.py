@@ -29,6 +29,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
+    or_,
     select,
     update,
 )
@@ -52,6 +54,8 @@ RolloutKind = Literal["config", "firmware"]
 RolloutStatus = Literal["running", "paused", "halted", "aborted", "completed", "rolled_back"]
 #: How long a bench has to answer an ``ota`` command (download, verify, stage; the restart comes after).
 OTA_COMMAND_TIMEOUT = timedelta(minutes=10)
+#: How long a process that took a queued bench for sending has before another may send it (after a crash).
+CLAIM_LEASE = timedelta(seconds=60)
 #: Statuses in which the job no longer touches a rollout.
 FINAL: frozenset[str] = frozenset({"aborted", "completed", "rolled_back"})
 
@@ -610,14 +614,8 @@ class RolloutService:
         if twin is None:
             self._set(key, state="failed", error="bench no longer registered", finished_at=self._clock.now())
             return
-        # The previous config is stored before the patch goes out, and only once: if this process dies between
-        # the two, the next run patches again and still rolls back to the config from before the rollout.
-        with self._engine.begin() as conn:
-            conn.execute(
-                update(rollout_benches)
-                .where(*key, _b.previous.is_(None))
-                .values(previous=twin.desired.model_dump_json())
-            )
+        if not self._claim(rollout_id, bench_id, twin.desired.model_dump_json()):
+            return
         try:
             patched = self._patcher.patch_desired(bench_id, patch, None, actor)
         except InvalidConfig as err:
@@ -627,9 +625,29 @@ class RolloutService:
             self._set(key, state="failed", error="bench no longer registered", finished_at=self._clock.now())
             return
         except DesiredBusy as err:
-            log.info("rollout %s: %s; retried on the next run", rollout_id, err)
+            log.info("rollout %s: %s; sent again once the claim lease ends", rollout_id, err)
             return
         self._set(key, state="pending", desired_version=patched.desired_version, sent_at=self._clock.now())
+
+    def _claim(self, rollout_id: str, bench_id: str, previous: str) -> bool:
+        """Take a queued bench for sending, for ``CLAIM_LEASE``; False when another process holds it.
+
+        The previous config (or firmware version) is stored here, before anything goes out, and only once: if
+        the process dies after the claim, the bench is sent again once the lease ends, and a rollback still
+        restores what was there before the rollout. The lease keeps two schedulers from sending it twice."""
+        now = self._clock.now()
+        stmt = (
+            update(rollout_benches)
+            .where(
+                _b.rollout_id == rollout_id,
+                _b.bench_id == bench_id,
+                _b.state == "queued",
+                or_(_b.sent_at.is_(None), _b.sent_at < now - CLAIM_LEASE),
+            )
+            .values(previous=func.coalesce(_b.previous, previous), sent_at=now)
+        )
+        with self._engine.begin() as conn:
+            return bool(conn.execute(stmt).rowcount == 1)
 
     def _send_firmware(self, rollout_id: str, bench_id: str, patch: dict[str, Any], actor: str) -> None:
         key = (_b.rollout_id == rollout_id, _b.bench_id == bench_id)
@@ -641,12 +659,8 @@ class RolloutService:
             error = f"no release {version} for this bench's model ({model or 'not reported'})"
             self._set(key, state="failed", error=error, finished_at=self._clock.now())
             return
-        with self._engine.begin() as conn:
-            conn.execute(
-                update(rollout_benches)
-                .where(*key, _b.previous.is_(None))
-                .values(previous=json.dumps(twin.reported.firmware.version))
-            )
+        if not self._claim(rollout_id, bench_id, json.dumps(twin.reported.firmware.version)):
+            return
         if twin.reported.firmware.version == version:
             self._set(key, state="applied", error="already running", finished_at=self._clock.now())
             return

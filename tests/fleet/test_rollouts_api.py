@@ -134,3 +134,54 @@ def test_a_bench_that_never_answers_times_out_and_halts_the_canary(
     after = rollouts.get(made.id)
     assert after is not None
     assert [b.state for b in after.benches if b.wave == 1] == ["pending"]
+
+
+def test_a_claimed_bench_is_sent_once_and_again_only_after_the_lease(
+    fresh_mosquitto: MosquittoService, runtime_factory: RuntimeFactory
+) -> None:
+    rt = runtime_factory(fresh_mosquitto.url)
+    _setup(rt)
+    clock = ManualClock(rt.clock.now())
+    audit = AuditLog(rt.engine, clock)
+    first = RolloutService(rt.engine, rt.twins, rt.service, audit, clock)
+    second = RolloutService(rt.engine, rt.twins, rt.service, audit, clock)  # another scheduler process
+    made = first.create(RolloutRequest.from_json(BODY), "crew", EVERYTHING)
+    # The first process took the canary and died before patching it.
+    assert first._claim(made.id, "mostar-01", '"marker"')
+    assert second.advance(made.id) == "running"
+    twin = rt.twins.get_twin("mostar-01")
+    assert twin is not None
+    assert twin.desired_version == 0  # not sent while the claim lasts
+    clock.advance(timedelta(seconds=61))
+    second.advance(made.id)
+    second.advance(made.id)
+    twin = rt.twins.get_twin("mostar-01")
+    assert twin is not None
+    assert twin.desired_version == 1  # sent once, by the second process
+    found = second.get(made.id)
+    assert found is not None
+    assert [b.state for b in found.benches if b.wave == 0] == ["pending"]
+
+
+def test_firmware_requests_and_releases_are_checked(
+    fresh_mosquitto: MosquittoService, runtime_factory: RuntimeFactory
+) -> None:
+    rt = runtime_factory(fresh_mosquitto.url)
+    client, auth = _setup(rt)
+    for body, words in (
+        ({"kind": "bogus", "targets": MOSTAR}, "kind"),
+        ({"kind": "firmware", "targets": MOSTAR}, "version"),
+        ({"kind": "firmware", "version": "1.1.0", "targets": MOSTAR}, "mostar-01 (model not reported yet)"),
+    ):
+        answer = client.post("/api/rollouts", json=body, headers=auth["crew"])
+        assert answer.status_code == 400, body
+        assert words in answer.get_json()["error"]["message"]
+    good = {"version": "1.1.0", "model": "sb-2023", "url": "http://x/a.tgz", "sha256": "a" * 64, "signature": "c2ln"}
+    for bad, field in (({**good, "sha256": "zz"}, "sha256"), ({**good, "model": ""}, "model"), ({}, "model")):
+        answer = client.post("/api/firmware/releases", json=bad, headers=auth["crew"])
+        assert answer.status_code == 400, bad
+        assert field in answer.get_json()["error"]["message"]
+    assert client.post("/api/firmware/releases", json=good, headers=auth["mayor"]).status_code == 403
+    assert client.post("/api/firmware/releases", json=good, headers=auth["crew"]).status_code == 200
+    listed = client.get("/api/firmware/releases", headers=auth["crew"]).get_json()["releases"]
+    assert [(r["version"], r["model"], r["uploaded_by"]) for r in listed] == [("1.1.0", "sb-2023", "crew")]
