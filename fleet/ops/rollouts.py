@@ -23,7 +23,6 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Float,
-    Index,
     Integer,
     PrimaryKeyConstraint,
     String,
@@ -80,7 +79,7 @@ rollouts_table = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True), nullable=True),
 )
-Index("ix_rollouts_status", rollouts_table.c.status)
+# No index on status: rollouts number in the hundreds, and the job reads them all every few seconds anyway.
 
 rollout_benches = Table(
     "rollout_benches",

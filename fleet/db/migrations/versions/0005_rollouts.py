@@ -42,7 +42,6 @@ def upgrade() -> None:
         sa.Column("finished_at", _tz(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_rollouts"),
     )
-    op.create_index("ix_rollouts_status", "rollouts", ["status"])
     op.create_table(
         "rollout_benches",
         sa.Column("rollout_id", sa.String(36), nullable=False),
