@@ -11,7 +11,8 @@ from dashboards.deps import deps
 from dashboards.errors import ApiError
 from fleet.ops.firmware import by_version, inventory
 from fleet.ops.releases import ReleaseRefused, ReleaseStore
-from fleet.ops.rollouts import Rollout, RolloutConflict, RolloutRefused, RolloutRequest, RolloutService
+from fleet.ops.rollout_model import Rollout, RolloutConflict, RolloutRefused, RolloutRequest
+from fleet.ops.rollouts import RolloutService
 
 bp = Blueprint("rollouts", __name__)
 

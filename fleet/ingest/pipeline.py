@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from fleet.events import ConfigStatusChanged, FleetEvent, TwinChanged, VoteCounted
 from fleet.ingest.metrics import IngestMetrics
 from fleet.ops.commands import record_command_results
-from fleet.ops.rollouts import record_ota_progress
+from fleet.ops.rollout_progress import record_ota_progress
 from fleet.state.bench_index import BenchIndex
 from fleet.state.twin_store import TwinStore, auto_registered
 from fleet.state.writes import BatchOutcome, TwinWrites, VoteRow

@@ -10,7 +10,8 @@ from dashboards.app import create_app
 from dashboards.config import DashboardConfig
 from fleet.auth.store import UserStore
 from fleet.ops.audit import AuditLog, AuditQuery
-from fleet.ops.rollouts import RolloutJob, RolloutRequest, RolloutService
+from fleet.ops.rollout_model import RolloutRequest
+from fleet.ops.rollouts import RolloutJob, RolloutService
 from fleet.runtime import FleetRuntime
 from fleet.service_api import EVERYTHING
 from tests.fleet.conftest import RuntimeFactory

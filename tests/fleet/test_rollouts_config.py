@@ -14,7 +14,8 @@ import pytest
 from firmware_agent.hardware.simulated import Faults
 from fleet.ops.audit import AuditQuery
 from fleet.ops.firmware import by_version, inventory
-from fleet.ops.rollouts import RolloutJob, RolloutRequest
+from fleet.ops.rollout_model import RolloutRequest
+from fleet.ops.rollouts import RolloutJob
 from fleet.registry import BenchRecord
 from fleet.runtime import FleetRuntime
 from fleet.service_api import EVERYTHING
