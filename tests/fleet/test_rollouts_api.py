@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from dashboards.app import create_app
 from dashboards.config import DashboardConfig
 from fleet.auth.store import UserStore
@@ -137,10 +139,12 @@ def test_a_bench_that_never_answers_times_out_and_halts_the_canary(
     assert [b.state for b in after.benches if b.wave == 1] == ["pending"]
 
 
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"])
 def test_a_claimed_bench_is_sent_once_and_again_only_after_the_lease(
-    fresh_mosquitto: MosquittoService, runtime_factory: RuntimeFactory
+    fresh_mosquitto: MosquittoService, runtime_factory: RuntimeFactory, tmp_sqlite_url: str, database: str
 ) -> None:
-    rt = runtime_factory(fresh_mosquitto.url)
+    # SQLite too: the demo's database, where timestamps come back naive.
+    rt = runtime_factory(fresh_mosquitto.url, **({"db": tmp_sqlite_url} if database == "sqlite" else {}))
     _setup(rt)
     clock = ManualClock(rt.clock.now())
     audit = AuditLog(rt.engine, clock)
