@@ -24,6 +24,8 @@ from fleet.ingest.pipeline import IngestPipeline
 from fleet.ingest.worker import IngestWorker
 from fleet.ops.audit import AuditLog
 from fleet.ops.commands import CommandService, CommandTimeouts
+from fleet.ops.releases import ReleaseStore
+from fleet.ops.rollouts import OTA_COMMAND_TIMEOUT, RolloutJob, RolloutService
 from fleet.registry import default_fleet
 from fleet.scheduler import HealthSweep, Job, build_scheduler
 from fleet.service import FleetService
@@ -61,6 +63,7 @@ class FleetRuntime:
     publication: DesiredPublication
     service: FleetService
     scheduler: BackgroundScheduler
+    rollouts: RolloutService
 
     @property
     def repo(self) -> TwinCache:
@@ -163,12 +166,18 @@ def build_runtime(
     service = FleetService(
         twins, cache, store, tsdb, publication, metrics, bus, clock, probes, audit=audit, commands=commands
     )
+    # Firmware goes out as ``ota`` commands sent by rollouts only (operators cannot send ``ota`` by hand).
+    ota_commands = CommandService(engine, publisher, audit, clock, timeouts={"ota": OTA_COMMAND_TIMEOUT})
+    releases = ReleaseStore(engine, audit, clock)
+    rollouts = RolloutService(engine, twins, service, audit, clock, releases=releases, commands=ota_commands)
+    service.rollouts = rollouts
     scheduler = build_scheduler(
         [
             Job("health_sweep", 15.0, HealthSweep(cache, bus, clock).run),
             Job("command_timeouts", 5.0, CommandTimeouts(engine, clock).run),
             Job("retention", 600.0, RetentionJob(tsdb, clock, timedelta(days=settings.raw_retention_days)).run),
             Job("backup", 600.0, BackupJob.from_settings(settings, clock).run),
+            Job("rollouts", 5.0, RolloutJob(rollouts).run),
         ]
     )
     return FleetRuntime(
@@ -189,6 +198,7 @@ def build_runtime(
         publication,
         service,
         scheduler,
+        rollouts,
     )
 
 

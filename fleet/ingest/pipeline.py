@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from fleet.events import ConfigStatusChanged, FleetEvent, TwinChanged, VoteCounted
 from fleet.ingest.metrics import IngestMetrics
 from fleet.ops.commands import record_command_results
+from fleet.ops.rollout_progress import record_ota_progress
 from fleet.state.bench_index import BenchIndex
 from fleet.state.twin_store import TwinStore, auto_registered
 from fleet.state.writes import BatchOutcome, TwinWrites, VoteRow
@@ -172,6 +173,7 @@ class IngestPipeline:
             batch.checked = True
         outcome = self._twins.apply_batch(batch.writes, batch.now)
         record_command_results(self._twins.engine, batch.accepted, batch.now)  # cmd_result → command status
+        record_ota_progress(self._twins.engine, batch.accepted, batch.now)  # ota_progress → firmware rollouts
         points = list(batch.points)
         events = self._events(batch, outcome, points)
         self._metrics.stale_ignored.inc(batch.writes.telemetry_offered - outcome.telemetry_applied)
