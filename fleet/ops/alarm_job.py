@@ -1,0 +1,142 @@
+"""The alarm evaluation job the scheduler runs: gather each bench's facts, run the rules table, move the
+alarms forward in SQL, escalate what nobody acknowledged, send the notifications owed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from fleet.ops.alarms import AlarmStore, BenchFindings, ThresholdBook
+from fleet.ops.notify import Notifier
+from fleet.tsdb.base import TimeSeriesStore, TsdbError
+from twins.alarm_rules import AlarmFacts, AlarmThresholds, DayYield, evaluate
+from twins.clock import Clock
+from twins.series import TELEMETRY
+from twins.solar import clear_sky_energy_wh
+from twins.twin import Twin
+
+log = logging.getLogger(__name__)
+
+#: The fields of each sensor the frozen-sensor rule watches (TSDB fields = metric keys).
+SENSOR_FIELDS: dict[str, tuple[str, ...]] = {
+    "battery": ("battery.voltage_v", "battery.current_a", "battery.temp_c"),
+    "solar": ("solar.power_w",),
+}
+_SESSIONS = "ports.{kind}.sessions_today"
+_ENERGY = "solar.energy_today_wh"
+
+
+@dataclass
+class FactSource:
+    """Builds AlarmFacts from a twin, the TSDB (histories) and SQL signals (tamper)."""
+
+    tsdb: TimeSeriesStore | None
+    # Past days do not change: their clear-sky expectation and measured yield are kept (a copy, per process).
+    _days: dict[tuple[str, date], DayYield | None] = field(default_factory=dict)
+
+    def facts(self, twin: Twin, now: datetime, th: AlarmThresholds, tamper_at: datetime | None) -> AlarmFacts:
+        """What the rules need about one bench."""
+        if self.tsdb is None or twin.telemetry is None:
+            return AlarmFacts(twin, now, last_tamper_at=tamper_at)
+        try:
+            return AlarmFacts(
+                twin,
+                now,
+                sensor_series=self._sensors(twin.bench_id, now, th),
+                daily_yield=self._yield(twin, now, th),
+                port_sessions=self._ports(twin, now, th),
+                last_tamper_at=tamper_at,
+            )
+        except TsdbError as err:  # the twin-only rules still run; the history rules wait for the TSDB
+            log.warning("alarm facts of %s without TSDB histories: %s", twin.bench_id, err)
+            return AlarmFacts(twin, now, last_tamper_at=tamper_at)
+
+    def _series(self, bench_id: str, name: str, start: datetime, end: datetime, every: timedelta) -> tuple[float | None, ...]:
+        assert self.tsdb is not None
+        return tuple(s.value for s in self.tsdb.query_series(TELEMETRY, name, {"bench_id": bench_id}, start, end, every))
+
+    def _sensors(self, bench_id: str, now: datetime, th: AlarmThresholds) -> dict[str, dict[str, tuple[float | None, ...]]]:
+        window = timedelta(minutes=th.frozen_minutes)
+        every = window / max(int(th.frozen_min_samples), 1)
+        return {
+            sensor: {f: self._series(bench_id, f, now - window, now, every) for f in names}
+            for sensor, names in SENSOR_FIELDS.items()
+        }
+
+    def _ports(self, twin: Twin, now: datetime, th: AlarmThresholds) -> dict[str, int | None]:
+        assert twin.telemetry is not None
+        window = timedelta(hours=th.port_window_hours)
+        out: dict[str, int | None] = {}
+        for kind in sorted({p.kind for p in twin.telemetry.ports}):
+            values = [v for v in self._series(twin.bench_id, _SESSIONS.format(kind=kind), now - window, now, window / 6) if v is not None]
+            if len(values) < 2 or values[-1] < values[0]:
+                out[kind] = None  # too little data, or the daily counter restarted inside the window
+            else:
+                out[kind] = round(values[-1] - values[0])
+        return out
+
+    def _yield(self, twin: Twin, now: datetime, th: AlarmThresholds) -> tuple[DayYield, ...]:
+        today = now.astimezone(UTC).date()
+        days = [today - timedelta(days=n) for n in range(int(th.yield_days), 0, -1)]
+        return tuple(d for day in days if (d := self._day(twin, day)) is not None)
+
+    def _day(self, twin: Twin, day: date) -> DayYield | None:
+        key = (twin.bench_id, day)
+        if key not in self._days:
+            start = datetime.combine(day, time(), UTC)
+            end = start + timedelta(days=1)
+            values = [v for v in self._series(twin.bench_id, _ENERGY, start, end, timedelta(hours=1)) if v is not None]
+            a = twin.attributes
+            # energy_today is a daily counter: its highest value is the day's yield.
+            self._days[key] = (
+                DayYield(day, max(values), clear_sky_energy_wh(a.lat, a.lon, a.altitude_m, start, end)) if values else None
+            )
+        return self._days[key]
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmJobSettings:
+    """How often and how the job escalates."""
+
+    escalate_after: timedelta = timedelta(minutes=30)
+
+
+class AlarmJob:
+    """One evaluation of every bench (the scheduler's single holder runs it periodically)."""
+
+    def __init__(
+        self,
+        twins: Callable[[], Iterable[Twin]],
+        store: AlarmStore,
+        clock: Clock,
+        *,
+        tsdb: TimeSeriesStore | None = None,
+        notifier: Notifier | None = None,
+        settings: AlarmJobSettings = AlarmJobSettings(),
+    ) -> None:
+        self._twins = twins
+        self._store = store
+        self._clock = clock
+        self._facts = FactSource(tsdb)
+        self._notifier = notifier
+        self._settings = settings
+
+    def run(self) -> int:
+        """Evaluate, escalate, notify; returns how many alarm transitions were made."""
+        now = self._clock.now()
+        book: ThresholdBook = self._store.thresholds()
+        longest_tamper = timedelta(days=1)
+        tampers = self._store.last_signals("tamper", now - longest_tamper)
+        results = []
+        for twin in self._twins():
+            municipality = twin.attributes.municipality
+            th = book.for_bench(twin.bench_id, municipality)
+            facts = self._facts.facts(twin, now, th, tampers.get(twin.bench_id))
+            results.append(BenchFindings(twin.bench_id, municipality, evaluate(facts, th)))
+        made = self._store.observe(results, now)
+        made += self._store.escalate_due(now, self._settings.escalate_after)
+        if self._notifier is not None:
+            self._notifier.run(now)
+        return made
