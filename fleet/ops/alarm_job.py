@@ -120,7 +120,7 @@ class AlarmJob:
         self._store = store
         self._clock = clock
         self._facts = FactSource(tsdb)
-        self._notifier = notifier
+        self.notifier = notifier
         self._settings = settings
 
     def run(self) -> int:
@@ -137,6 +137,6 @@ class AlarmJob:
             results.append(BenchFindings(twin.bench_id, municipality, evaluate(facts, th)))
         made = self._store.observe(results, now)
         made += self._store.escalate_due(now, self._settings.escalate_after)
-        if self._notifier is not None:
-            self._notifier.run(now)
+        if self.notifier is not None:
+            self.notifier.run(now)
         return made

@@ -25,6 +25,7 @@ from fleet.ops.alarms import AlarmStore
 from fleet.ops.notify import Notifier, RecipientStore, SmtpSettings
 from fleet.tsdb.base import TimeSeriesStore
 from fleet.tsdb.factory import open_tsdb
+from tests.services import free_port
 from tests.twins.samples import T0, telemetry_doc
 from twins.clock import ManualClock
 from twins.messages import Status, Telemetry
@@ -131,7 +132,8 @@ class SmtpReceiver:
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self._lock = threading.Lock()
-        self.controller = Controller(self, hostname="127.0.0.1", port=0)
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
         """Keep the message."""
@@ -142,7 +144,7 @@ class SmtpReceiver:
     def start(self) -> SmtpSettings:
         """Start listening; the settings to send to it."""
         self.controller.start()
-        return SmtpSettings(host="127.0.0.1", port=self.controller.server.sockets[0].getsockname()[1])
+        return SmtpSettings(host="127.0.0.1", port=self.port)
 
     def to(self, address: str) -> list[Message]:
         """Messages addressed to ``address``."""
