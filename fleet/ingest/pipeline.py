@@ -279,7 +279,7 @@ class IngestPipeline:
         ]
         for bench_id, (desired_version, reported) in outcome.reported_before.items():
             twin = twins.get(bench_id)
-            if twin is None or outcome.changed.get(bench_id) is None:
+            if twin is None:
                 continue
             events.extend(_config_status(twin, desired_version, reported, batch.now))
         for row in outcome.new_votes:
