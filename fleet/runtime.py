@@ -20,6 +20,9 @@ from fleet.ingest.metrics import IngestMetrics
 from fleet.ingest.mqtt_source import MqttSource
 from fleet.ingest.pipeline import IngestPipeline
 from fleet.ingest.worker import IngestWorker
+from fleet.ops.alarm_job import AlarmJob
+from fleet.ops.alarms import AlarmStore, SignalRecorder
+from fleet.ops.notify import Notifier, SmtpSettings
 from fleet.registry import default_fleet
 from fleet.scheduler import HealthSweep, Job, build_scheduler
 from fleet.service import FleetService
@@ -56,6 +59,7 @@ class FleetRuntime:
     publication: DesiredPublication
     service: FleetService
     scheduler: BackgroundScheduler
+    alarms: AlarmStore | None = None
 
     @property
     def repo(self) -> TwinCache:
@@ -143,7 +147,16 @@ def build_runtime(
     metrics = IngestMetrics()
     bus = EventBus()
     bus.subscribe(cache.on_event)  # first: listeners after it that read the fleet list see the change
-    pipeline = IngestPipeline(twins, writer, metrics, clock, bus.publish, auto_register=settings.auto_register)
+    alarms = AlarmStore(engine)
+    pipeline = IngestPipeline(
+        twins,
+        writer,
+        metrics,
+        clock,
+        bus.publish,
+        auto_register=settings.auto_register,
+        on_bench_event=SignalRecorder(alarms),
+    )
     source = MqttSource(url, settings.ingest_client_id, settings.share_group)
     worker = IngestWorker(source.queue, pipeline, source.ack)
     publisher = DesiredPublisher(url, f"{settings.ingest_client_id}-desired")
@@ -154,7 +167,10 @@ def build_runtime(
     }
     publication = DesiredPublication(twins, publisher)
     service = FleetService(twins, cache, store, tsdb, publication, metrics, bus, clock, probes)
-    scheduler = build_scheduler([Job("health_sweep", 15.0, HealthSweep(cache, bus, clock).run)])
+    alarm_job = AlarmJob(twins.list_twins, alarms, clock, tsdb=tsdb, notifier=Notifier(engine, SmtpSettings.from_env()))
+    scheduler = build_scheduler(
+        [Job("health_sweep", 15.0, HealthSweep(cache, bus, clock).run), Job("alarms", 60.0, alarm_job.run)]
+    )
     return FleetRuntime(
         settings,
         clock,
@@ -173,6 +189,7 @@ def build_runtime(
         publication,
         service,
         scheduler,
+        alarms,
     )
 
 

@@ -47,7 +47,9 @@ class AlarmThresholds:
         """A copy with ``overrides`` applied; ValueError naming an unknown threshold."""
         unknown = sorted(set(overrides) - THRESHOLD_NAMES)
         if unknown:
-            raise ValueError(f"unknown alarm threshold(s): {', '.join(unknown)}; known: {', '.join(sorted(THRESHOLD_NAMES))}")
+            raise ValueError(
+                f"unknown alarm threshold(s): {', '.join(unknown)}; known: {', '.join(sorted(THRESHOLD_NAMES))}"
+            )
         return replace(self, **{k: float(v) for k, v in overrides.items()})
 
 

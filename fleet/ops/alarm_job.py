@@ -53,11 +53,17 @@ class FactSource:
             log.warning("alarm facts of %s without TSDB histories: %s", twin.bench_id, err)
             return AlarmFacts(twin, now, last_tamper_at=tamper_at)
 
-    def _series(self, bench_id: str, name: str, start: datetime, end: datetime, every: timedelta) -> tuple[float | None, ...]:
+    def _series(
+        self, bench_id: str, name: str, start: datetime, end: datetime, every: timedelta
+    ) -> tuple[float | None, ...]:
         assert self.tsdb is not None
-        return tuple(s.value for s in self.tsdb.query_series(TELEMETRY, name, {"bench_id": bench_id}, start, end, every))
+        return tuple(
+            s.value for s in self.tsdb.query_series(TELEMETRY, name, {"bench_id": bench_id}, start, end, every)
+        )
 
-    def _sensors(self, bench_id: str, now: datetime, th: AlarmThresholds) -> dict[str, dict[str, tuple[float | None, ...]]]:
+    def _sensors(
+        self, bench_id: str, now: datetime, th: AlarmThresholds
+    ) -> dict[str, dict[str, tuple[float | None, ...]]]:
         window = timedelta(minutes=th.frozen_minutes)
         every = window / max(int(th.frozen_min_samples), 1)
         return {
@@ -70,7 +76,11 @@ class FactSource:
         window = timedelta(hours=th.port_window_hours)
         out: dict[str, int | None] = {}
         for kind in sorted({p.kind for p in twin.telemetry.ports}):
-            values = [v for v in self._series(twin.bench_id, _SESSIONS.format(kind=kind), now - window, now, window / 6) if v is not None]
+            values = [
+                v
+                for v in self._series(twin.bench_id, _SESSIONS.format(kind=kind), now - window, now, window / 6)
+                if v is not None
+            ]
             if len(values) < 2 or values[-1] < values[0]:
                 out[kind] = None  # too little data, or the daily counter restarted inside the window
             else:
@@ -91,7 +101,9 @@ class FactSource:
             a = twin.attributes
             # energy_today is a daily counter: its highest value is the day's yield.
             self._days[key] = (
-                DayYield(day, max(values), clear_sky_energy_wh(a.lat, a.lon, a.altitude_m, start, end)) if values else None
+                DayYield(day, max(values), clear_sky_energy_wh(a.lat, a.lon, a.altitude_m, start, end))
+                if values
+                else None
             )
         return self._days[key]
 

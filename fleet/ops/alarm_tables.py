@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, Float, Index, Integer, String, Table, Text, UniqueConstraint
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    CursorResult,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from fleet.db.metadata import metadata
 
@@ -105,3 +119,11 @@ alarm_signals = Table(
 )
 
 ALARM_TABLES = (alarms, alarm_history, alarm_thresholds, alarm_recipients, alarm_notifications, alarm_signals)
+
+
+def new_row_id(result: CursorResult[Any]) -> int:
+    """The id the database gave the row an INSERT just added."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the INSERT returned no primary key")
+    return int(key[0])

@@ -18,9 +18,10 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from fleet.ops.alarm_model import Alarm, Transition, row_to_alarm, utc
-from fleet.ops.alarm_tables import alarm_history, alarm_signals, alarm_thresholds, alarms
+from fleet.ops.alarm_tables import alarm_history, alarm_signals, alarm_thresholds, alarms, new_row_id
 from fleet.ops.notify import enqueue_notifications
 from twins.alarm_rules import RULES, RULES_BY_CODE, AlarmRule, AlarmThresholds, Finding
+from twins.codec import AnyEvent
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ class AlarmStore:
             }
             try:
                 with conn.begin_nested():
-                    new_id = conn.execute(insert(alarms).values(**values)).inserted_primary_key[0]
+                    new_id = new_row_id(conn.execute(insert(alarms).values(**values)))
             except IntegrityError:  # another process opened it first: it owns this step
                 return 0
             if raise_now:
@@ -168,11 +169,13 @@ class AlarmStore:
         return made
 
     def _transition(self, conn: Connection, alarm_id: int, at: datetime, action: str, actor: str, detail: str) -> int:
-        history_id: int = conn.execute(
-            insert(alarm_history).values(
-                alarm_id=alarm_id, at=at, action=action, actor=actor, detail=detail, announced=False
+        history_id = new_row_id(
+            conn.execute(
+                insert(alarm_history).values(
+                    alarm_id=alarm_id, at=at, action=action, actor=actor, detail=detail, announced=False
+                )
             )
-        ).inserted_primary_key[0]
+        )
         row = conn.execute(select(alarms).where(_a.id == alarm_id)).one()
         enqueue_notifications(conn, history_id, row_to_alarm(row), action, at)
         return history_id
@@ -204,10 +207,18 @@ class AlarmStore:
             done = conn.execute(
                 update(alarms)
                 .where(_a.id == alarm_id, _a.state == "active")
-                .values(state="acknowledged", acknowledged_by=actor, acknowledged_at=now, ack_comment=comment, updated_at=now)
+                .values(
+                    state="acknowledged",
+                    acknowledged_by=actor,
+                    acknowledged_at=now,
+                    ack_comment=comment,
+                    updated_at=now,
+                )
             ).rowcount
             if not done:
-                raise AlarmConflict(f"alarm {alarm_id} is {self._state(conn, alarm_id)}, only an active alarm can be acknowledged")
+                raise AlarmConflict(
+                    f"alarm {alarm_id} is {self._state(conn, alarm_id)}, only an active alarm can be acknowledged"
+                )
             self._transition(conn, alarm_id, now, "acknowledged", actor, comment)
         after = self.get(alarm_id)
         self.audit(actor, "alarm.acknowledge", f"alarm:{alarm_id}", before.as_json(), after.as_json())
@@ -246,12 +257,17 @@ class AlarmStore:
             raise AlarmNotFound(f"no alarm {alarm_id}")
         return row_to_alarm(row)
 
-    def list(self, flt: AlarmFilter = AlarmFilter()) -> list[Alarm]:
+    def search(self, flt: AlarmFilter = AlarmFilter()) -> list[Alarm]:
         """Raised alarms matching ``flt``, newest first."""
         q = select(alarms).where(_a.state != "pending")
         if flt.municipalities is not None:
             q = q.where(_a.municipality.in_(sorted(flt.municipalities)))
-        for column, value in ((_a.state, flt.state), (_a.severity, flt.severity), (_a.municipality, flt.municipality), (_a.bench_id, flt.bench_id)):
+        for column, value in (
+            (_a.state, flt.state),
+            (_a.severity, flt.severity),
+            (_a.municipality, flt.municipality),
+            (_a.bench_id, flt.bench_id),
+        ):
             if value:
                 q = q.where(column == value)
         q = q.order_by(_a.raised_at.desc(), _a.id.desc()).limit(flt.limit)
@@ -272,9 +288,13 @@ class AlarmStore:
         with self.engine.begin() as conn:
             rows = conn.execute(select(alarm_history).where(h.announced.is_(False)).order_by(h.id).limit(limit)).all()
             for r in rows:
-                if conn.execute(update(alarm_history).where(h.id == r.id, h.announced.is_(False)).values(announced=True)).rowcount:
+                if conn.execute(
+                    update(alarm_history).where(h.id == r.id, h.announced.is_(False)).values(announced=True)
+                ).rowcount:
                     alarm = row_to_alarm(conn.execute(select(alarms).where(_a.id == r.alarm_id)).one())
-                    claimed.append((Transition(r.id, r.alarm_id, utc(r.at) or r.at, r.action, r.actor, r.detail), alarm))
+                    claimed.append(
+                        (Transition(r.id, r.alarm_id, utc(r.at) or r.at, r.action, r.actor, r.detail), alarm)
+                    )
         return claimed
 
     # --- thresholds ---------------------------------------------------------------------------------
@@ -306,7 +326,9 @@ class AlarmStore:
         """Remember an event-like alarm input (tamper); False if that event was recorded already."""
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(alarm_signals).values(event_id=event_id, bench_id=bench_id, kind=kind, at=at, detail=detail))
+                conn.execute(
+                    insert(alarm_signals).values(event_id=event_id, bench_id=bench_id, kind=kind, at=at, detail=detail)
+                )
         except IntegrityError:
             return False
         return True
@@ -319,6 +341,20 @@ class AlarmStore:
             return {b: utc(at) or at for b, at in conn.execute(q)}
 
 
+class SignalRecorder:
+    """Ingestion's hook for bench events: keeps those that alarm rules read (tamper) in SQL, once per event id."""
+
+    KINDS = frozenset({"tamper"})
+
+    def __init__(self, store: AlarmStore) -> None:
+        self._store = store
+
+    def __call__(self, event: AnyEvent) -> None:
+        """Record the event if it is an alarm signal."""
+        if event.type in self.KINDS:
+            self._store.record_signal(str(event.id), event.bench_id, event.type, event.ts, event.data.model_dump_json())
+
+
 @dataclass(frozen=True, slots=True)
 class ThresholdBook:
     """The threshold overrides; a bench's override beats its municipality's, which beats the default."""
@@ -327,7 +363,10 @@ class ThresholdBook:
 
     def for_bench(self, bench_id: str, municipality: str) -> AlarmThresholds:
         """The thresholds that apply to one bench."""
-        merged = {**self.overrides.get(("municipality", municipality), {}), **self.overrides.get(("bench", bench_id), {})}
+        merged = {
+            **self.overrides.get(("municipality", municipality), {}),
+            **self.overrides.get(("bench", bench_id), {}),
+        }
         return AlarmThresholds().with_overrides(merged) if merged else AlarmThresholds()
 
 

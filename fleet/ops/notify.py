@@ -22,16 +22,15 @@ import requests
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 
 from fleet.ops.alarm_model import Alarm, row_to_alarm
-from fleet.ops.alarm_tables import alarm_history, alarm_notifications, alarm_recipients, alarms
+from fleet.ops.alarm_tables import alarm_history, alarm_notifications, alarm_recipients, alarms, new_row_id
 from twins.alarm_rules import SEVERITIES
-
 
 log = logging.getLogger(__name__)
 
 Channel = Literal["email", "webhook"]
 CHANNELS: tuple[Channel, ...] = ("email", "webhook")
 ALL_MUNICIPALITIES = "*"
-_RANK = {s: i for i, s in enumerate(SEVERITIES)}  # critical = 0: "at least minor" means rank <= minor's
+_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}  # critical = 0: "at least minor" means rank <= minor's
 
 #: Which transitions notify whom: the routed recipients (False) or the escalation recipients (True).
 AUDIENCE: dict[str, bool] = {"raised": False, "cleared": False, "escalated": True}
@@ -96,7 +95,9 @@ def _recipients(conn: Connection, escalation: bool | None = None) -> list[Recipi
     q = select(alarm_recipients).order_by(_r.id)
     if escalation is not None:
         q = q.where(_r.escalation.is_(escalation))
-    return [Recipient(r.id, r.municipality, r.min_severity, r.channel, r.address, r.escalation) for r in conn.execute(q)]
+    return [
+        Recipient(r.id, r.municipality, r.min_severity, r.channel, r.address, r.escalation) for r in conn.execute(q)
+    ]
 
 
 class RecipientStore:
@@ -105,7 +106,9 @@ class RecipientStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def add(self, municipality: str, min_severity: str, channel: str, address: str, *, escalation: bool = False) -> Recipient:
+    def add(
+        self, municipality: str, min_severity: str, channel: str, address: str, *, escalation: bool = False
+    ) -> Recipient:
         """Add a recipient; ValueError naming a bad severity, channel or address."""
         if min_severity not in _RANK:
             raise ValueError(f"min_severity {min_severity!r}: use one of {', '.join(SEVERITIES)}")
@@ -125,7 +128,7 @@ class RecipientStore:
             "escalation": escalation,
         }
         with self.engine.begin() as conn:
-            new_id = conn.execute(insert(alarm_recipients).values(**values)).inserted_primary_key[0]
+            new_id = new_row_id(conn.execute(insert(alarm_recipients).values(**values)))
         return Recipient(new_id, municipality, min_severity, channel, address, escalation)
 
     def remove(self, recipient_id: int) -> bool:
@@ -133,7 +136,7 @@ class RecipientStore:
         with self.engine.begin() as conn:
             return bool(conn.execute(delete(alarm_recipients).where(_r.id == recipient_id)).rowcount)
 
-    def list(self) -> list[Recipient]:
+    def all(self) -> list[Recipient]:
         """Every recipient."""
         with self.engine.connect() as conn:
             return _recipients(conn)
@@ -326,7 +329,11 @@ class Notifier:
             # Retried on later runs until MAX_ATTEMPTS; then kept as failed (visible, never silently dropped).
             stmt = update(alarm_notifications).where(_n.id == notification_id)
             conn.execute(stmt.where(_n.attempts >= MAX_ATTEMPTS).values(status="failed", error=error))
-            conn.execute(stmt.where(and_(_n.attempts < MAX_ATTEMPTS, _n.status == "sending")).values(status="pending", error=error))
+            conn.execute(
+                stmt.where(and_(_n.attempts < MAX_ATTEMPTS, _n.status == "sending")).values(
+                    status="pending", error=error
+                )
+            )
 
     def outbox(self) -> list[dict[str, Any]]:
         """Every notification row (status, attempts, error): for the API and tests."""

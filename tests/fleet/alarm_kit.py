@@ -121,7 +121,9 @@ def make_world(
     world = World(engine, tsdb, clock, store, RecipientStore(engine), notifier, job, world_twins)
     for bench_id, municipality in MUNICIPALITIES.items():
         lat, lon = COORDS[municipality]
-        world.twins[bench_id] = new_twin(bench_id, Attributes(name=bench_id, municipality=municipality, lat=lat, lon=lon))
+        world.twins[bench_id] = new_twin(
+            bench_id, Attributes(name=bench_id, municipality=municipality, lat=lat, lon=lon)
+        )
         world.send(bench_id)
     return world
 
@@ -160,13 +162,13 @@ class HookReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's hook name
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 receiver.posts.append((self.path, json.loads(body)))
                 self.send_response(204)
                 self.end_headers()
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet test output
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

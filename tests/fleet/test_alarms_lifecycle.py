@@ -147,9 +147,18 @@ CASES = [
     Case("battery_temperature", _set("battery", {"temp_c": 52.0}), _clear_overrides),
     Case("offline", _offline, _online, step_min=5, fault_steps=6, repair_steps=3),
     Case("frozen_sensor", lambda w: w.frozen.add(B), lambda w: w.frozen.discard(B), step_min=10),
-    Case("solar_yield_low", lambda w: setattr(_panel, "soiled", True), lambda w: setattr(_panel, "soiled", False),
-         step_min=120, fault_steps=48, repair_steps=14, every_step=_panel),
-    Case("port_stopped", _usb_dies, _usb_repaired, step_min=30, fault_steps=14, repair_steps=4, every_step=_ports_counter),
+    Case(
+        "solar_yield_low",
+        lambda w: setattr(_panel, "soiled", True),
+        lambda w: setattr(_panel, "soiled", False),
+        step_min=120,
+        fault_steps=48,
+        repair_steps=14,
+        every_step=_panel,
+    ),
+    Case(
+        "port_stopped", _usb_dies, _usb_repaired, step_min=30, fault_steps=14, repair_steps=4, every_step=_ports_counter
+    ),
     Case("tamper", _tamper, lambda w: None, step_min=10, fault_steps=3, repair_steps=5),
     Case("config_rejected", lambda w: _report(w, "rejected"), lambda w: _report(w, "applied")),
     # The bench counts 3 votes the fleet never received as events.
@@ -177,18 +186,18 @@ def test_each_rule_fires_once_and_clears(world: World, hooks: tuple[HookReceiver
     case.fault(world)
     _steps(world, case, case.fault_steps)
 
-    alarms = world.store.list(AlarmFilter(bench_id=B))
+    alarms = world.store.search(AlarmFilter(bench_id=B))
     assert [(a.rule, a.state) for a in alarms] == [(case.rule, "active")]
     assert alarms[0].severity == RULES_BY_CODE[case.rule].severity
     assert [t.action for t in world.store.history(alarms[0].id)] == ["raised"]
     assert _raised(receiver, "/mostar", case.rule, "alarm.raised") == 1
     assert receiver.at("/tuzla") == [], [b["alarm"] for b in receiver.at("/tuzla")]
-    assert world.store.list(AlarmFilter(bench_id="mostar-02")) == []
+    assert world.store.search(AlarmFilter(bench_id="mostar-02")) == []
 
     case.repair(world)
     _steps(world, case, case.repair_steps)
 
-    after = world.store.list(AlarmFilter(bench_id=B))
+    after = world.store.search(AlarmFilter(bench_id=B))
     assert [(a.rule, a.state) for a in after] == [(case.rule, "cleared")]
     alarm = after[0]
     assert alarm.cleared_at is not None
@@ -204,19 +213,19 @@ def test_flapping_condition_neither_raises_nor_clears_early(world: World, hooks:
         world.tick(1)
         world.overrides.pop(B)
         world.tick(1)
-    assert world.store.list(AlarmFilter(bench_id=B)) == []
+    assert world.store.search(AlarmFilter(bench_id=B)) == []
 
     world.overrides[B] = {"battery": {"soc_pct": 15.0}}
     world.tick(1, runs=2)
     world.tick(2, runs=2)
-    (alarm,) = world.store.list(AlarmFilter(bench_id=B))
+    (alarm,) = world.store.search(AlarmFilter(bench_id=B))
     assert alarm.state == "active"
     for _ in range(4):  # recovers for 2 minutes at a time: less than the 5 minutes clearing needs
         world.overrides.pop(B)
         world.tick(2)
         world.overrides[B] = {"battery": {"soc_pct": 15.0}}
         world.tick(1)
-    (alarm,) = world.store.list(AlarmFilter(bench_id=B))
+    (alarm,) = world.store.search(AlarmFilter(bench_id=B))
     assert alarm.state == "active"
     assert _raised(receiver, "/mostar", "battery_low", "alarm.raised") == 1
     assert _raised(receiver, "/mostar", "battery_low", "alarm.cleared") == 0

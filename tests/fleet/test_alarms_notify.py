@@ -20,7 +20,9 @@ def services() -> Iterator[tuple[SmtpReceiver, SmtpSettings, HookReceiver, str]]
 
 
 @pytest.fixture
-def world(db_url: str, tmp_path: Path, services: tuple[SmtpReceiver, SmtpSettings, HookReceiver, str]) -> Iterator[World]:
+def world(
+    db_url: str, tmp_path: Path, services: tuple[SmtpReceiver, SmtpSettings, HookReceiver, str]
+) -> Iterator[World]:
     w = make_world(db_url, tmp_path, smtp=services[1], escalate_after=timedelta(minutes=30))
     yield w
     w.tsdb.close()
@@ -53,7 +55,8 @@ def test_email_and_webhook_reach_only_their_municipality(
     assert [m["Subject"] for m in smtp.to("duty@fleet.example")] == [mostar[0]["Subject"]]
     (hook,) = hooks.at("/tuzla")
     assert hook["event"] == "alarm.raised"
-    assert hook["alarm"]["bench_id"] == "tuzla-01" and hook["alarm"]["state"] == "active"
+    assert hook["alarm"]["bench_id"] == "tuzla-01"
+    assert hook["alarm"]["state"] == "active"
 
 
 def test_escalation_once_when_nobody_acknowledges(
@@ -66,7 +69,7 @@ def test_escalation_once_when_nobody_acknowledges(
     _low(world, "mostar-02")
     world.tick(1)
     world.tick(2)
-    (a1,) = world.store.list(AlarmFilter(bench_id="mostar-01"))
+    (a1,) = world.store.search(AlarmFilter(bench_id="mostar-01"))
     world.store.acknowledge(a1.id, "ana", "on my way", world.clock.now())
     for _ in range(8):
         world.tick(5, runs=2)
@@ -74,7 +77,7 @@ def test_escalation_once_when_nobody_acknowledges(
     escalated = hooks.at("/boss")
     assert [(b["event"], b["alarm"]["bench_id"]) for b in escalated] == [("alarm.escalated", "mostar-02")]
     assert [b["event"] for b in hooks.at("/crew")] == ["alarm.raised", "alarm.raised"]
-    (a2,) = world.store.list(AlarmFilter(bench_id="mostar-02"))
+    (a2,) = world.store.search(AlarmFilter(bench_id="mostar-02"))
     assert a2.escalated_at is not None
     assert [t.action for t in world.store.history(a2.id)] == ["raised", "escalated"]
 
@@ -112,7 +115,8 @@ def test_smtp_down_keeps_the_mail_and_sends_it_later(
     world.tick(1)
     world.tick(2)
     (row,) = world.notifier.outbox()
-    assert row["status"] == "pending" and "SMTP 127.0.0.1:1" in row["error"]
+    assert row["status"] == "pending"
+    assert "SMTP 127.0.0.1:1" in row["error"]
     assert smtp.to("crew@mostar.example") == []
     world.job.notifier = Notifier(world.engine, settings)
     world.tick(1)

@@ -44,7 +44,7 @@ def test_thresholds_override_the_defaults() -> None:
     facts = AlarmFacts(_twin(battery=battery(soc_pct=35.0)), T0)
     assert _codes(facts) == set()
     assert _codes(facts, AlarmThresholds().with_overrides({"battery_low_pct": 40})) == {"battery_low"}
-    with pytest.raises(ValueError, match="unknown alarm threshold.*no_such"):
+    with pytest.raises(ValueError, match=r"unknown alarm threshold.*no_such"):
         AlarmThresholds().with_overrides({"no_such": 1})
 
 
