@@ -10,6 +10,7 @@ from flask_limiter.util import get_remote_address
 from flask_socketio import SocketIO
 
 from dashboards.access import install_access
+from dashboards.blueprints import alarms as alarms_bp
 from dashboards.blueprints import api, auth, configure, pages, participation, public
 from dashboards.config import DashboardConfig
 from dashboards.deps import Deps
@@ -17,10 +18,13 @@ from dashboards.errors import register_error_handlers
 from dashboards.i18n import install_i18n
 from dashboards.live import LiveBridge
 from fleet.auth.store import UserStore
+from fleet.ops.alarms import AlarmStore
 from fleet.service_api import FleetApi
 
 
-def create_app(config: DashboardConfig, fleet: FleetApi, users: UserStore) -> tuple[Flask, SocketIO]:
+def create_app(
+    config: DashboardConfig, fleet: FleetApi, users: UserStore, alarms: AlarmStore | None = None
+) -> tuple[Flask, SocketIO]:
     """A ready dashboard app and its Socket.IO server (start live updates with ``app.extensions``' bridge)."""
     app = Flask(__name__)
     app.config.update(
@@ -50,6 +54,7 @@ def create_app(config: DashboardConfig, fleet: FleetApi, users: UserStore) -> tu
     limiter.limit(config.login_rate_limit, methods=["POST"])(auth.bp)
     for blueprint in (auth.bp, pages.bp, api.bp, participation.bp, configure.bp, public.bp):
         app.register_blueprint(blueprint)
+    alarms_bp.install(app, socketio, alarms, config.live_interval_s)
 
     @app.after_request
     def _security_headers(response):  # type: ignore[no-untyped-def]

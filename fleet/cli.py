@@ -96,7 +96,7 @@ def _run_dashboard(runtime: Any, settings: Settings, secret: str, public_results
         secure_cookies=settings.http_host not in ("127.0.0.1", "localhost"),
         socketio_message_queue=settings.socketio_queue or None,
     )
-    app, socketio = create_app(config, runtime.service, UserStore(runtime.engine))
+    app, socketio = create_app(config, runtime.service, UserStore(runtime.engine), runtime.alarms)
     socketio.run(app, host=settings.http_host, port=settings.http_port, allow_unsafe_werkzeug=True, log_output=False)
 
 
