@@ -9,10 +9,10 @@ write that can race with another process is one conditional statement; every tra
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -41,12 +41,34 @@ class AlarmConflict(ValueError):
     """The alarm is not in a state that allows the action (e.g. acknowledging a cleared alarm)."""
 
 
-AuditHook = Callable[[str, str, str, Mapping[str, Any], Mapping[str, Any]], None]
-"""``(actor, action, target, before, after)``: the audit log's record (helper ops wires its ``record``)."""
+class AuditHook(Protocol):
+    """The audit log's ``record`` (fleet/ops/audit.py ``AuditLog.record``), called inside the change's transaction."""
+
+    def __call__(
+        self,
+        actor: str,
+        action: str,
+        target: str,
+        before: Any = None,
+        after: Any = None,
+        *,
+        bench_id: str | None = None,
+        conn: Connection | None = None,
+    ) -> None:
+        """Append one entry."""
 
 
-def _no_audit(actor: str, action: str, target: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
-    """No audit log wired."""
+def no_audit(
+    actor: str,
+    action: str,
+    target: str,
+    before: Any = None,
+    after: Any = None,
+    *,
+    bench_id: str | None = None,
+    conn: Connection | None = None,
+) -> None:
+    """No audit log wired (the composition root passes ``AuditLog.record``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +100,7 @@ class BenchFindings:
 class AlarmStore:
     """The alarms in SQL: evaluation results in, lifecycle actions, queries for the API and the sender."""
 
-    def __init__(self, engine: Engine, audit: AuditHook = _no_audit) -> None:
+    def __init__(self, engine: Engine, audit: AuditHook = no_audit) -> None:
         self.engine = engine
         self.audit = audit
 
@@ -202,42 +224,41 @@ class AlarmStore:
 
     def acknowledge(self, alarm_id: int, actor: str, comment: str, now: datetime) -> Alarm:
         """active → acknowledged, by ``actor`` with ``comment``; AlarmConflict if it is not active."""
-        before = self.get(alarm_id)
-        with self.engine.begin() as conn:
-            done = conn.execute(
-                update(alarms)
-                .where(_a.id == alarm_id, _a.state == "active")
-                .values(
-                    state="acknowledged",
-                    acknowledged_by=actor,
-                    acknowledged_at=now,
-                    ack_comment=comment,
-                    updated_at=now,
-                )
-            ).rowcount
-            if not done:
-                raise AlarmConflict(
-                    f"alarm {alarm_id} is {self._state(conn, alarm_id)}, only an active alarm can be acknowledged"
-                )
-            self._transition(conn, alarm_id, now, "acknowledged", actor, comment)
-        after = self.get(alarm_id)
-        self.audit(actor, "alarm.acknowledge", f"alarm:{alarm_id}", before.as_json(), after.as_json())
-        return after
+        values = {"state": "acknowledged", "acknowledged_by": actor, "acknowledged_at": now, "ack_comment": comment}
+        return self._act(alarm_id, actor, now, ("active",), values, "acknowledged", comment)
 
     def assign(self, alarm_id: int, assignee: str, actor: str, now: datetime) -> Alarm:
         """Set who works on an alarm that is not cleared; AlarmConflict otherwise."""
-        before = self.get(alarm_id)
+        return self._act(alarm_id, actor, now, ("active", "acknowledged"), {"assignee": assignee}, "assigned", assignee)
+
+    def _act(
+        self,
+        alarm_id: int,
+        actor: str,
+        now: datetime,
+        allowed: tuple[str, ...],
+        values: dict[str, Any],
+        action: str,
+        detail: str,
+    ) -> Alarm:
+        # One conditional UPDATE decides (the state in the WHERE); history and audit entry commit with it.
         with self.engine.begin() as conn:
+            row = conn.execute(select(alarms).where(_a.id == alarm_id, _a.state != "pending")).first()
+            if row is None:
+                raise AlarmNotFound(f"no alarm {alarm_id}")
+            before = row_to_alarm(row)
             done = conn.execute(
-                update(alarms)
-                .where(_a.id == alarm_id, _a.state.in_(("active", "acknowledged")))
-                .values(assignee=assignee, updated_at=now)
+                update(alarms).where(_a.id == alarm_id, _a.state.in_(allowed)).values(**values, updated_at=now)
             ).rowcount
             if not done:
-                raise AlarmConflict(f"alarm {alarm_id} is {self._state(conn, alarm_id)}, it cannot be assigned")
-            self._transition(conn, alarm_id, now, "assigned", actor, assignee)
-        after = self.get(alarm_id)
-        self.audit(actor, "alarm.assign", f"alarm:{alarm_id}", before.as_json(), after.as_json())
+                state = self._state(conn, alarm_id)
+                raise AlarmConflict(f"alarm {alarm_id} is {state}; it must be {' or '.join(allowed)} to be {action}")
+            self._transition(conn, alarm_id, now, action, actor, detail)
+            after = row_to_alarm(conn.execute(select(alarms).where(_a.id == alarm_id)).one())
+            verb = {"acknowledged": "alarm.acknowledge", "assigned": "alarm.assign"}[action]
+            self.audit(
+                actor, verb, f"alarm:{alarm_id}", before.as_json(), after.as_json(), bench_id=after.bench_id, conn=conn
+            )
         return after
 
     @staticmethod
