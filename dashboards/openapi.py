@@ -134,8 +134,8 @@ def openapi_document() -> dict[str, Any]:
             "description": (
                 "Digital twins of solar smart benches. Authenticate with a session cookie (browser; state-changing "
                 "requests need the X-CSRFToken header) or Authorization: Bearer <token> (benchfleet token create). "
-                "Live updates are Socket.IO events: twin (batched, at most 2 per bench per second), alert, "
-                "config_status, vote."
+                "Live updates are Socket.IO events: twin (batched, at most 2 per bench per second), alert (once "
+                "per alarm transition), health, config_status, vote."
             ),
         },
         "components": {
