@@ -35,11 +35,11 @@ class AlarmThresholds:
     battery_cold_c: float = _HEALTH.battery_cold_c
     offline_minutes: float = 15.0
     frozen_minutes: float = 30.0
-    frozen_min_samples: float = 3.0
+    frozen_min_samples: float = 6.0
     yield_fraction: float = 0.3
     yield_days: float = 3.0
-    port_window_hours: float = 6.0
-    port_other_sessions: float = 3.0
+    port_window_hours: float = 12.0
+    port_expected_sessions: float = 3.0
     tamper_minutes: float = 60.0
     vote_mismatch_minutes: float = _HEALTH.vote_mismatch_grace.total_seconds() / 60
 
@@ -71,12 +71,15 @@ class AlarmFacts:
 
     twin: Twin
     now: datetime
-    #: Readings over the last ``frozen_minutes`` per sensor and field (bucket means, None = no sample).
+    #: Readings over the last ``frozen_minutes`` per sensor and field (bucket means, None = no sample); the
+    #: first field of a sensor is its flow (battery current, solar power).
     sensor_series: Mapping[str, Mapping[str, tuple[float | None, ...]]] = field(default_factory=dict)
     #: The last ``yield_days`` whole days, oldest first (days without data left out).
     daily_yield: tuple[DayYield, ...] = ()
-    #: Sessions started per port kind in the last ``port_window_hours`` (None: unknown, e.g. counter reset).
+    #: Sessions started per port kind in the last ``port_window_hours`` (None: too little data).
     port_sessions: Mapping[str, int | None] = field(default_factory=dict)
+    #: Each port kind's share of the sessions across the fleet today (how much each kind is used).
+    port_share: Mapping[str, float] = field(default_factory=dict)
     #: When the tamper sensor last fired.
     last_tamper_at: datetime | None = None
 
@@ -94,6 +97,8 @@ class AlarmRule:
     check: Check
     raise_after: timedelta = timedelta(minutes=2)
     clear_after: timedelta = timedelta(minutes=5)
+    #: Once raised, the alarm holds while this does (default: ``check``); a weaker condition is hysteresis.
+    holds: Check | None = None
 
 
 def _soc(facts: AlarmFacts) -> float | None:
@@ -142,15 +147,14 @@ def _stuck(values: tuple[float | None, ...], th: AlarmThresholds) -> bool:
 
 
 def _frozen_sensor(facts: AlarmFacts, th: AlarmThresholds) -> str | None:
-    # A real sensor always wanders a little: every field of one sensor stuck at once is a dead sensor.
-    # A constant zero is a true reading (no sun, no current), so all-zero does not count.
-    frozen = [
-        sensor
-        for sensor, series in sorted(facts.sensor_series.items())
-        if series
-        and all(_stuck(v, th) for v in series.values())
-        and any(v for values in series.values() for v in values if v is not None)
-    ]
+    # Every field of one sensor stuck while its flow is not zero: with current flowing the charge must
+    # change, with power flowing the day's energy must grow. A real sensor always wanders a little.
+    frozen = []
+    for sensor, series in sorted(facts.sensor_series.items()):
+        values = list(series.values())
+        flow = [v for v in values[0] if v is not None] if values else []
+        if values and all(_stuck(v, th) for v in values) and flow and flow[0] != 0:
+            frozen.append(sensor)
     if frozen:
         return f"{', '.join(frozen)} sensor unchanged for {th.frozen_minutes:.0f} min"
     return None
@@ -171,14 +175,30 @@ def _solar_yield(facts: AlarmFacts, th: AlarmThresholds) -> str | None:
 
 
 def _port_stopped(facts: AlarmFacts, th: AlarmThresholds) -> str | None:
+    # A kind of port is used at its own pace (scooters far less than USB): from the sessions the bench's
+    # other ports had and each kind's share across the fleet, this port should have had ``expected``;
+    # none at all while at least ``port_expected_sessions`` were due means it stopped.
     known = {k: n for k, n in facts.port_sessions.items() if n is not None}
-    stopped = sorted(k for k, n in known.items() if n == 0)
-    working = sum(n for k, n in known.items() if n > 0)
-    if stopped and len(stopped) < len(known) and working >= th.port_other_sessions:
-        return (
-            f"no sessions on port(s) {', '.join(stopped)} for {th.port_window_hours:.0f} h "
-            f"while the other ports had {working}"
-        )
+    for kind, count in sorted(known.items()):
+        share = facts.port_share.get(kind, 0.0)
+        others = sum(n for k, n in known.items() if k != kind)
+        if count != 0 or not 0.0 < share < 1.0:
+            continue
+        expected = others * share / (1.0 - share)
+        if expected >= th.port_expected_sessions:
+            return (
+                f"no {kind} session in {th.port_window_hours:.0f} h while {expected:.0f} were expected "
+                f"(the other ports had {others})"
+            )
+    return None
+
+
+def _port_still_stopped(facts: AlarmFacts, th: AlarmThresholds) -> str | None:
+    # Raised on strong evidence; held until a regularly used kind of port has a session again, so the alarm
+    # does not clear just because the other ports went quiet for the night.
+    for kind, count in sorted(facts.port_sessions.items()):
+        if count == 0 and facts.port_share.get(kind, 0.0) >= 0.2:
+            return f"still no {kind} session in {th.port_window_hours:.0f} h"
     return None
 
 
@@ -214,7 +234,9 @@ RULES: tuple[AlarmRule, ...] = (
     AlarmRule("offline", "major", "Bench offline", _offline, raise_after=_NOW, clear_after=timedelta(minutes=2)),
     AlarmRule("frozen_sensor", "minor", "Frozen sensor", _frozen_sensor, raise_after=_NOW),
     AlarmRule("solar_yield_low", "minor", "Solar yield low (soiled or shaded)", _solar_yield, raise_after=_NOW),
-    AlarmRule("port_stopped", "minor", "Port without sessions", _port_stopped, raise_after=_NOW),
+    AlarmRule(
+        "port_stopped", "minor", "Port without sessions", _port_stopped, raise_after=_NOW, holds=_port_still_stopped
+    ),
     AlarmRule("tamper", "critical", "Tamper", _tamper, raise_after=_NOW, clear_after=_NOW),
     AlarmRule("config_rejected", "major", "Config rejected", _config_rejected, raise_after=_NOW, clear_after=_NOW),
     AlarmRule("vote_tally_mismatch", "warning", "Vote tally mismatch", _vote_mismatch, raise_after=_NOW),
@@ -230,7 +252,14 @@ class Finding:
     message: str
 
 
-def evaluate(facts: AlarmFacts, thresholds: AlarmThresholds | None = None) -> dict[str, Finding]:
-    """Every rule whose condition holds, by rule code."""
+def evaluate(
+    facts: AlarmFacts, thresholds: AlarmThresholds | None = None, raised: frozenset[str] = frozenset()
+) -> dict[str, Finding]:
+    """Every rule whose condition holds, by rule code (``raised``: rules with an alarm up, judged by ``holds``)."""
     th = thresholds or AlarmThresholds()
-    return {r.code: Finding(r, m) for r in RULES if (m := r.check(facts, th)) is not None}
+    found: dict[str, Finding] = {}
+    for rule in RULES:
+        check = rule.holds if rule.code in raised and rule.holds is not None else rule.check
+        if (message := check(facts, th)) is not None:
+            found[rule.code] = Finding(rule, message)
+    return found

@@ -3,8 +3,9 @@ alarms forward in SQL, escalate what nobody acknowledged, send the notifications
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -19,10 +20,12 @@ from twins.twin import Twin
 
 log = logging.getLogger(__name__)
 
-#: The fields of each sensor the frozen-sensor rule watches (TSDB fields = metric keys).
+#: The fields of each sensor the frozen-sensor rule watches (TSDB fields = metric keys); the first is the flow:
+#: while it is not zero the others must move (current changes the charge, power the day's energy), so all
+#: of them standing still is a stuck sensor, not a battery at rest or a charger held at the load's draw.
 SENSOR_FIELDS: dict[str, tuple[str, ...]] = {
-    "battery": ("battery.voltage_v", "battery.current_a", "battery.temp_c"),
-    "solar": ("solar.power_w",),
+    "battery": ("battery.current_a", "battery.soc_pct", "battery.voltage_v", "battery.temp_c"),
+    "solar": ("solar.power_w", "solar.energy_today_wh"),
 }
 _SESSIONS = "ports.{kind}.sessions_today"
 _ENERGY = "solar.energy_today_wh"
@@ -36,8 +39,15 @@ class FactSource:
     # Past days do not change: their clear-sky expectation and measured yield are kept (a copy, per process).
     _days: dict[tuple[str, date], DayYield | None] = field(default_factory=dict)
 
-    def facts(self, twin: Twin, now: datetime, th: AlarmThresholds, tamper_at: datetime | None) -> AlarmFacts:
-        """What the rules need about one bench."""
+    def facts(
+        self,
+        twin: Twin,
+        now: datetime,
+        th: AlarmThresholds,
+        tamper_at: datetime | None,
+        share: Mapping[str, float] | None = None,
+    ) -> AlarmFacts:
+        """What the rules need about one bench (``share``: the fleet's port usage, see ``port_share``)."""
         if self.tsdb is None or twin.telemetry is None:
             return AlarmFacts(twin, now, last_tamper_at=tamper_at)
         try:
@@ -47,6 +57,7 @@ class FactSource:
                 sensor_series=self._sensors(twin.bench_id, now, th),
                 daily_yield=self._yield(twin, now, th),
                 port_sessions=self._ports(twin, now, th),
+                port_share=share or {},
                 last_tamper_at=tamper_at,
             )
         except TsdbError as err:  # the twin-only rules still run; the history rules wait for the TSDB
@@ -76,15 +87,8 @@ class FactSource:
         window = timedelta(hours=th.port_window_hours)
         out: dict[str, int | None] = {}
         for kind in sorted({p.kind for p in twin.telemetry.ports}):
-            values = [
-                v
-                for v in self._series(twin.bench_id, _SESSIONS.format(kind=kind), now - window, now, window / 6)
-                if v is not None
-            ]
-            if len(values) < 2 or values[-1] < values[0]:
-                out[kind] = None  # too little data, or the daily counter restarted inside the window
-            else:
-                out[kind] = round(values[-1] - values[0])
+            series = self._series(twin.bench_id, _SESSIONS.format(kind=kind), now - window, now, window / 12)
+            out[kind] = started(series)
         return out
 
     def _yield(self, twin: Twin, now: datetime, th: AlarmThresholds) -> tuple[DayYield, ...]:
@@ -106,6 +110,25 @@ class FactSource:
                 else None
             )
         return self._days[key]
+
+
+def started(counts: tuple[float | None, ...]) -> int | None:
+    """Sessions started over a series of a daily ``sessions_today`` counter (a drop is its midnight reset:
+    the value after it counts from zero); None with fewer than two samples."""
+    seen = [v for v in counts if v is not None]
+    if len(seen) < 2:
+        return None
+    return round(sum(b - a if b >= a else b for a, b in itertools.pairwise(seen)))
+
+
+def port_share(twins: Iterable[Twin]) -> dict[str, float]:
+    """Each port kind's share of today's sessions across the fleet (from the twins' latest samples)."""
+    totals: dict[str, float] = {}
+    for twin in twins:
+        for port in twin.telemetry.ports if twin.telemetry else ():
+            totals[port.kind] = totals.get(port.kind, 0.0) + port.sessions_today
+    whole = sum(totals.values())
+    return {k: v / whole for k, v in totals.items()} if whole else {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,12 +164,16 @@ class AlarmJob:
         book: ThresholdBook = self._store.thresholds()
         longest_tamper = timedelta(days=1)
         tampers = self._store.last_signals("tamper", now - longest_tamper)
+        twins = list(self._twins())
+        raised = self._store.raised_rules()
+        share = port_share(twins)
         results = []
-        for twin in self._twins():
+        for twin in twins:
             municipality = twin.attributes.municipality
             th = book.for_bench(twin.bench_id, municipality)
-            facts = self._facts.facts(twin, now, th, tampers.get(twin.bench_id))
-            results.append(BenchFindings(twin.bench_id, municipality, evaluate(facts, th)))
+            facts = self._facts.facts(twin, now, th, tampers.get(twin.bench_id), share)
+            found = evaluate(facts, th, raised.get(twin.bench_id, frozenset()))
+            results.append(BenchFindings(twin.bench_id, municipality, found))
         made = self._store.observe(results, now)
         made += self._store.escalate_due(now, self._settings.escalate_after)
         if self.notifier is not None:

@@ -295,6 +295,15 @@ class AlarmStore:
         with self.engine.connect() as conn:
             return [row_to_alarm(r) for r in conn.execute(q)]
 
+    def raised_rules(self) -> dict[str, frozenset[str]]:
+        """The rules with a raised, not yet cleared alarm, per bench (for the rules' hysteresis)."""
+        q = select(_a.bench_id, _a.rule).where(_a.state.in_(("active", "acknowledged")))
+        found: dict[str, set[str]] = {}
+        with self.engine.connect() as conn:
+            for bench_id, rule in conn.execute(q):
+                found.setdefault(bench_id, set()).add(rule)
+        return {b: frozenset(r) for b, r in found.items()}
+
     def history(self, alarm_id: int) -> list[Transition]:
         """Every transition of one alarm, oldest first."""
         h = alarm_history.c

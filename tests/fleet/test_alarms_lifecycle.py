@@ -146,7 +146,14 @@ CASES = [
     Case("battery_critical", _set("battery", {"soc_pct": 5.0}), _clear_overrides),
     Case("battery_temperature", _set("battery", {"temp_c": 52.0}), _clear_overrides),
     Case("offline", _offline, _online, step_min=5, fault_steps=6, repair_steps=3),
-    Case("frozen_sensor", lambda w: w.frozen.add(B), lambda w: w.frozen.discard(B), step_min=10),
+    Case(
+        "frozen_sensor",
+        lambda w: w.frozen.add(B),
+        lambda w: w.frozen.discard(B),
+        step_min=5,
+        fault_steps=10,
+        repair_steps=4,
+    ),
     Case(
         "solar_yield_low",
         lambda w: setattr(_panel, "soiled", True),
@@ -157,7 +164,7 @@ CASES = [
         every_step=_panel,
     ),
     Case(
-        "port_stopped", _usb_dies, _usb_repaired, step_min=30, fault_steps=14, repair_steps=4, every_step=_ports_counter
+        "port_stopped", _usb_dies, _usb_repaired, step_min=60, fault_steps=14, repair_steps=3, every_step=_ports_counter
     ),
     Case("tamper", _tamper, lambda w: None, step_min=10, fault_steps=3, repair_steps=5),
     Case("config_rejected", lambda w: _report(w, "rejected"), lambda w: _report(w, "applied")),
@@ -182,7 +189,7 @@ def test_each_rule_fires_once_and_clears(world: World, hooks: tuple[HookReceiver
     receiver, _ = hooks
     assert case.rule in RULES_BY_CODE
     if case.every_step is not None and case.rule == "port_stopped":
-        _steps(world, case, 4)  # the ports have worked for a while
+        _steps(world, case, 2)  # the ports have worked for a while
     case.fault(world)
     _steps(world, case, case.fault_steps)
 

@@ -62,13 +62,15 @@ def test_offline_only_after_n_minutes() -> None:
     assert "offline" not in _codes(AlarmFacts(twin, T0 + 16 * MIN), AlarmThresholds(offline_minutes=30))
 
 
-def test_frozen_sensor_needs_every_field_of_a_sensor_stuck_and_not_zero() -> None:
-    stuck = {"battery": {"v": (13.1, 13.1, 13.1), "t": (20.0, 20.0, None, 20.0)}}
-    moving = {"battery": {"v": (13.1, 13.2, 13.1), "t": (20.0, 20.0, 20.0)}}
-    night = {"solar": {"p": (0.0, 0.0, 0.0, 0.0)}}
+def test_frozen_sensor_needs_every_field_stuck_while_the_flow_is_not_zero() -> None:
+    six = (13.1,) * 6
+    stuck = {"battery": {"current": (-1.2,) * 6, "v": six, "t": (20.0, 20.0, None, 20.0, 20.0, 20.0, 20.0)}}
+    moving = {"battery": {"current": (-1.2,) * 6, "v": (13.1, 13.2, 13.1, 13.1, 13.1, 13.1), "t": (20.0,) * 6}}
+    at_rest = {"battery": {"current": (0.0,) * 6, "v": six, "t": (20.0,) * 6}}  # idle battery: constant is true
+    few = {"battery": {"current": (-1.2,) * 3, "v": (13.1,) * 3}}
     assert "frozen_sensor" in _codes(AlarmFacts(_twin(), T0, sensor_series=stuck))
-    assert "frozen_sensor" not in _codes(AlarmFacts(_twin(), T0, sensor_series=moving))
-    assert "frozen_sensor" not in _codes(AlarmFacts(_twin(), T0, sensor_series=night))
+    for calm in (moving, at_rest, few):
+        assert "frozen_sensor" not in _codes(AlarmFacts(_twin(), T0, sensor_series=calm))
 
 
 def test_solar_yield_low_for_several_days() -> None:
@@ -80,10 +82,23 @@ def test_solar_yield_low_for_several_days() -> None:
     assert "solar_yield_low" not in _codes(AlarmFacts(_twin(), T0, daily_yield=low[:2]))
 
 
+SHARE = {"usb": 0.6, "wireless": 0.3, "scooter": 0.1}
+
+
 def test_a_port_without_sessions_while_the_others_work() -> None:
-    assert "port_stopped" in _codes(AlarmFacts(_twin(), T0, port_sessions={"usb": 0, "wireless": 5}))
-    assert "port_stopped" not in _codes(AlarmFacts(_twin(), T0, port_sessions={"usb": 0, "wireless": 0}))
-    assert "port_stopped" not in _codes(AlarmFacts(_twin(), T0, port_sessions={"usb": 0, "wireless": None}))
+    def codes(sessions: dict[str, int | None]) -> set[str]:
+        return _codes(AlarmFacts(_twin(), T0, port_sessions=sessions, port_share=SHARE))
+
+    assert "port_stopped" in codes({"usb": 0, "wireless": 3, "scooter": 0})  # 3 others → 4.5 usb expected
+    assert "port_stopped" not in codes({"usb": 0, "wireless": 1, "scooter": 0})  # 1.5 expected: chance
+    assert "port_stopped" not in codes({"usb": 5, "wireless": 3, "scooter": 0})  # scooters are rare
+    assert "port_stopped" not in codes({"usb": 0, "wireless": None, "scooter": None})
+    assert "port_stopped" not in _codes(AlarmFacts(_twin(), T0, port_sessions={"usb": 0, "wireless": 9}))
+    # Hysteresis: once raised it holds while USB has no session, even when the others go quiet.
+    quiet = AlarmFacts(_twin(), T0, port_sessions={"usb": 0, "wireless": 1, "scooter": 0}, port_share=SHARE)
+    assert "port_stopped" in evaluate(quiet, raised=frozenset({"port_stopped"}))
+    repaired = AlarmFacts(_twin(), T0, port_sessions={"usb": 1, "wireless": 1, "scooter": 0}, port_share=SHARE)
+    assert "port_stopped" not in evaluate(repaired, raised=frozenset({"port_stopped"}))
 
 
 def test_tamper_holds_for_a_while_after_the_event() -> None:
