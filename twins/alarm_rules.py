@@ -99,6 +99,8 @@ class AlarmRule:
     clear_after: timedelta = timedelta(minutes=5)
     #: Once raised, the alarm holds while this does (default: ``check``); a weaker condition is hysteresis.
     holds: Check | None = None
+    #: Reads TSDB histories (``sensor_series``, ``daily_yield``, ``port_sessions``): skipped while they are unknown.
+    history: bool = False
 
 
 def _soc(facts: AlarmFacts) -> float | None:
@@ -232,16 +234,26 @@ RULES: tuple[AlarmRule, ...] = (
     AlarmRule("battery_low", "minor", "Battery low", _battery_low),
     AlarmRule("battery_temperature", "major", "Battery temperature out of range", _battery_temperature),
     AlarmRule("offline", "major", "Bench offline", _offline, raise_after=_NOW, clear_after=timedelta(minutes=2)),
-    AlarmRule("frozen_sensor", "minor", "Frozen sensor", _frozen_sensor, raise_after=_NOW),
-    AlarmRule("solar_yield_low", "minor", "Solar yield low (soiled or shaded)", _solar_yield, raise_after=_NOW),
+    AlarmRule("frozen_sensor", "minor", "Frozen sensor", _frozen_sensor, raise_after=_NOW, history=True),
     AlarmRule(
-        "port_stopped", "minor", "Port without sessions", _port_stopped, raise_after=_NOW, holds=_port_still_stopped
+        "solar_yield_low", "minor", "Solar yield low (soiled or shaded)", _solar_yield, raise_after=_NOW, history=True
+    ),
+    AlarmRule(
+        "port_stopped",
+        "minor",
+        "Port without sessions",
+        _port_stopped,
+        raise_after=_NOW,
+        holds=_port_still_stopped,
+        history=True,
     ),
     AlarmRule("tamper", "critical", "Tamper", _tamper, raise_after=_NOW, clear_after=_NOW),
     AlarmRule("config_rejected", "major", "Config rejected", _config_rejected, raise_after=_NOW, clear_after=_NOW),
     AlarmRule("vote_tally_mismatch", "warning", "Vote tally mismatch", _vote_mismatch, raise_after=_NOW),
 )
 RULES_BY_CODE: dict[str, AlarmRule] = {r.code: r for r in RULES}
+HISTORY_RULES = frozenset(r.code for r in RULES if r.history)
+"""Rules that read TSDB histories."""
 
 
 @dataclass(frozen=True, slots=True)

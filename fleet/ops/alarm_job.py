@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from fleet.ops.alarms import AlarmStore, BenchFindings, ThresholdBook
 from fleet.ops.notify import Notifier
 from fleet.tsdb.base import TimeSeriesStore, TsdbError
-from twins.alarm_rules import AlarmFacts, AlarmThresholds, DayYield, evaluate
+from twins.alarm_rules import HISTORY_RULES, AlarmFacts, AlarmThresholds, DayYield, evaluate
 from twins.clock import Clock
 from twins.series import TELEMETRY
 from twins.solar import clear_sky_energy_wh
@@ -28,6 +28,17 @@ SENSOR_FIELDS: dict[str, tuple[str, ...]] = {
     "solar": ("solar.power_w", "solar.energy_today_wh"),
 }
 _SESSIONS = "ports.{kind}.sessions_today"
+
+
+@dataclass(frozen=True, slots=True)
+class Histories:
+    """What the TSDB told about one bench: sensor series, whole days' yield, port sessions."""
+
+    sensors: dict[str, dict[str, tuple[float | None, ...]]]
+    days: tuple[DayYield, ...]
+    ports: dict[str, int | None]
+
+
 _ENERGY = "solar.energy_today_wh"
 
 
@@ -36,8 +47,11 @@ class FactSource:
     """Builds AlarmFacts from a twin, the TSDB (histories) and SQL signals (tamper)."""
 
     tsdb: TimeSeriesStore | None
+    #: Histories span half an hour to days: re-read at most this often (thousands of benches, one TSDB).
+    refresh: timedelta = timedelta(minutes=5)
     # Past days do not change: their clear-sky expectation and measured yield are kept (a copy, per process).
     _days: dict[tuple[str, date], DayYield | None] = field(default_factory=dict)
+    _recent: dict[str, tuple[datetime, Histories]] = field(default_factory=dict)
 
     def facts(
         self,
@@ -46,23 +60,34 @@ class FactSource:
         th: AlarmThresholds,
         tamper_at: datetime | None,
         share: Mapping[str, float] | None = None,
-    ) -> AlarmFacts:
-        """What the rules need about one bench (``share``: the fleet's port usage, see ``port_share``)."""
+    ) -> tuple[AlarmFacts, bool]:
+        """What the rules need about one bench (``share``: the fleet's port usage, see ``port_share``), and
+        whether the histories are known (False while the TSDB does not answer: history rules are skipped)."""
         if self.tsdb is None or twin.telemetry is None:
-            return AlarmFacts(twin, now, last_tamper_at=tamper_at)
+            return AlarmFacts(twin, now, last_tamper_at=tamper_at), self.tsdb is not None
         try:
-            return AlarmFacts(
-                twin,
-                now,
-                sensor_series=self._sensors(twin.bench_id, now, th),
-                daily_yield=self._yield(twin, now, th),
-                port_sessions=self._ports(twin, now, th),
-                port_share=share or {},
-                last_tamper_at=tamper_at,
-            )
-        except TsdbError as err:  # the twin-only rules still run; the history rules wait for the TSDB
-            log.warning("alarm facts of %s without TSDB histories: %s", twin.bench_id, err)
-            return AlarmFacts(twin, now, last_tamper_at=tamper_at)
+            h = self._histories(twin, now, th)
+        except TsdbError as err:
+            log.warning("alarm histories of %s unavailable, history rules wait: %s", twin.bench_id, err)
+            return AlarmFacts(twin, now, last_tamper_at=tamper_at), False
+        facts = AlarmFacts(
+            twin,
+            now,
+            sensor_series=h.sensors,
+            daily_yield=h.days,
+            port_sessions=h.ports,
+            port_share=share or {},
+            last_tamper_at=tamper_at,
+        )
+        return facts, True
+
+    def _histories(self, twin: Twin, now: datetime, th: AlarmThresholds) -> Histories:
+        cached = self._recent.get(twin.bench_id)
+        if cached is not None and timedelta(0) <= now - cached[0] < self.refresh:
+            return cached[1]
+        found = Histories(self._sensors(twin.bench_id, now, th), self._yield(twin, now, th), self._ports(twin, now, th))
+        self._recent[twin.bench_id] = (now, found)
+        return found
 
     def _series(
         self, bench_id: str, name: str, start: datetime, end: datetime, every: timedelta
@@ -136,6 +161,7 @@ class AlarmJobSettings:
     """How often and how the job escalates."""
 
     escalate_after: timedelta = timedelta(minutes=30)
+    history_refresh: timedelta = timedelta(minutes=5)
 
 
 class AlarmJob:
@@ -154,7 +180,7 @@ class AlarmJob:
         self._twins = twins
         self._store = store
         self._clock = clock
-        self._facts = FactSource(tsdb)
+        self.facts = FactSource(tsdb, settings.history_refresh)
         self.notifier = notifier
         self._settings = settings
 
@@ -171,9 +197,11 @@ class AlarmJob:
         for twin in twins:
             municipality = twin.attributes.municipality
             th = book.for_bench(twin.bench_id, municipality)
-            facts = self._facts.facts(twin, now, th, tampers.get(twin.bench_id), share)
+            facts, complete = self.facts.facts(twin, now, th, tampers.get(twin.bench_id), share)
             found = evaluate(facts, th, raised.get(twin.bench_id, frozenset()))
-            results.append(BenchFindings(twin.bench_id, municipality, found))
+            # Unknown is not "fine": without histories the history rules' alarms neither raise nor clear.
+            unknown = frozenset() if complete else HISTORY_RULES
+            results.append(BenchFindings(twin.bench_id, municipality, found, unknown))
         made = self._store.observe(results, now)
         made += self._store.escalate_due(now, self._settings.escalate_after)
         if self.notifier is not None:

@@ -95,6 +95,8 @@ class BenchFindings:
     bench_id: str
     municipality: str
     findings: Mapping[str, Finding]
+    #: Rules that could not be judged this time (their input unavailable): left as they are.
+    unknown: frozenset[str] = frozenset()
 
 
 class AlarmStore:
@@ -119,6 +121,8 @@ class AlarmStore:
             }
             for bench in batch:
                 for rule in rules:
+                    if rule.code in bench.unknown:
+                        continue
                     row = open_rows.get((bench.bench_id, rule.code))
                     made += self._step(conn, bench, rule, bench.findings.get(rule.code), row, now)
         return made

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from fleet.ops.alarms import AlarmFilter
+from fleet.tsdb.factory import open_tsdb
 from tests.fleet.alarm_kit import COORDS, HookReceiver, World, make_world
 from tests.twins.samples import reported_doc
 from twins.alarm_rules import RULES_BY_CODE
@@ -236,3 +237,29 @@ def test_flapping_condition_neither_raises_nor_clears_early(world: World, hooks:
     assert alarm.state == "active"
     assert _raised(receiver, "/mostar", "battery_low", "alarm.raised") == 1
     assert _raised(receiver, "/mostar", "battery_low", "alarm.cleared") == 0
+
+
+def test_history_alarms_hold_while_the_tsdb_is_away(world: World) -> None:
+    world.frozen.add(B)
+    for _ in range(8):
+        world.tick(5)
+    assert [a.rule for a in world.store.search(AlarmFilter(bench_id=B, state="active"))] == ["frozen_sensor"]
+    world.frozen.discard(B)
+    healthy_tsdb = world.job.facts.tsdb
+    world.job.facts.tsdb = open_tsdb("influxdb://127.0.0.1:1/nowhere")  # nothing listens on port 1
+    try:
+        for _ in range(4):
+            world.tick(5)
+        # Unknown is not "repaired": the alarm stays; the twin-only rules still run (battery low raises).
+        world.overrides[B] = {"battery": {"soc_pct": 15.0}}
+        world.tick(1)
+        world.tick(2)
+        active = {a.rule for a in world.store.search(AlarmFilter(bench_id=B, state="active"))}
+        assert active == {"frozen_sensor", "battery_low"}
+    finally:
+        world.job.facts.tsdb.close()
+        world.job.facts.tsdb = healthy_tsdb
+    world.overrides.pop(B)
+    for _ in range(10):
+        world.tick(5)
+    assert {a.state for a in world.store.search(AlarmFilter(bench_id=B))} == {"cleared"}
