@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from fleet.ops.alarms_cli import alarm_commands
 from fleet.settings import Settings, SettingsError, load_settings
 from twins.clock import SystemClock
 from twins.durations import parse_duration
@@ -310,6 +311,23 @@ def _user_store(ctx: click.Context) -> Any:
     settings = _settings(ctx)
     _ensure_parent(settings.db)
     return UserStore(make_engine(settings.db))
+
+
+def _alarm_engine(ctx: click.Context) -> Any:
+    from fleet.db.engine import make_engine
+    from fleet.db.migrate import SchemaOutdated, ensure_schema
+
+    settings = _settings(ctx)
+    _ensure_parent(settings.db)
+    engine = make_engine(settings.db)
+    try:
+        ensure_schema(engine, auto_upgrade=False)
+    except SchemaOutdated as err:
+        raise click.ClickException(str(err)) from None
+    return engine
+
+
+main.add_command(alarm_commands(_alarm_engine))
 
 
 def _ensure_parent(db_url: str) -> None:
