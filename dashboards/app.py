@@ -8,6 +8,7 @@ from flask import Flask
 from flask_socketio import SocketIO
 
 from dashboards.access import install_access
+from dashboards.blueprints import alarms as alarms_bp
 from dashboards.blueprints import api, audit, auth, commands, configure, pages, participation, public, rollouts
 from dashboards.config import DashboardConfig
 from dashboards.deps import Deps
@@ -15,10 +16,13 @@ from dashboards.errors import register_error_handlers
 from dashboards.i18n import install_i18n
 from dashboards.live import LiveBridge
 from fleet.auth.store import UserStore
+from fleet.ops.alarms import AlarmStore
 from fleet.service_api import FleetApi
 
 
-def create_app(config: DashboardConfig, fleet: FleetApi, users: UserStore) -> tuple[Flask, SocketIO]:
+def create_app(
+    config: DashboardConfig, fleet: FleetApi, users: UserStore, alarms: AlarmStore | None = None
+) -> tuple[Flask, SocketIO]:
     """A ready dashboard app and its Socket.IO server (start live updates with ``app.extensions``' bridge)."""
     app = Flask(__name__)
     app.config.update(
@@ -57,6 +61,7 @@ def create_app(config: DashboardConfig, fleet: FleetApi, users: UserStore) -> tu
         rollouts.bp,
     ):
         app.register_blueprint(blueprint)
+    alarms_bp.install(app, socketio, alarms, config.live_interval_s)
 
     @app.after_request
     def _security_headers(response):  # type: ignore[no-untyped-def]

@@ -116,9 +116,11 @@ class LiveBridge:
                 alerts.append((alert, municipality_room(twin.attributes.municipality)))
         for room, docs in by_room.items():
             self.emit("twin", {"twins": docs}, room)
+        # "health": a bench's derived health changed. The "alert" event is the alarms' (one per alarm
+        # transition, dashboards/blueprints/alarms.py).
         for alert, room in alerts:
-            self.emit("alert", alert, room)
-            self.emit("alert", alert, ALL_ROOM)
+            self.emit("health", alert, room)
+            self.emit("health", alert, ALL_ROOM)
         return len(by_room) + 2 * len(alerts)
 
     def run(self) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from fleet.ops.alarms_cli import alarm_commands
 from fleet.settings import Settings, SettingsError, load_settings, parse_mqtt_url
 from twins.clock import SystemClock
 from twins.durations import parse_duration
@@ -99,7 +100,7 @@ def _run_dashboard(runtime: Any, settings: Settings, secret: str, public_results
         # Several dashboards share one Redis: failed logins then count across all of them.
         login_limit_storage=settings.socketio_queue or "memory://",
     )
-    app, socketio = create_app(config, runtime.service, UserStore(runtime.engine))
+    app, socketio = create_app(config, runtime.service, UserStore(runtime.engine), runtime.alarms)
     socketio.run(app, host=settings.http_host, port=settings.http_port, allow_unsafe_werkzeug=True, log_output=False)
 
 
@@ -337,6 +338,21 @@ def _audit_cli(ctx: click.Context, action: str, target: str, before: Any = None,
     from fleet.ops.audit import record_cli
 
     record_cli(make_engine(_settings(ctx).db), action, target, before, after)
+def _alarm_engine(ctx: click.Context) -> Any:
+    from fleet.db.engine import make_engine
+    from fleet.db.migrate import SchemaOutdated, ensure_schema
+
+    settings = _settings(ctx)
+    _ensure_parent(settings.db)
+    engine = make_engine(settings.db)
+    try:
+        ensure_schema(engine, auto_upgrade=False)
+    except SchemaOutdated as err:
+        raise click.ClickException(str(err)) from None
+    return engine
+
+
+main.add_command(alarm_commands(_alarm_engine))
 
 
 def _ensure_parent(db_url: str) -> None:

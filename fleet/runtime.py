@@ -22,8 +22,11 @@ from fleet.ingest.metrics import IngestMetrics
 from fleet.ingest.mqtt_source import MqttSource
 from fleet.ingest.pipeline import IngestPipeline
 from fleet.ingest.worker import IngestWorker
+from fleet.ops.alarm_job import AlarmJob
+from fleet.ops.alarms import AlarmStore, SignalRecorder
 from fleet.ops.audit import AuditLog
 from fleet.ops.commands import CommandService, CommandTimeouts
+from fleet.ops.notify import Notifier, SmtpSettings
 from fleet.ops.releases import ReleaseStore
 from fleet.ops.rollouts import OTA_COMMAND_TIMEOUT, RolloutJob, RolloutService
 from fleet.registry import default_fleet
@@ -64,6 +67,7 @@ class FleetRuntime:
     service: FleetService
     scheduler: BackgroundScheduler
     rollouts: RolloutService
+    alarms: AlarmStore | None = None
 
     @property
     def repo(self) -> TwinCache:
@@ -151,7 +155,17 @@ def build_runtime(
     metrics = IngestMetrics()
     bus = EventBus()
     bus.subscribe(cache.on_event)  # first: listeners after it that read the fleet list see the change
-    pipeline = IngestPipeline(twins, writer, metrics, clock, bus.publish, auto_register=settings.auto_register)
+    audit = AuditLog(engine, clock)
+    alarms = AlarmStore(engine, audit=audit.record)  # acknowledgements are logged in their own transaction
+    pipeline = IngestPipeline(
+        twins,
+        writer,
+        metrics,
+        clock,
+        bus.publish,
+        auto_register=settings.auto_register,
+        on_bench_event=SignalRecorder(alarms),
+    )
     source = MqttSource(url, settings.ingest_client_id, settings.share_group)
     worker = IngestWorker(source.queue, pipeline, source.ack)
     publisher = DesiredPublisher(url, f"{settings.ingest_client_id}-desired")
@@ -161,7 +175,6 @@ def build_runtime(
         "database": lambda: {"ok": store.ping(), "store": store.describe()},
     }
     publication = DesiredPublication(twins, publisher)
-    audit = AuditLog(engine, clock)
     commands = CommandService(engine, publisher, audit, clock)
     service = FleetService(
         twins, cache, store, tsdb, publication, metrics, bus, clock, probes, audit=audit, commands=commands
@@ -171,6 +184,7 @@ def build_runtime(
     releases = ReleaseStore(engine, audit, clock)
     rollouts = RolloutService(engine, twins, service, audit, clock, releases=releases, commands=ota_commands)
     service.rollouts = rollouts
+    alarm_job = AlarmJob(twins.list_twins, alarms, clock, tsdb=tsdb, notifier=Notifier(engine, SmtpSettings.from_env()))
     scheduler = build_scheduler(
         [
             Job("health_sweep", 15.0, HealthSweep(cache, bus, clock).run),
@@ -178,6 +192,7 @@ def build_runtime(
             Job("retention", 600.0, RetentionJob(tsdb, clock, timedelta(days=settings.raw_retention_days)).run),
             Job("backup", 600.0, BackupJob.from_settings(settings, clock).run),
             Job("rollouts", 5.0, RolloutJob(rollouts).run),
+            Job("alarms", 60.0, alarm_job.run),
         ]
     )
     return FleetRuntime(
@@ -199,6 +214,7 @@ def build_runtime(
         service,
         scheduler,
         rollouts,
+        alarms,
     )
 
 

@@ -125,8 +125,10 @@ class IngestPipeline:
         *,
         auto_register: bool = False,
         index: BenchIndex | None = None,
+        on_bench_event: Callable[[AnyEvent], None] | None = None,
     ) -> None:
         self._twins = twins
+        self._on_bench_event = on_bench_event  # alarm signals (tamper); idempotent, so a retried batch is harmless
         self._sink = sink
         self._metrics = metrics
         self._clock = clock
@@ -252,6 +254,8 @@ class IngestPipeline:
             batch.writes.offer_vote(VoteRow(event, municipality))
         else:
             batch.points.append(_event_point(event, municipality))
+            if self._on_bench_event is not None:
+                self._on_bench_event(event)
         batch.writes.seen.add(event.bench_id)
 
     def _on_reported(self, decoded: Decoded, municipality: str, batch: DecodedBatch) -> None:

@@ -68,7 +68,7 @@ def test_each_user_gets_only_their_benches(app: Flask, socketio: SocketIO, login
     # The flush that reached mo and ada is over; tre's room received nothing.
     assert bridge(app).flushes >= 1
     assert tre.twin_ids() == []
-    assert tre.named("alert") == []
+    assert tre.named("health") == []
 
 
 def test_config_status_and_votes_stay_in_their_municipality(
@@ -110,7 +110,7 @@ def test_updates_of_one_bench_coalesce_to_its_latest_state(app: Flask, fleet: Fa
         ("all", "mostar-01", 49.0),
         ("m:Mostar", "mostar-01", 49.0),
     ]
-    alerts = [(room, data["bench_id"]) for name, data, room in sent if name == "alert"]
+    alerts = [(room, data["bench_id"]) for name, data, room in sent if name == "health"]
     assert alerts == [("m:Mostar", "mostar-01"), ("all", "mostar-01")]  # never_seen cleared: health changed
     sent.clear()
     assert live.flush_once() == 0
