@@ -14,6 +14,7 @@ from fleet.ops.notify import Notifier
 from fleet.tsdb.base import TimeSeriesStore, TsdbError
 from twins.alarm_rules import HISTORY_RULES, AlarmFacts, AlarmThresholds, DayYield, evaluate
 from twins.clock import Clock
+from twins.metrics import BATTERY_CURRENT, BATTERY_SOC, BATTERY_TEMP, BATTERY_VOLTAGE, SOLAR_ENERGY, SOLAR_POWER
 from twins.series import TELEMETRY
 from twins.solar import clear_sky_energy_wh
 from twins.twin import Twin
@@ -24,8 +25,8 @@ log = logging.getLogger(__name__)
 #: while it is not zero the others must move (current changes the charge, power the day's energy), so all
 #: of them standing still is a stuck sensor, not a battery at rest or a charger held at the load's draw.
 SENSOR_FIELDS: dict[str, tuple[str, ...]] = {
-    "battery": ("battery.current_a", "battery.soc_pct", "battery.voltage_v", "battery.temp_c"),
-    "solar": ("solar.power_w", "solar.energy_today_wh"),
+    "battery": (BATTERY_CURRENT.key, BATTERY_SOC.key, BATTERY_VOLTAGE.key, BATTERY_TEMP.key),
+    "solar": (SOLAR_POWER.key, SOLAR_ENERGY.key),
 }
 _SESSIONS = "ports.{kind}.sessions_today"
 
@@ -39,7 +40,7 @@ class Histories:
     ports: dict[str, int | None]
 
 
-_ENERGY = "solar.energy_today_wh"
+_ENERGY = SOLAR_ENERGY.key
 
 
 @dataclass

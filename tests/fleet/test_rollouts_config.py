@@ -195,13 +195,13 @@ def test_migration_0005_matches_the_declared_rollout_tables(db_url: str) -> None
     from sqlalchemy import MetaData
 
     from fleet.db.engine import make_engine
-    from fleet.db.migrate import upgrade  # the migration runs before any create_all
+    from fleet.db.migrate import head_revision, upgrade  # the migration runs before any create_all
     from fleet.ops.releases import firmware_releases
     from fleet.ops.rollouts import rollout_benches, rollouts_table
 
     engine = make_engine(db_url)
     try:
-        assert upgrade(engine).after == "0005_rollouts"
+        assert upgrade(engine).after == head_revision()
         declared = MetaData()
         rollouts_table.to_metadata(declared)
         rollout_benches.to_metadata(declared)
