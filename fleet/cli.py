@@ -113,6 +113,35 @@ def _secret(settings: Settings) -> str:
     return key
 
 
+def _build_checked(build: Callable[..., Any], settings: Settings) -> Any:
+    """Build a runtime; an older database schema stops the start with one line naming `benchfleet migrate`."""
+    from fleet.db.migrate import SchemaOutdated
+
+    try:
+        return build(settings, SystemClock())
+    except SchemaOutdated as err:
+        raise click.ClickException(str(err)) from None
+
+
+@main.command()
+@click.option("--db", help="Database (BENCHFLEET_DB): sqlite:///path or postgresql://...")
+@click.pass_context
+def migrate(ctx: click.Context, /, **flags: Any) -> None:
+    """Upgrade the database schema to this version's (a wave-1 database included)."""
+    from fleet.db.engine import make_engine
+    from fleet.db.migrate import upgrade
+
+    settings = _settings(ctx, **flags)
+    _configure_logging(settings.log_level)
+    _ensure_parent(settings.db)
+    engine = make_engine(settings.db)
+    try:
+        done = upgrade(engine)
+    finally:
+        engine.dispose()
+    click.echo(f"database schema: {done.before or 'none (wave 1 or empty)'} -> {done.after}")
+
+
 @main.command()
 @server_options
 @click.pass_context
@@ -124,7 +153,7 @@ def serve(ctx: click.Context, /, **flags: Any) -> None:
     _configure_logging(settings.log_level)
     if settings.mqtt_url.embedded:
         raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; serve needs a real broker URL")
-    runtime = build_runtime(settings, SystemClock())
+    runtime = _build_checked(build_runtime, settings)
     runtime.start()
     runtime.republish_desired()
     click.echo(f"BenchFleet dashboard: http://{settings.http}/")
@@ -145,7 +174,7 @@ def ingest(ctx: click.Context, /, **flags: Any) -> None:
     _configure_logging(settings.log_level)
     if settings.mqtt_url.embedded:
         raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; ingest needs a broker URL")
-    runtime = build_runtime(settings, SystemClock())
+    runtime = _build_checked(build_runtime, settings)
     runtime.start()
     click.echo(f"ingesting from {settings.mqtt_url.redacted()} as {settings.ingest_client_id}", err=True)
     try:
@@ -199,7 +228,7 @@ def demo(
     # One simulated clock for benches and fleet: accelerated benches stamp simulated time, which a fleet on
     # the wall clock would reject as ts_in_future.
     clock = demo_clock(1.0 if realtime else speed)
-    runtime = build_runtime(settings, clock)
+    runtime = build_runtime(settings, clock, auto_migrate=True)  # the demo's own database: just upgrade it
     runtime.start()
     if history_span is not None:
         _write_history(runtime, clock.now(), history_span)
@@ -364,9 +393,9 @@ def benches() -> None:
 def benches_import(ctx: click.Context, csv_file: Path) -> None:
     """Add or update benches from a CSV with the columns of benches.csv."""
     from fleet.db.engine import make_engine
+    from fleet.db.migrate import SchemaOutdated, ensure_schema
     from fleet.db.store import SqlStore
     from fleet.registry import RegistryCsvError, load_csv
-    from fleet.twin_repo import TwinRepository
 
     settings = _settings(ctx)
     try:
@@ -374,13 +403,13 @@ def benches_import(ctx: click.Context, csv_file: Path) -> None:
     except RegistryCsvError as err:
         raise click.ClickException(str(err)) from None
     _ensure_parent(settings.db)
-    store = SqlStore(make_engine(settings.db))
-    store.create_schema()
-    repo = TwinRepository(store)
-    repo.load()
-    now = SystemClock().now()
-    repo.register(records, now)
-    repo.flush(now)
+    engine = make_engine(settings.db)
+    try:
+        ensure_schema(engine, auto_upgrade=False)
+    except SchemaOutdated as err:
+        raise click.ClickException(str(err)) from None
+    store = SqlStore(engine)
+    store.upsert_benches(records, SystemClock().now())
     click.echo(f"imported {len(records)} benches; registry has {store.count_benches()}")
 
 
