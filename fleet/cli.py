@@ -429,5 +429,63 @@ def benches_list(ctx: click.Context) -> None:
         click.echo(f"{rec.bench_id}\t{a.municipality}\t{a.lat:.4f}\t{a.lon:.4f}")
 
 
+# --- report (fleet/reports; owned by the reports helper) ------------------------------------------
+
+
+@main.command()
+@click.option("--municipality", help="Municipality name as in the registry; omit for the fleet report.")
+@click.option("--period", "period_text", required=True, help="YYYY-MM (a month) or YYYY-MM-DD..YYYY-MM-DD.")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "html", "csv"]), default="pdf", show_default=True)
+@click.option("--language", help="bs, hr, sr-Latn, sr-Cyrl or en (default: the municipality's setting).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write.")
+@click.option("--db", help="Database (BENCHFLEET_DB).")
+@click.option("--tsdb", help="Time-series store (BENCHFLEET_TSDB).")
+@click.pass_context
+def report(
+    ctx: click.Context,
+    municipality: str | None,
+    period_text: str,
+    fmt: str,
+    language: str | None,
+    out: Path,
+    db: str | None,
+    tsdb: str | None,
+) -> None:
+    """One participation and service report on demand (contract section 5)."""
+    import os
+
+    from fleet.db.engine import make_engine
+    from fleet.reports.build import ReportSources, UnknownMunicipality
+    from fleet.reports.language import parse_languages
+    from fleet.reports.output import make_report, render
+    from fleet.reports.period import PeriodError, parse_period
+    from fleet.reports.render_pdf import PdfError
+    from fleet.reports.texts import check_language
+    from fleet.state.twin_store import TwinStore
+    from fleet.tsdb import open_tsdb
+
+    settings = _settings(ctx, db=db, tsdb=tsdb)
+    try:
+        period = parse_period(period_text)
+        languages = parse_languages(os.environ.get("BENCHFLEET_REPORT_LANGUAGES", ""))
+        chosen = check_language(language) if language else None
+        series = open_tsdb(settings.tsdb)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    engine = make_engine(settings.db)
+    try:
+        sources = ReportSources(engine, series, TwinStore(engine).list_twins())
+        built = make_report(sources, municipality, period, SystemClock().now(), languages, chosen)
+        data = render(built, fmt, os.environ.get("BENCHFLEET_CHROMIUM") or None)
+    except (UnknownMunicipality, PeriodError, PdfError) as err:
+        raise click.ClickException(str(err)) from None
+    finally:
+        series.close()
+        engine.dispose()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    click.echo(f"wrote {out} ({len(data)} bytes, {built.language})")
+
+
 if __name__ == "__main__":
     main()
