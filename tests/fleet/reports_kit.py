@@ -96,7 +96,7 @@ def make_fleet(db_url: str, tmp: Path) -> Fleet:
                             "ts": ts.isoformat(),
                             "id": str(uuid.uuid4()),
                             "data": {"poll_id": poll_id, "option": rng.choice(["yes", "no"])},
-                        }  # fmt: skip
+                        }
                     )
                 )
                 votes.append(VoteRow(event, muni[bench_id]))
