@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
@@ -18,6 +19,7 @@ from fleet.db.schema import vote_events
 from fleet.reports.build import Report, ReportSources
 from fleet.reports.output import make_report, render
 from fleet.reports.period import LOCAL_TZ, parse_period
+from fleet.reports.render_pdf import PdfError
 from fleet.state.twin_store import TwinStore
 from tests.fleet.reports_kit import NOW, STEP, Fleet, make_fleet
 from tests.services import PostgresDatabase
@@ -186,3 +188,33 @@ def test_cli_names_bad_input(fleet: Fleet, tmp_path: Path, args: list[str], mess
     result = CliRunner().invoke(main, ["report", *args, "--out", str(tmp_path / "r.csv"), "--db", url, "--tsdb", tsdb])
     assert result.exit_code != 0
     assert message in result.output
+
+
+def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    done = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, timeout=60)
+    return done.stdout.decode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("municipality", "place", "question", "answer"),
+    [
+        ("Mostar", "Mostar", "Novi park uz Neretvu?", "Glasovi po danu"),
+        ("Trebinje", "Требиње", "Нови парк уз Неретву?", "Гласови по дану"),
+    ],
+)
+def test_pdf_holds_the_question_and_the_place_in_its_language(
+    fleet: Fleet, tmp_path: Path, municipality: str, place: str, question: str, answer: str
+) -> None:
+    pdf = render(_report(fleet, municipality), "pdf")
+    assert pdf.startswith(b"%PDF-")
+    text = _pdf_text(pdf, tmp_path)
+    assert place in text
+    assert question in text
+    assert answer in text  # the figures' titles are drawn by plotly.js before printing
+
+
+def test_pdf_without_a_browser_names_the_setting(fleet: Fleet) -> None:
+    with pytest.raises(PdfError, match="BENCHFLEET_CHROMIUM"):
+        render(_report(fleet, "Mostar"), "pdf", browser="/nonexistent/chromium")
