@@ -74,6 +74,13 @@ _TEXTS: dict[str, tuple[str, str, str, str]] = {
     "day": ("Dan", "Dan", "Dan", "Day"),
     "hour": ("Sat", "Sat", "Sat", "Hour"),
     "question": ("Pitanje", "Pitanje", "Pitanje", "Question"),
+    "mail_subject": ("Mjesečni izvještaj o klupama: {place}, {period}",
+                     "Mjesečno izvješće o klupama: {place}, {period}",
+                     "Mesečni izveštaj o klupama: {place}, {period}", "Monthly bench report: {place}, {period}"),
+    "mail_body": ("U prilogu je izvještaj o učešću građana i uslugama klupa za {place} za period {period}.",
+                  "U privitku je izvješće o sudjelovanju građana i uslugama klupa za {place} za razdoblje {period}.",
+                  "U prilogu je izveštaj o učešću građana i uslugama klupa za {place} za period {period}.",
+                  "Attached is the report on citizen participation and bench services for {place}, {period}."),
 }  # fmt: skip
 
 # key -> language -> CLDR plural category -> text
