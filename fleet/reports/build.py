@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, MetaData, Table, func, inspect, or_, select
 
 from fleet.db.schema import vote_events
 from fleet.reports.period import LOCAL_TZ, Period
@@ -121,6 +121,18 @@ class BenchService:
 
 
 @dataclass(frozen=True, slots=True)
+class AlarmLine:
+    """An alarm of a bench that was raised (and not yet cleared) at some time in the period."""
+
+    bench_id: str
+    rule: str
+    severity: str
+    message: str
+    raised_at: datetime
+    cleared_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """A municipality's report (``municipality`` None: the fleet's, all municipalities)."""
 
@@ -133,7 +145,7 @@ class Report:
     earlier: tuple[EarlierPoll, ...]
     service: tuple[BenchService, ...]
     #: None: this server keeps no alarm log (said so in the report, not shown as "no alarms").
-    alarms: tuple[str, ...] | None
+    alarms: tuple[AlarmLine, ...] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +181,7 @@ def build_report(
         polls=tuple(_poll_report(sources.engine, p, twins, scope, period) for p in polls),
         earlier=_earlier_polls(sources.engine, twins, scope, period),
         service=tuple(_bench_service(sources.tsdb, t, period, now) for t in twins),
-        alarms=None,
+        alarms=_alarms(sources.engine, scope, period),
     )
 
 
@@ -241,6 +253,33 @@ def _earlier_polls(
 def _aware(ts: datetime) -> datetime:
     # SQLite hands back naive datetimes (stored as UTC).
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+# --- alarms -------------------------------------------------------------------------------------
+
+
+def _alarms(engine: Engine, scope: frozenset[str], period: Period) -> tuple[AlarmLine, ...] | None:
+    """Alarms raised before the period's end and not cleared before its start, from the ``alarms`` table
+    of fleet/ops (read by reflection: reports do not depend on the alarm engine); None without that table."""
+    if not inspect(engine).has_table("alarms"):
+        return None
+    table = Table("alarms", MetaData(), autoload_with=engine)
+    c = table.c
+    q = (
+        select(c.bench_id, c.rule, c.severity, c.message, c.raised_at, c.cleared_at)
+        .where(
+            c.municipality.in_(sorted(scope)),
+            c.raised_at.is_not(None),
+            c.raised_at < period.end,
+            or_(c.cleared_at.is_(None), c.cleared_at >= period.start),
+        )
+        .order_by(c.raised_at, c.bench_id)
+    )
+    with engine.connect() as conn:
+        return tuple(
+            AlarmLine(b, r, sev, msg, _aware(raised), _aware(cleared) if cleared else None)
+            for b, r, sev, msg, raised, cleared in conn.execute(q)
+        )
 
 
 # --- service to citizens ------------------------------------------------------------------------

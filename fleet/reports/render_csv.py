@@ -50,6 +50,12 @@ def report_rows(report: Report) -> Iterator[tuple[str, str, str, str, str, str]]
         yield *row, "availability.samples", _fmt(bench.samples)
         yield *row, "availability.expected_samples", _fmt(bench.expected_samples)
         yield *row, "availability.online_pct", _fmt(bench.availability_pct)
+    if report.alarms is not None:
+        per_bench: dict[str, int] = {}
+        for alarm in report.alarms:
+            per_bench[alarm.bench_id] = per_bench.get(alarm.bench_id, 0) + 1
+        for bench in report.service:
+            yield "alarms", "", bench.municipality, bench.bench_id, "alarms", _fmt(per_bench.get(bench.bench_id, 0))
 
 
 def render_csv(report: Report) -> bytes:

@@ -7,12 +7,12 @@ import io
 import subprocess
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, func, select
 
 from fleet.cli import main
 from fleet.db.schema import vote_events
@@ -218,3 +218,59 @@ def test_pdf_holds_the_question_and_the_place_in_its_language(
 def test_pdf_without_a_browser_names_the_setting(fleet: Fleet) -> None:
     with pytest.raises(PdfError, match="BENCHFLEET_CHROMIUM"):
         render(_report(fleet, "Mostar"), "pdf", browser="/nonexistent/chromium")
+
+
+def test_without_an_alarm_log_the_report_says_so(fleet: Fleet) -> None:
+    report = _report(fleet, "Mostar")
+    assert report.alarms is None
+    assert "Evidencija alarma još nije dostupna" in render(report, "html").decode()
+
+
+def test_alarms_of_the_period_and_municipality_are_listed(fleet: Fleet) -> None:
+    # The columns of fleet/ops's alarms table that reports read (the alarm engine is another branch's).
+    meta = MetaData()
+    alarms = Table(
+        "alarms",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("bench_id", String(64)),
+        Column("municipality", String(100)),
+        Column("rule", String(64)),
+        Column("severity", String(16)),
+        Column("message", Text),
+        Column("raised_at", DateTime(timezone=True)),
+        Column("cleared_at", DateTime(timezone=True)),
+    )
+    meta.create_all(fleet.engine)
+    at = NOVEMBER.start
+    rows = [
+        ("mostar-01", "Mostar", "battery_low", at + timedelta(days=3), at + timedelta(days=4)),
+        ("mostar-01", "Mostar", "offline", at - timedelta(days=20), at - timedelta(days=19)),  # before November
+        ("trebinje-01", "Trebinje", "tamper", at + timedelta(days=5), None),
+    ]
+    try:
+        with fleet.engine.begin() as conn:
+            conn.execute(
+                alarms.insert(),
+                [
+                    {
+                        "bench_id": b,
+                        "municipality": m,
+                        "rule": r,
+                        "severity": "warning",
+                        "message": r,
+                        "raised_at": raised,
+                        "cleared_at": cleared,
+                    }
+                    for b, m, r, raised, cleared in rows
+                ],
+            )
+        report = _report(fleet, "Mostar")
+        assert [(a.bench_id, a.rule) for a in report.alarms or ()] == [("mostar-01", "battery_low")]
+        alarm_rows = [
+            r for r in csv.DictReader(io.StringIO(render(report, "csv").decode())) if r["section"] == "alarms"
+        ]
+        assert [(r["bench_id"], r["value"]) for r in alarm_rows] == [("mostar-01", "1")]
+        assert "battery_low" in render(report, "html").decode()
+    finally:
+        meta.drop_all(fleet.engine)
