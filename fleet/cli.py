@@ -487,5 +487,63 @@ def report(
     click.echo(f"wrote {out} ({len(data)} bytes, {built.language})")
 
 
+@main.group("report-recipients")
+def report_recipients() -> None:
+    """Who receives each municipality's monthly report by e-mail (`_fleet`: the fleet report)."""
+
+
+def _reports_engine(ctx: click.Context) -> Any:
+    from fleet.db.engine import make_engine
+    from fleet.db.migrate import SchemaOutdated, ensure_schema
+
+    settings = _settings(ctx)
+    _ensure_parent(settings.db)
+    engine = make_engine(settings.db)
+    try:
+        ensure_schema(engine, auto_upgrade=False)
+    except SchemaOutdated as err:
+        raise click.ClickException(str(err)) from None
+    return engine
+
+
+@report_recipients.command("add")
+@click.argument("municipality")
+@click.argument("email")
+@click.pass_context
+def report_recipients_add(ctx: click.Context, municipality: str, email: str) -> None:
+    """Add EMAIL to MUNICIPALITY's recipients."""
+    from fleet.reports.recipients import add_recipient
+
+    try:
+        added = add_recipient(_reports_engine(ctx), municipality, email, SystemClock().now())
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"{'added' if added else 'already there'}: {municipality} {email.strip()}")
+
+
+@report_recipients.command("remove")
+@click.argument("municipality")
+@click.argument("email")
+@click.pass_context
+def report_recipients_remove(ctx: click.Context, municipality: str, email: str) -> None:
+    """Remove EMAIL from MUNICIPALITY's recipients."""
+    from fleet.reports.recipients import remove_recipient
+
+    if not remove_recipient(_reports_engine(ctx), municipality, email):
+        raise click.ClickException(f"{email.strip()} is not a recipient of {municipality}")
+    click.echo(f"removed: {municipality} {email.strip()}")
+
+
+@report_recipients.command("list")
+@click.pass_context
+def report_recipients_list(ctx: click.Context) -> None:
+    """List every municipality's recipients."""
+    from fleet.reports.recipients import recipients
+
+    for municipality, addresses in recipients(_reports_engine(ctx)).items():
+        for address in addresses:
+            click.echo(f"{municipality}\t{address}")
+
+
 if __name__ == "__main__":
     main()

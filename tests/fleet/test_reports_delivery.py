@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from apscheduler.triggers.cron import CronTrigger
+from click.testing import CliRunner
 from sqlalchemy import select
 
+from fleet.cli import main
 from fleet.reports import schedule
 from fleet.reports.archive import archived
 from fleet.reports.delivery import DeliveryContext, SmtpSettings, deliver_period
@@ -174,3 +176,22 @@ def test_migration_creates_the_declared_report_tables(fleet: Fleet) -> None:
     ours = {t.name for t in REPORT_TABLES}
     # Only differences that touch the report tables (the fleet's own tables are another test's concern).
     assert [d for d in diff if any(name in repr(d) for name in ours)] == []
+
+
+def test_cli_manages_recipients(tmp_path: Path) -> None:
+    env = {"BENCHFLEET_DB": f"sqlite:///{tmp_path / 'fleet.db'}"}
+    runner = CliRunner(env=env)
+    from fleet.db.engine import make_engine
+    from fleet.db.store import SqlStore
+
+    SqlStore(make_engine(env["BENCHFLEET_DB"])).create_schema()
+    added = runner.invoke(main, ["report-recipients", "add", "Mostar", "ured@mostar.example"])
+    assert added.exit_code == 0, added.output
+    bad = runner.invoke(main, ["report-recipients", "add", "Mostar", "ured-at-mostar"])
+    assert bad.exit_code != 0
+    assert "'ured-at-mostar' is not an e-mail address" in bad.output
+    listed = runner.invoke(main, ["report-recipients", "list"])
+    assert listed.output == "Mostar\tured@mostar.example\n"
+    removed = runner.invoke(main, ["report-recipients", "remove", "Mostar", "ured@mostar.example"])
+    assert removed.exit_code == 0
+    assert runner.invoke(main, ["report-recipients", "list"]).output == ""
