@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy import Engine, delete, update
 
@@ -51,6 +52,31 @@ class DeliveryContext:
     clock: Clock
     languages: Mapping[str, str] = field(default_factory=dict)
     browser: str | None = None
+
+
+_SMTP_SCHEMES = {"smtp": (25, False), "smtp+starttls": (587, True)}
+
+
+def parse_smtp_url(url: str) -> SmtpSettings:
+    """``smtp://[user:pass@]host[:port]?from=reports@example.org`` (``smtp+starttls://`` upgrades to TLS);
+    ValueError naming BENCHFLEET_SMTP and what is wrong (the password masked)."""
+    parts = urlsplit(url)
+    shown = url.replace(f":{parts.password}@", ":***@") if parts.password else url
+    accepted = "accepted: smtp://[user:pass@]host[:port]?from=ADDRESS or smtp+starttls://..."
+    if parts.scheme not in _SMTP_SCHEMES or not parts.hostname:
+        raise ValueError(f"BENCHFLEET_SMTP={shown!r}: scheme and host needed; {accepted}")
+    sender = parse_qs(parts.query).get("from", [""])[0]
+    if "@" not in sender:
+        raise ValueError(f"BENCHFLEET_SMTP={shown!r}: ?from=ADDRESS (the sender) is missing; {accepted}")
+    default_port, starttls = _SMTP_SCHEMES[parts.scheme]
+    return SmtpSettings(
+        host=parts.hostname,
+        port=parts.port or default_port,
+        sender=sender,
+        user=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        starttls=starttls,
+    )
 
 
 def send_mail(smtp: SmtpSettings, to: list[str], subject: str, body: str, filename: str, pdf: bytes) -> None:

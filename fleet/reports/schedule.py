@@ -60,3 +60,12 @@ def start_with_monthly_job(scheduler: BackgroundScheduler, trigger: BaseTrigger 
             max_instances=1,
         )
     scheduler.resume()
+
+
+def start_report_delivery(ctx: DeliveryContext) -> BackgroundScheduler:
+    """The one call a server process makes: remember ``ctx``, start the SQL-backed scheduler with the
+    monthly job, and return it (shut it down on exit)."""
+    set_context(ctx)
+    scheduler = make_scheduler(ctx.engine)
+    start_with_monthly_job(scheduler)
+    return scheduler

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from fleet.cli import main
 from fleet.reports import schedule
 from fleet.reports.archive import archived
-from fleet.reports.delivery import DeliveryContext, SmtpSettings, deliver_period
+from fleet.reports.delivery import DeliveryContext, SmtpSettings, deliver_period, parse_smtp_url
 from fleet.reports.period import LOCAL_TZ, parse_period
 from fleet.reports.recipients import add_recipient, recipients, remove_recipient
 from fleet.reports.tables import report_deliveries
@@ -195,3 +195,20 @@ def test_cli_manages_recipients(tmp_path: Path) -> None:
     removed = runner.invoke(main, ["report-recipients", "remove", "Mostar", "ured@mostar.example"])
     assert removed.exit_code == 0
     assert runner.invoke(main, ["report-recipients", "list"]).output == ""
+
+
+def test_smtp_url_is_parsed_and_bad_ones_named() -> None:
+    smtp = parse_smtp_url("smtp+starttls://rep%40x:s3cret@mail.example:2525?from=reports@benchfleet.example")
+    assert (smtp.host, smtp.port, smtp.user, smtp.password, smtp.starttls) == (
+        "mail.example",
+        2525,
+        "rep@x",
+        "s3cret",
+        True,
+    )
+    assert parse_smtp_url("smtp://localhost?from=a@b.example").port == 25
+    with pytest.raises(ValueError, match=r"\?from=ADDRESS") as err:
+        parse_smtp_url("smtp://u:s3cret@mail.example")
+    assert "s3cret" not in str(err.value)
+    with pytest.raises(ValueError, match="scheme and host needed"):
+        parse_smtp_url("http://mail.example?from=a@b.example")
