@@ -18,7 +18,8 @@ from fleet.registry import default_fleet
 from fleet.state.desired import DesiredVersions
 from fleet.state.twin_store import TwinStore
 from fleet.state.writes import VoteRow
-from fleet.tsdb.sqlite_store import SqliteStore
+from fleet.tsdb import open_tsdb
+from fleet.tsdb.base import TimeSeriesStore
 from simulator.backfill_run import run_backfill
 from simulator.sites import seed_sites
 from twins.messages import VoteEvent
@@ -58,12 +59,22 @@ class Fleet:
     """What the kit wrote, to compare reports with."""
 
     engine: Engine
-    tsdb: SqliteStore
+    tsdb: TimeSeriesStore
+    tsdb_url: str
     points: list[SeriesPoint] = field(default_factory=list)
+    keep_points: bool = True
 
 
-def make_fleet(db_url: str, tmp: Path) -> Fleet:
-    """Register the 12 benches, configure polls, cast votes through the SQL store, backfill 40 days of telemetry."""
+def make_fleet(
+    db_url: str,
+    tmp: Path,
+    benches: Sequence[str] = BENCHES,
+    step: timedelta = STEP,
+    tsdb_url: str | None = None,
+    keep_points: bool = True,
+) -> Fleet:
+    """Register the 12 benches, configure polls on ``benches``, cast votes through the SQL store, backfill
+    40 days of their telemetry every ``step`` (into ``tsdb_url``, default a SQLite store in ``tmp``)."""
     engine = make_engine(db_url)
     store = SqlStore(engine)
     store.create_schema()
@@ -73,17 +84,17 @@ def make_fleet(db_url: str, tmp: Path) -> Fleet:
     muni = {r.bench_id: r.attributes.municipality for r in records}
     desired = DesiredVersions(twins)
     nov5, dec10 = datetime(2026, 11, 5, tzinfo=UTC), datetime(2026, 12, 10, tzinfo=UTC)
-    for bench_id in BENCHES:
+    for bench_id in benches:
         polls = [poll("park-2026", PARK, nov5, dec10)]
         if bench_id == "trebinje-01":
             polls.append(poll("square-2026", SQUARE, datetime(2026, 10, 20, tzinfo=UTC), nov5))
         # The backfill's step is the benches' interval, so that availability is measured against it.
-        desired.patch(bench_id, {"telemetry_interval_s": int(STEP.total_seconds()), "polls": polls}, None, "test", NOW)
+        desired.patch(bench_id, {"telemetry_interval_s": int(step.total_seconds()), "polls": polls}, None, "test", NOW)
     rng = random.Random(7)
     votes: list[VoteRow] = []
     windows = {"park-2026": (nov5, NOW), "square-2026": (datetime(2026, 10, 20, tzinfo=UTC), nov5),
                "old-2026": (datetime(2026, 9, 1, tzinfo=UTC), datetime(2026, 9, 30, tzinfo=UTC))}  # fmt: skip
-    for bench_id in BENCHES:
+    for bench_id in benches:
         for poll_id, (a, b) in windows.items():
             for _ in range(rng.randint(40, 90)):
                 ts = a + (b - a) * rng.random()
@@ -101,12 +112,14 @@ def make_fleet(db_url: str, tmp: Path) -> Fleet:
                 )
                 votes.append(VoteRow(event, muni[bench_id]))
     store.record_votes(votes, NOW)
-    fleet = Fleet(engine, SqliteStore(tmp / "series.db"))
+    url = tsdb_url or f"sqlite:///{tmp / 'series.db'}"
+    fleet = Fleet(engine, open_tsdb(url), url, keep_points=keep_points)
 
     def write(points: Sequence[SeriesPoint]) -> None:
-        fleet.points.extend(points)
+        if fleet.keep_points:
+            fleet.points.extend(points)
         fleet.tsdb.write(points)
 
-    sites = [s for s in seed_sites() if s.bench_id in BENCHES]
-    run_backfill(sites, seed=3, end=NOW, period=timedelta(days=40), write=write, step=STEP, progress=False)
+    sites = [s for s in seed_sites() if s.bench_id in benches]
+    run_backfill(sites, seed=3, end=NOW, period=timedelta(days=40), write=write, step=step, progress=False)
     return fleet

@@ -167,7 +167,7 @@ def test_cli_writes_the_report(fleet: Fleet, tmp_path: Path) -> None:
     url = fleet.engine.url.render_as_string(hide_password=False)
     out = tmp_path / "mostar.csv"
     args = ["report", "--municipality", "Mostar", "--period", "2026-11", "--format", "csv", "--out", str(out)]
-    result = CliRunner().invoke(main, [*args, "--db", url, "--tsdb", f"sqlite:///{fleet.tsdb.path}"])
+    result = CliRunner().invoke(main, [*args, "--db", url, "--tsdb", fleet.tsdb_url])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     votes = {r["key"]: int(r["value"]) for r in rows if r["section"] == "poll_option"}
@@ -184,7 +184,7 @@ def test_cli_writes_the_report(fleet: Fleet, tmp_path: Path) -> None:
 )
 def test_cli_names_bad_input(fleet: Fleet, tmp_path: Path, args: list[str], message: str) -> None:
     url = fleet.engine.url.render_as_string(hide_password=False)
-    tsdb = f"sqlite:///{fleet.tsdb.path}"
+    tsdb = fleet.tsdb_url
     result = CliRunner().invoke(main, ["report", *args, "--out", str(tmp_path / "r.csv"), "--db", url, "--tsdb", tsdb])
     assert result.exit_code != 0
     assert message in result.output

@@ -50,11 +50,9 @@ def upgrade() -> None:
         sa.Column("created_at", _tz(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_report_archive"),
     )
-    op.create_index("ix_report_archive_municipality", "report_archive", ["municipality"])
 
 
 def downgrade() -> None:
     """Drop the report tables."""
-    op.drop_index("ix_report_archive_municipality", table_name="report_archive")
     for name in ("report_archive", "report_deliveries", "report_recipients"):
         op.drop_table(name)
