@@ -291,12 +291,16 @@ def _values(
     """The non-empty ``every`` buckets of a bench's field over the period, queried in chunks the store accepts."""
     out: list[tuple[datetime, float]] = []
     chunk = every * (MAX_BUCKETS - 1)
-    start = period.start
-    while start < period.end:
-        end = min(period.end, start + chunk)
-        for s in tsdb.query_series(TELEMETRY, field, {"bench_id": bench_id}, start, end, every):
-            if s.value is not None and period.start <= s.ts < period.end:
-                out.append((s.ts, s.value))
+    # Period.start/end are computed properties: bind them once, not per sample.
+    first, stop = period.start, period.end
+    start = first
+    while start < stop:
+        end = min(stop, start + chunk)
+        out.extend(
+            (s.ts, s.value)
+            for s in tsdb.query_series(TELEMETRY, field, {"bench_id": bench_id}, start, end, every)
+            if s.value is not None and first <= s.ts < stop
+        )
         start = end
     return out
 
