@@ -338,7 +338,8 @@ def _audit_cli(ctx: click.Context, action: str, target: str, before: Any = None,
     from fleet.ops.audit import record_cli
 
     record_cli(make_engine(_settings(ctx).db), action, target, before, after)
-def _alarm_engine(ctx: click.Context) -> Any:
+def _migrated_engine(ctx: click.Context) -> Any:
+    """The configured database, refused with `benchfleet migrate` named when its schema is old."""
     from fleet.db.engine import make_engine
     from fleet.db.migrate import SchemaOutdated, ensure_schema
 
@@ -352,7 +353,7 @@ def _alarm_engine(ctx: click.Context) -> Any:
     return engine
 
 
-main.add_command(alarm_commands(_alarm_engine))
+main.add_command(alarm_commands(_migrated_engine))
 
 
 def _ensure_parent(db_url: str) -> None:
@@ -649,6 +650,106 @@ def restore(ctx: click.Context, file: Path, db: str | None, yes: bool) -> None:
     except BackupError as err:
         raise click.ClickException(str(err)) from None
     click.echo(f"restored {file} into {redacted(settings.db)}")
+# --- report (fleet/reports; owned by the reports helper) ------------------------------------------
+
+
+@main.command()
+@click.option("--municipality", help="Municipality name as in the registry; omit for the fleet report.")
+@click.option("--period", "period_text", required=True, help="YYYY-MM (a month) or YYYY-MM-DD..YYYY-MM-DD.")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "html", "csv"]), default="pdf", show_default=True)
+@click.option("--language", help="bs, hr, sr-Latn, sr-Cyrl or en (default: the municipality's setting).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write.")
+@click.option("--db", help="Database (BENCHFLEET_DB).")
+@click.option("--tsdb", help="Time-series store (BENCHFLEET_TSDB).")
+@click.pass_context
+def report(
+    ctx: click.Context,
+    municipality: str | None,
+    period_text: str,
+    fmt: str,
+    language: str | None,
+    out: Path,
+    db: str | None,
+    tsdb: str | None,
+) -> None:
+    """One participation and service report on demand (contract section 5)."""
+    import os
+
+    from fleet.db.engine import make_engine
+    from fleet.reports.build import ReportSources, UnknownMunicipality
+    from fleet.reports.language import parse_languages
+    from fleet.reports.output import make_report, render
+    from fleet.reports.period import PeriodError, parse_period
+    from fleet.reports.render_pdf import PdfError
+    from fleet.reports.texts import check_language
+    from fleet.state.twin_store import TwinStore
+    from fleet.tsdb import open_tsdb
+
+    settings = _settings(ctx, db=db, tsdb=tsdb)
+    try:
+        period = parse_period(period_text)
+        languages = parse_languages(os.environ.get("BENCHFLEET_REPORT_LANGUAGES", ""))
+        chosen = check_language(language) if language else None
+        series = open_tsdb(settings.tsdb)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    engine = make_engine(settings.db)
+    try:
+        sources = ReportSources(engine, series, TwinStore(engine).list_twins())
+        built = make_report(sources, municipality, period, SystemClock().now(), languages, chosen)
+        data = render(built, fmt, os.environ.get("BENCHFLEET_CHROMIUM") or None)
+    except (UnknownMunicipality, PeriodError, PdfError) as err:
+        raise click.ClickException(str(err)) from None
+    finally:
+        series.close()
+        engine.dispose()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    click.echo(f"wrote {out} ({len(data)} bytes, {built.language})")
+
+
+@main.group("report-recipients")
+def report_recipients() -> None:
+    """Who receives each municipality's monthly report by e-mail (`_fleet`: the fleet report)."""
+
+
+@report_recipients.command("add")
+@click.argument("municipality")
+@click.argument("email")
+@click.pass_context
+def report_recipients_add(ctx: click.Context, municipality: str, email: str) -> None:
+    """Add EMAIL to MUNICIPALITY's recipients."""
+    from fleet.reports.recipients import add_recipient
+
+    try:
+        added = add_recipient(_migrated_engine(ctx), municipality, email, SystemClock().now())
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"{'added' if added else 'already there'}: {municipality} {email.strip()}")
+
+
+@report_recipients.command("remove")
+@click.argument("municipality")
+@click.argument("email")
+@click.pass_context
+def report_recipients_remove(ctx: click.Context, municipality: str, email: str) -> None:
+    """Remove EMAIL from MUNICIPALITY's recipients."""
+    from fleet.reports.recipients import remove_recipient
+
+    if not remove_recipient(_migrated_engine(ctx), municipality, email):
+        raise click.ClickException(f"{email.strip()} is not a recipient of {municipality}")
+    click.echo(f"removed: {municipality} {email.strip()}")
+
+
+@report_recipients.command("list")
+@click.pass_context
+def report_recipients_list(ctx: click.Context) -> None:
+    """List every municipality's recipients."""
+    from fleet.reports.recipients import recipients
+
+    for municipality, addresses in recipients(_migrated_engine(ctx)).items():
+        for address in addresses:
+            click.echo(f"{municipality}\t{address}")
 
 
 if __name__ == "__main__":
