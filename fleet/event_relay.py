@@ -1,0 +1,242 @@
+"""Fleet events across processes through Redis pub/sub (BENCHFLEET_REDIS).
+
+Every process runs one relay next to its EventBus: events published locally go out on one Redis
+channel; events other processes published come in and are injected into the local bus. Each message
+carries the origin id of its process, so a process never re-injects its own events.
+
+Redis is a notification path, not a store: while it is down, events are dropped (counted, logged once)
+and nothing waits for it, so ingestion never blocks on Redis. When the subscription comes back,
+``on_resync`` runs so a cache can reload what it may have missed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import redis
+
+from fleet.event_bus import EventBus
+from fleet.event_codec import EventDecodeError, decode_event, encode_event
+from fleet.events import FleetEvent
+
+log = logging.getLogger(__name__)
+
+CHANNEL_PREFIX = "benchfleet:events"
+
+# What a dead, restarting or unreachable Redis raises through redis-py.
+_REDIS_DOWN = (redis.RedisError, OSError)
+
+
+def channel_for(url: str) -> str:
+    """The events channel of a Redis URL: pub/sub ignores the database number, so the channel carries it."""
+    db = urlsplit(url).path.strip("/") or "0"
+    return f"{CHANNEL_PREFIX}:{db}"
+
+
+def new_origin(role: str) -> str:
+    """A process's origin id: its role plus a random part (two processes never share one)."""
+    return f"{role}-{uuid.uuid4().hex[:12]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Reconnect delays: ``first_s``, doubling up to ``max_s``."""
+
+    first_s: float = 0.5
+    max_s: float = 10.0
+
+    def delays(self) -> Iterable[float]:
+        """The delays of successive attempts (endless)."""
+        delay = self.first_s
+        while True:
+            yield delay
+            delay = min(delay * 2, self.max_s)
+
+
+class _Outage:
+    """Logs the loss of Redis once (not at every retry) and its return once."""
+
+    def __init__(self, url: str) -> None:
+        self._where = _redacted(url)
+        self._lock = threading.Lock()
+        self._down = False
+
+    def failed(self, what: str, err: BaseException) -> None:
+        with self._lock:
+            first, self._down = not self._down, True
+        if first:
+            log.warning("Redis at %s unreachable (%s: %s); live events across processes paused, retrying",
+                        self._where, what, err)  # fmt: skip
+        else:
+            log.debug("Redis at %s still unreachable (%s: %s)", self._where, what, err)
+
+    def recovered(self) -> None:
+        with self._lock:
+            was, self._down = self._down, False
+        if was:
+            log.info("Redis at %s reachable again; live events across processes resumed", self._where)
+
+
+class RedisEventRelay:
+    """Bridges one process's EventBus and the Redis events channel (two daemon threads)."""
+
+    def __init__(
+        self,
+        url: str,
+        bus: EventBus,
+        *,
+        origin: str | None = None,
+        channel: str | None = None,
+        max_pending: int = 10_000,
+        backoff: Backoff = Backoff(),
+        on_resync: Callable[[], None] | None = None,
+    ) -> None:
+        self.url = url
+        self.origin = origin or new_origin("process")
+        self.channel = channel or channel_for(url)
+        self._bus = bus
+        self._backoff = backoff
+        self._on_resync = on_resync
+        self._pending: queue.Queue[FleetEvent] = queue.Queue(maxsize=max_pending)
+        self._stop = threading.Event()
+        self._outage = _Outage(url)
+        self._threads: list[threading.Thread] = []
+        self.subscribed = threading.Event()
+        self.sent = 0
+        self.received = 0
+        self.dropped = 0
+        self.bad = 0
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Subscribe to the local bus and start the sender and receiver threads (returns at once)."""
+        self._bus.subscribe(self.forward, local_only=True)
+        for name, target in (("events-out", self._send_loop), ("events-in", self._receive_loop)):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        """Stop both threads (events still pending are dropped: they are notifications, not data)."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    # -- out --------------------------------------------------------------------------------------------
+    def forward(self, event: FleetEvent) -> None:
+        """The bus listener: queue an event for Redis without ever blocking the publisher."""
+        try:
+            self._pending.put_nowait(event)
+        except queue.Full:
+            self.dropped += 1
+
+    def _send_loop(self) -> None:
+        client: redis.Redis | None = None
+        delays = iter(self._backoff.delays())
+        held: FleetEvent | None = None
+        while not self._stop.is_set():
+            if held is None:
+                try:
+                    held = self._pending.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+            try:
+                if client is None:
+                    client = self._client()
+                client.publish(self.channel, encode_event(held, self.origin))
+            except _REDIS_DOWN as err:
+                self._outage.failed("publish", err)
+                _close(client)
+                client = None
+                self._stop.wait(next(delays))
+                continue
+            self.sent += 1
+            held = None
+            delays = iter(self._backoff.delays())
+
+    # -- in ----------------------------------------------------------------------------------------------
+    def _receive_loop(self) -> None:
+        delays = iter(self._backoff.delays())
+        lost = False
+        while not self._stop.is_set():
+            client: redis.Redis | None = None
+            try:
+                client = self._client()
+                pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+                pubsub.subscribe(self.channel)
+                self.subscribed.set()
+                self._outage.recovered()
+                delays = iter(self._backoff.delays())
+                if lost and self._on_resync is not None:
+                    self._resync()
+                while not self._stop.is_set():
+                    message = pubsub.get_message(timeout=0.5)
+                    if message is not None and message.get("type") == "message":
+                        self._inject(message["data"])
+                pubsub.close()
+            except _REDIS_DOWN as err:
+                self.subscribed.clear()
+                lost = True
+                self._outage.failed("subscribe", err)
+                self._stop.wait(next(delays))
+            finally:
+                _close(client)
+
+    def _inject(self, data: bytes) -> None:
+        try:
+            origin, event = decode_event(data)
+        except EventDecodeError as err:
+            self.bad += 1
+            log.warning("ignored a message on %s: %s", self.channel, err)
+            return
+        if origin == self.origin:
+            return
+        self.received += 1
+        self._bus.inject(event)
+
+    def _resync(self) -> None:
+        assert self._on_resync is not None
+        try:
+            self._on_resync()
+        except Exception:  # a failing resync must not end the relay
+            log.exception("resync after a Redis outage failed")
+
+    def _client(self) -> redis.Redis:
+        # health checks find a half-open connection (Redis killed without a FIN) within 15 s.
+        return redis.Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=15)
+
+
+def publish_events(url: str, events: Iterable[FleetEvent], origin: str) -> int:
+    """Publish events once from a short-lived command (e.g. ``benches import``); returns how many went out.
+
+    Raises redis.RedisError or OSError when Redis is unreachable (the caller says what that means).
+    """
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    try:
+        channel = channel_for(url)
+        sent = 0
+        for event in events:
+            client.publish(channel, encode_event(event, origin))
+            sent += 1
+        return sent
+    finally:
+        client.close()
+
+
+def _close(client: redis.Redis | None) -> None:
+    if client is not None:
+        with contextlib.suppress(*_REDIS_DOWN):
+            client.close()
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    return f"{parts.scheme}://{host}:{parts.port or 6379}{parts.path}"
