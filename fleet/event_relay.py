@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import queue
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -24,7 +24,7 @@ import redis
 
 from fleet.event_bus import EventBus
 from fleet.event_codec import EventDecodeError, decode_event, encode_event
-from fleet.events import FleetEvent
+from fleet.events import FleetEvent, TwinChanged
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,10 @@ class RedisEventRelay:
         self._bus = bus
         self._backoff = backoff
         self._on_resync = on_resync
-        self._pending: queue.Queue[FleetEvent] = queue.Queue(maxsize=max_pending)
+        self._max_pending = max_pending
+        self._wake = threading.Condition()
+        self._twins: dict[str, TwinChanged] = {}
+        self._others: deque[FleetEvent] = deque()
         self._stop = threading.Event()
         self._outage = _Outage(url)
         self._threads: list[threading.Thread] = []
@@ -126,40 +129,66 @@ class RedisEventRelay:
     def stop(self) -> None:
         """Stop both threads (events still pending are dropped: they are notifications, not data)."""
         self._stop.set()
+        with self._wake:
+            self._wake.notify_all()
         for thread in self._threads:
             thread.join(timeout=5)
 
     # -- out --------------------------------------------------------------------------------------------
     def forward(self, event: FleetEvent) -> None:
-        """The bus listener: queue an event for Redis without ever blocking the publisher."""
-        try:
-            self._pending.put_nowait(event)
-        except queue.Full:
-            self.dropped += 1
+        """The bus listener: queue an event for Redis without ever blocking the publisher.
+
+        A bench's twin changes collapse into its latest one until the sender takes them: under load the
+        channel carries one twin per bench per round trip instead of one per message.
+        """
+        with self._wake:
+            if isinstance(event, TwinChanged):
+                key = event.twin.bench_id
+                if key not in self._twins and len(self._twins) >= self._max_pending:
+                    self.dropped += 1
+                    return
+                self._twins[key] = event
+            elif len(self._others) >= self._max_pending:
+                self.dropped += 1
+                return
+            else:
+                self._others.append(event)
+            self._wake.notify()
+
+    def _take(self) -> list[FleetEvent]:
+        with self._wake:
+            if not self._twins and not self._others:
+                self._wake.wait(timeout=0.5)
+            events: list[FleetEvent] = [*self._others, *self._twins.values()]
+            self._others.clear()
+            self._twins.clear()
+        return events
 
     def _send_loop(self) -> None:
         client: redis.Redis | None = None
         delays = iter(self._backoff.delays())
-        held: FleetEvent | None = None
         while not self._stop.is_set():
-            if held is None:
-                try:
-                    held = self._pending.get(timeout=0.5)
-                except queue.Empty:
-                    continue
+            events = self._take()
+            if not events:
+                continue
             try:
                 if client is None:
                     client = self._client()
-                client.publish(self.channel, encode_event(held, self.origin))
+                pipe = client.pipeline(transaction=False)  # one round trip for the whole lot
+                for event in events:
+                    pipe.publish(self.channel, encode_event(event, self.origin))
+                pipe.execute()
             except _REDIS_DOWN as err:
+                # Dropped, not retried: they are notifications, and the receivers resync when they resubscribe.
+                self.dropped += len(events)
                 self._outage.failed("publish", err)
                 _close(client)
                 client = None
                 self._stop.wait(next(delays))
                 continue
-            self.sent += 1
-            held = None
+            self.sent += len(events)
             delays = iter(self._backoff.delays())
+        _close(client)
 
     # -- in ----------------------------------------------------------------------------------------------
     def _receive_loop(self) -> None:

@@ -119,7 +119,7 @@ def test_redis_down_never_blocks_publishing_and_the_relay_comes_back(redis_serve
     ):
         redis_server.kill()
         wait_until(lambda: not dash.relay.subscribed.is_set(), timeout=20, message="outage noticed")
-        event = TwinChanged(_twin(), "telemetry")
+        event = VoteCounted("mostar-01", "Mostar", "p", "yes", AT)
         started = time.perf_counter()
         for _ in range(20_000):  # more than the queue holds: the surplus is dropped, not waited for
             ingest.bus.publish(event)
@@ -134,3 +134,22 @@ def test_redis_down_never_blocks_publishing_and_the_relay_comes_back(redis_serve
         after = ConfigStatusChanged("mostar-01", "Mostar", 9, "applied", None, AT)
         ingest.bus.publish(after)
         wait_until(lambda: after in dash.seen, timeout=20, message="events flow again")
+
+
+def test_waiting_twin_changes_of_a_bench_collapse_into_its_latest(redis_server: RedisService) -> None:
+    twins = [_twin(0), _twin(1)]
+    with Process(redis_server.url, "dash") as dash:
+        ingest = Process(redis_server.url, "ingest")
+        for n in range(500):  # queued before the sender runs, as under load between two round trips
+            for twin in twins:
+                ingest.relay.forward(TwinChanged(twin, f"telemetry-{n}"))
+        vote = VoteCounted("mostar-01", "Mostar", "p", "no", AT)
+        ingest.relay.forward(vote)
+        with ingest:
+            wait_until(lambda: len(dash.seen) >= 3, timeout=5, message="the collapsed events")
+            marker = VoteCounted("mostar-01", "Mostar", "p", "marker", AT)
+            ingest.bus.publish(marker)
+            wait_until(lambda: marker in dash.seen, timeout=5, message="marker")
+    changed = [e for e in dash.seen if isinstance(e, TwinChanged)]
+    assert sorted((e.twin.bench_id, e.section) for e in changed) == sorted((t.bench_id, "telemetry-499") for t in twins)
+    assert [e for e in dash.seen if isinstance(e, VoteCounted)] == [vote, marker]
