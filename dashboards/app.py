@@ -20,8 +20,12 @@ from fleet.auth.store import UserStore
 from fleet.service_api import FleetApi
 
 
-def create_app(config: DashboardConfig, fleet: FleetApi, users: UserStore) -> tuple[Flask, SocketIO]:
-    """A ready dashboard app and its Socket.IO server (start live updates with ``app.extensions``' bridge)."""
+def create_app(config: DashboardConfig, fleet: FleetApi, users: UserStore) -> Flask:
+    """A dashboard app (Flask's factory pattern: starts nothing).
+
+    Its live bridge is ``app.extensions["benchfleet"].live`` (with the Socket.IO server as ``.socketio``):
+    the composition root subscribes ``live.on_event`` to the fleet's event bus and calls ``live.start()``.
+    """
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=config.secret_key,
@@ -59,5 +63,4 @@ def create_app(config: DashboardConfig, fleet: FleetApi, users: UserStore) -> tu
         return response
 
     live.install()
-    live.start()
-    return app, socketio
+    return app

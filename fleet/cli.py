@@ -10,6 +10,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -93,10 +94,45 @@ def _run_dashboard(runtime: Any, settings: Settings, secret: str, public_results
         public_results=public_results,
         tile_url=settings.tile_url or None,
         secure_cookies=settings.http_host not in ("127.0.0.1", "localhost"),
-        socketio_message_queue=settings.socketio_queue or None,
+        socketio_message_queue=settings.redis_url or None,
     )
-    app, socketio = create_app(config, runtime.service, UserStore(runtime.engine))
-    socketio.run(app, host=settings.http_host, port=settings.http_port, allow_unsafe_werkzeug=True, log_output=False)
+    app = create_app(config, runtime.service, UserStore(runtime.engine))
+    live = app.extensions["benchfleet"].live
+    runtime.bus.subscribe(live.on_event)  # the one fan-out: the bridge hears the bus, nothing else
+    live.start()
+    try:
+        live.socketio.run(
+            app, host=settings.http_host, port=settings.http_port, allow_unsafe_werkzeug=True, log_output=False
+        )
+    finally:
+        live.stop()
+
+
+def _role_settings(settings: Settings, role: str, slot: int | None) -> Settings:
+    """Settings with this process's MQTT client id (see fleet.client_ids) and deprecations logged."""
+    from fleet.client_ids import server_client_id
+
+    for line in settings.deprecations():
+        log.warning("%s", line)
+    client_id = server_client_id(settings.ingest_client_id, Path(settings.data_dir), role, slot)
+    return replace(settings, ingest_client_id=client_id)
+
+
+def _start_relay(runtime: Any, settings: Settings, role: str) -> Any:
+    """Cross-process events through BENCHFLEET_REDIS, or None (one process alone needs none)."""
+    if not settings.redis_url:
+        return None
+    from fleet.event_relay import RedisEventRelay, new_origin
+
+    relay = RedisEventRelay(settings.redis_url, runtime.bus, origin=new_origin(role))
+    relay.start()
+    return relay
+
+
+def _stop(*parts: Any) -> None:
+    for part in parts:
+        if part is not None:
+            part.stop()
 
 
 def _secret(settings: Settings) -> str:
@@ -112,8 +148,22 @@ def _secret(settings: Settings) -> str:
     return key
 
 
+_worker_option = click.option(
+    "--worker",
+    type=click.IntRange(0, 9999),
+    default=None,
+    help="This worker's slot (BENCHFLEET_WORKER, default 0): keep it across restarts so the worker resumes its "
+    "MQTT session; give each worker of a share group its own.",
+)
+_share_option = click.option("--share-group", help="MQTT shared-subscription group (BENCHFLEET_SHARE_GROUP).")
+_redis_option = click.option("--redis", help="Redis for events across processes (BENCHFLEET_REDIS).")
+
+
 @main.command()
 @server_options
+@_worker_option
+@_share_option
+@_redis_option
 @click.pass_context
 def serve(ctx: click.Context, /, **flags: Any) -> None:
     """Ingestion + dashboard + scheduler against the configured broker and stores."""
@@ -123,18 +173,23 @@ def serve(ctx: click.Context, /, **flags: Any) -> None:
     _configure_logging(settings.log_level)
     if settings.mqtt_url.embedded:
         raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; serve needs a real broker URL")
+    settings = _role_settings(settings, "serve", settings.worker)
     runtime = build_runtime(settings, SystemClock())
+    relay = _start_relay(runtime, settings, "serve")
     runtime.start()
     runtime.republish_desired()
     click.echo(f"BenchFleet dashboard: http://{settings.http}/")
     try:
         _run_dashboard(runtime, settings, _secret(settings), settings.public_results)
     finally:
-        runtime.stop()
+        _stop(relay, runtime)
 
 
 @main.command()
 @server_options
+@_worker_option
+@_share_option
+@_redis_option
 @click.pass_context
 def ingest(ctx: click.Context, /, **flags: Any) -> None:
     """Ingestion only (no dashboard): one of several workers sharing the bench topics."""
@@ -144,13 +199,46 @@ def ingest(ctx: click.Context, /, **flags: Any) -> None:
     _configure_logging(settings.log_level)
     if settings.mqtt_url.embedded:
         raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; ingest needs a broker URL")
+    settings = _role_settings(settings, "ingest", settings.worker)
     runtime = build_runtime(settings, SystemClock())
+    relay = _start_relay(runtime, settings, "ingest")
+    if relay is None:
+        log.warning("BENCHFLEET_REDIS is not set: dashboards of other processes won't show this worker's changes live")
     runtime.start()
-    click.echo(f"ingesting from {settings.mqtt_url.redacted()} as {settings.ingest_client_id}", err=True)
+    group = f" in share group {settings.share_group}" if settings.share_group else ""
+    click.echo(f"ingesting from {settings.mqtt_url.redacted()} as {settings.ingest_client_id}{group}", err=True)
     try:
         _wait_for_signal()
     finally:
-        runtime.stop()
+        _stop(relay, runtime)
+
+
+@main.command()
+@server_options
+@_redis_option
+@click.pass_context
+def dashboard(ctx: click.Context, /, **flags: Any) -> None:
+    """Web and Socket.IO only: no ingestion, no scheduler; live events come from the other processes."""
+    from fleet.runtime import build_runtime
+
+    settings = _settings(ctx, **flags)
+    _configure_logging(settings.log_level)
+    if settings.mqtt_url.embedded:
+        raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; dashboard needs a broker URL")
+    if not settings.redis_url:
+        log.warning("BENCHFLEET_REDIS is not set: this dashboard shows only its own changes live, not ingestion's")
+    settings = _role_settings(settings, "dashboard", None)
+    runtime = build_runtime(settings, SystemClock())
+    relay = _start_relay(runtime, settings, "dashboard")
+    runtime.publisher.start()  # desired configs after a PATCH are still published (retained)
+    click.echo(f"BenchFleet dashboard: http://{settings.http}/", err=True)
+    try:
+        _run_dashboard(runtime, settings, _secret(settings), settings.public_results)
+    finally:
+        _stop(relay, runtime.publisher)
+        runtime.writer.close()
+        runtime.tsdb.close()
+        runtime.engine.dispose()
 
 
 @main.command()

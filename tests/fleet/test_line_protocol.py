@@ -18,9 +18,7 @@ values = st.one_of(
     st.booleans(),
     st.text(max_size=20),
 )
-timestamps = st.datetimes(
-    min_value=datetime(1980, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
-)
+timestamps = st.datetimes(min_value=datetime(1980, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
 
 
 def reference(point: SeriesPoint) -> str:
