@@ -479,6 +479,27 @@ def benches_import(ctx: click.Context, csv_file: Path) -> None:
     repo.register(records, now)
     repo.flush(now)
     click.echo(f"imported {len(records)} benches; registry has {store.count_benches()}")
+    _announce_benches(settings, [t for t in (repo.get(r.bench_id) for r in records) if t is not None])
+
+
+def _announce_benches(settings: Settings, twins: list[Any]) -> None:
+    """Tell running processes about added or changed benches (through BENCHFLEET_REDIS), so no restart is needed."""
+    if not settings.redis_url or not twins:
+        return
+    import redis
+
+    from fleet.event_relay import new_origin, publish_events
+    from fleet.events import TwinChanged
+
+    try:
+        sent = publish_events(settings.redis_url, [TwinChanged(t, "attributes") for t in twins], new_origin("import"))
+    except (redis.RedisError, OSError) as err:
+        click.echo(
+            f"warning: Redis unreachable ({err}); running processes see these benches after a resync or restart",
+            err=True,
+        )
+        return
+    click.echo(f"announced {sent} benches to running processes", err=True)
 
 
 @benches.command("list")
