@@ -168,5 +168,5 @@ def test_a_quiet_bench_goes_out_without_waiting_for_the_window(app: Flask, fleet
     published = time.monotonic()
     fleet.ingest_telemetry(telemetry("trebinje-01", fleet.now(), 1))  # right after a flush: the old window
     wait_until(lambda: "trebinje-01" in sent, timeout=2, message="second bench out")
-    # Held back only by the 50 ms flush gap, not by mostar-01's 500 ms window (generous bound: shared machine).
+    # Held back only by the 20 ms flush gap, not by mostar-01's 500 ms window (generous bound: shared machine).
     assert sent["trebinje-01"] - published < live.interval_s * 0.6
