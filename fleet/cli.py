@@ -124,7 +124,8 @@ def _start_relay(runtime: Any, settings: Settings, role: str) -> Any:
         return None
     from fleet.event_relay import RedisEventRelay, new_origin
 
-    relay = RedisEventRelay(settings.redis_url, runtime.bus, origin=new_origin(role))
+    # After an outage the process may have missed events: its cache reloads what SQL holds.
+    relay = RedisEventRelay(settings.redis_url, runtime.bus, origin=new_origin(role), on_resync=runtime.cache.reload)
     relay.start()
     return relay
 
@@ -159,6 +160,35 @@ _share_option = click.option("--share-group", help="MQTT shared-subscription gro
 _redis_option = click.option("--redis", help="Redis for events across processes (BENCHFLEET_REDIS).")
 
 
+def _build_checked(build: Callable[..., Any], settings: Settings) -> Any:
+    """Build a runtime; an older database schema stops the start with one line naming `benchfleet migrate`."""
+    from fleet.db.migrate import SchemaOutdated
+
+    try:
+        return build(settings, SystemClock())
+    except SchemaOutdated as err:
+        raise click.ClickException(str(err)) from None
+
+
+@main.command()
+@click.option("--db", help="Database (BENCHFLEET_DB): sqlite:///path or postgresql://...")
+@click.pass_context
+def migrate(ctx: click.Context, /, **flags: Any) -> None:
+    """Upgrade the database schema to this version's (a wave-1 database included)."""
+    from fleet.db.engine import make_engine
+    from fleet.db.migrate import upgrade
+
+    settings = _settings(ctx, **flags)
+    _configure_logging(settings.log_level)
+    _ensure_parent(settings.db)
+    engine = make_engine(settings.db)
+    try:
+        done = upgrade(engine)
+    finally:
+        engine.dispose()
+    click.echo(f"database schema: {done.before or 'none (wave 1 or empty)'} -> {done.after}")
+
+
 @main.command()
 @server_options
 @_worker_option
@@ -174,7 +204,7 @@ def serve(ctx: click.Context, /, **flags: Any) -> None:
     if settings.mqtt_url.embedded:
         raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; serve needs a real broker URL")
     settings = _role_settings(settings, "serve", settings.worker)
-    runtime = build_runtime(settings, SystemClock())
+    runtime = _build_checked(build_runtime, settings)
     relay = _start_relay(runtime, settings, "serve")
     runtime.start()
     runtime.republish_desired()
@@ -200,7 +230,7 @@ def ingest(ctx: click.Context, /, **flags: Any) -> None:
     if settings.mqtt_url.embedded:
         raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; ingest needs a broker URL")
     settings = _role_settings(settings, "ingest", settings.worker)
-    runtime = build_runtime(settings, SystemClock())
+    runtime = _build_checked(build_runtime, settings)
     relay = _start_relay(runtime, settings, "ingest")
     if relay is None:
         log.warning("BENCHFLEET_REDIS is not set: dashboards of other processes won't show this worker's changes live")
@@ -230,12 +260,13 @@ def dashboard(ctx: click.Context, /, **flags: Any) -> None:
     settings = _role_settings(settings, "dashboard", None)
     runtime = build_runtime(settings, SystemClock())
     relay = _start_relay(runtime, settings, "dashboard")
+    runtime.cache.start()
     runtime.publisher.start()  # desired configs after a PATCH are still published (retained)
     click.echo(f"BenchFleet dashboard: http://{settings.http}/", err=True)
     try:
         _run_dashboard(runtime, settings, _secret(settings), settings.public_results)
     finally:
-        _stop(relay, runtime.publisher)
+        _stop(relay, runtime.publisher, runtime.cache)
         runtime.writer.close()
         runtime.tsdb.close()
         runtime.engine.dispose()
@@ -287,7 +318,7 @@ def demo(
     # One simulated clock for benches and fleet: accelerated benches stamp simulated time, which a fleet on
     # the wall clock would reject as ts_in_future.
     clock = demo_clock(1.0 if realtime else speed)
-    runtime = build_runtime(settings, clock)
+    runtime = build_runtime(settings, clock, auto_migrate=True)  # the demo's own database: just upgrade it
     runtime.start()
     if history_span is not None:
         _write_history(runtime, clock.now(), history_span)
@@ -461,9 +492,10 @@ def benches() -> None:
 def benches_import(ctx: click.Context, csv_file: Path) -> None:
     """Add or update benches from a CSV with the columns of benches.csv."""
     from fleet.db.engine import make_engine
+    from fleet.db.migrate import SchemaOutdated, ensure_schema
     from fleet.db.store import SqlStore
     from fleet.registry import RegistryCsvError, load_csv
-    from fleet.twin_repo import TwinRepository
+    from fleet.state.twin_store import TwinStore
 
     settings = _settings(ctx)
     try:
@@ -471,15 +503,16 @@ def benches_import(ctx: click.Context, csv_file: Path) -> None:
     except RegistryCsvError as err:
         raise click.ClickException(str(err)) from None
     _ensure_parent(settings.db)
-    store = SqlStore(make_engine(settings.db))
-    store.create_schema()
-    repo = TwinRepository(store)
-    repo.load()
-    now = SystemClock().now()
-    repo.register(records, now)
-    repo.flush(now)
+    engine = make_engine(settings.db)
+    try:
+        ensure_schema(engine, auto_upgrade=False)
+    except SchemaOutdated as err:
+        raise click.ClickException(str(err)) from None
+    store = SqlStore(engine)
+    twins = TwinStore(engine)
+    twins.register(records, SystemClock().now())  # registry rows and, for new benches, their twin rows
     click.echo(f"imported {len(records)} benches; registry has {store.count_benches()}")
-    _announce_benches(settings, [t for t in (repo.get(r.bench_id) for r in records) if t is not None])
+    _announce_benches(settings, list(twins.get_twins([r.bench_id for r in records]).values()))
 
 
 def _announce_benches(settings: Settings, twins: list[Any]) -> None:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from fleet.event_bus import EventBus
 from fleet.event_codec import EventDecodeError, decode_event, encode_event
@@ -148,10 +150,10 @@ class RedisEventRelay:
                     self.dropped += 1
                     return
                 self._twins[key] = event
-            elif len(self._others) >= self._max_pending:
-                self.dropped += 1
-                return
             else:
+                if len(self._others) >= self._max_pending:  # the oldest goes: newer news is worth more
+                    self._others.popleft()
+                    self.dropped += 1
                 self._others.append(event)
             self._wake.notify()
 
@@ -198,17 +200,19 @@ class RedisEventRelay:
             client: redis.Redis | None = None
             try:
                 client = self._client()
-                pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+                pubsub = client.pubsub()  # type: ignore[no-untyped-call]
                 pubsub.subscribe(self.channel)
-                self.subscribed.set()
-                self._outage.recovered()
-                delays = iter(self._backoff.delays())
-                if lost and self._on_resync is not None:
-                    self._resync()
                 while not self._stop.is_set():
                     message = pubsub.get_message(timeout=0.5)
-                    if message is not None and message.get("type") == "message":
+                    kind = message.get("type") if message is not None else None
+                    if kind == "message":
                         self._inject(message["data"])
+                    elif kind == "subscribe":  # confirmed by Redis: from now on nothing published is missed
+                        self.subscribed.set()
+                        self._outage.recovered()
+                        delays = iter(self._backoff.delays())
+                        if lost and self._on_resync is not None:
+                            self._resync()
                 pubsub.close()
             except _REDIS_DOWN as err:
                 self.subscribed.clear()
@@ -238,8 +242,7 @@ class RedisEventRelay:
             log.exception("resync after a Redis outage failed")
 
     def _client(self) -> redis.Redis:
-        # health checks find a half-open connection (Redis killed without a FIN) within 15 s.
-        return redis.Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=15)
+        return _connect(self.url, health_check_interval=15)
 
 
 def publish_events(url: str, events: Iterable[FleetEvent], origin: str) -> int:
@@ -247,7 +250,7 @@ def publish_events(url: str, events: Iterable[FleetEvent], origin: str) -> int:
 
     Raises redis.RedisError or OSError when Redis is unreachable (the caller says what that means).
     """
-    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    client = _connect(url)
     try:
         channel = channel_for(url)
         sent = 0
@@ -257,6 +260,19 @@ def publish_events(url: str, events: Iterable[FleetEvent], origin: str) -> int:
         return sent
     finally:
         client.close()
+
+
+def _connect(url: str, health_check_interval: int = 0) -> redis.Redis:
+    # No retries inside redis-py (its default backs off up to 10 s per call, three times): the relay's own
+    # loop decides when to try again, so a Redis that is back is used within one backoff step.
+    # Health checks find a half-open connection (Redis killed without a FIN) within the interval.
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        health_check_interval=health_check_interval,
+        retry=Retry(NoBackoff(), 0),
+    )
 
 
 def _close(client: redis.Redis | None) -> None:

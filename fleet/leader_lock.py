@@ -55,7 +55,7 @@ class PgAdvisoryLock:
         self._conn: psycopg.Connection[Any] | None = None
 
     def try_acquire(self) -> bool:
-        """``pg_try_advisory_lock`` on a fresh connection; the connection is kept while the lock is held."""
+        """``pg_try_advisory_lock`` on the lock's own connection (opened on first use, again after a loss)."""
         try:
             if self._conn is None or self._conn.closed:
                 self._conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=self._timeout)
@@ -64,10 +64,8 @@ class PgAdvisoryLock:
             log.debug("advisory lock on %s not taken: %s", self._where, err)
             self._drop()
             return False
-        if row is not None and row[0]:
-            return True
-        self._drop()  # not ours: no reason to keep a connection open
-        return False
+        # Not ours: the connection stays open for the next try (one connect per process, not one per try).
+        return bool(row is not None and row[0])
 
     def still_held(self) -> bool:
         """Ask PostgreSQL whether this session holds the lock (False if the connection broke)."""

@@ -4,46 +4,44 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from fleet.db.store import SqlStore
 from fleet.event_bus import EventBus
 from fleet.events import ConfigStatusChanged, Listener, TwinChanged
 from fleet.ingest.metrics import IngestMetrics
 from fleet.service_api import PollInfo, PollResults, Scope
+from fleet.state.cache import TwinCache
+from fleet.state.desired import DesiredPublication, DesiredVersions
+from fleet.state.twin_store import TwinStore
 from fleet.tsdb.base import TimeSeriesStore
-from fleet.twin_repo import TwinRepository
 from twins.clock import Clock
 from twins.series import SERIES_FIELDS, SeriesSample
-from twins.twin import Twin, patch_desired
-
-
-class DesiredSink(Protocol):
-    """Where a new desired config goes (the MQTT publisher, retained)."""
-
-    def publish_desired(self, twin: Twin, at: datetime) -> object:
-        """Publish a twin's desired config."""
-        ...
+from twins.twin import Twin
 
 
 class FleetService:
-    """The one implementation of fleet.service_api.FleetApi."""
+    """The one implementation of fleet.service_api.FleetApi: reads single twins from SQL, the fleet list
+    from the process's TwinCache, and allocates desired versions in the database."""
 
     def __init__(
         self,
-        repo: TwinRepository,
+        twins: TwinStore,
+        cache: TwinCache,
         store: SqlStore,
         tsdb: TimeSeriesStore,
-        desired_sink: DesiredSink,
+        publication: DesiredPublication,
         metrics: IngestMetrics,
         bus: EventBus,
         clock: Clock,
         probes: Mapping[str, Callable[[], dict[str, Any]]] | None = None,
     ) -> None:
-        self._repo = repo
+        self._twins = twins
+        self._cache = cache
+        self._desired = DesiredVersions(twins)
         self._store = store
         self._tsdb = tsdb
-        self._sink = desired_sink
+        self._publication = publication
         self._metrics = metrics
         self._bus = bus
         self._clock = clock
@@ -54,21 +52,19 @@ class FleetService:
         return self._clock.now()
 
     def list_twins(self, scope: Scope) -> list[Twin]:
-        """Every twin within ``scope``, ordered by bench id."""
-        return [t for t in self._repo.all() if scope.allows(t.attributes.municipality)]
+        """Every twin within ``scope``, ordered by bench id (from the cache that events keep fresh)."""
+        return [t for t in self._cache.all() if scope.allows(t.attributes.municipality)]
 
     def get_twin(self, bench_id: str) -> Twin | None:
-        """One twin, or None."""
-        return self._repo.get(bench_id)
+        """One twin as committed in SQL, or None."""
+        return self._twins.get_twin(bench_id)
 
     def patch_desired(self, bench_id: str, patch: Mapping[str, Any], if_match: int | None, actor: str) -> Twin:
-        """Merge-patch the desired config, persist, publish retained, and announce ``pending``."""
+        """Merge-patch the desired config as the next database-allocated version, publish the newest
+        committed one retained (under the bench's lock), and announce ``pending``."""
         now = self._clock.now()
-        if self._repo.get(bench_id) is None:
-            raise KeyError(bench_id)
-        twin = self._repo.update(bench_id, lambda t: patch_desired(t, dict(patch), now, if_match))
-        self._repo.flush(now)
-        self._sink.publish_desired(twin, now)
+        twin = self._desired.patch(bench_id, patch, if_match, actor, now)
+        self._publication.publish_latest(bench_id, now)
         self._bus.publish(TwinChanged(twin, "desired"))
         self._bus.publish(
             ConfigStatusChanged(bench_id, twin.attributes.municipality, twin.desired_version, "pending", None, now)

@@ -23,7 +23,7 @@ from fleet.auth.store import UserStore
 from fleet.service_api import EVERYTHING
 from tests.dashboards.dash_support import start_live
 from tests.dashboards.served import chromium, log_in, served
-from tests.services import MosquittoService
+from tests.services import MosquittoService, PostgresDatabase
 from tests.waiting import wait_until
 from twins.clock import SystemClock, to_rfc3339
 
@@ -62,18 +62,21 @@ def _telemetry(
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Mosquitto + fleet runtime (SQLite stores) + dashboard on a free port + one simulated bench agent."""
+    """Mosquitto + fleet runtime (twins on PostgreSQL, SQLite TSDB) + dashboard on a free port + one simulated
+    bench agent."""
     from firmware_agent.main import build_options, run_agent
     from fleet.runtime import build_runtime
     from fleet.settings import Settings
 
     tmp = tmp_path_factory.mktemp("e2e")
+    database = PostgresDatabase()
+    database.create()
     broker = MosquittoService(tmp / "mosquitto")
     broker.start()
     settings = Settings(
         mqtt=broker.url,
         tsdb=f"sqlite:///{tmp / 'series.db'}",
-        db=f"sqlite:///{tmp / 'fleet.db'}",
+        db=database.url,
         data_dir=str(tmp / "data"),
         ingest_client_id=f"e2e-{uuid.uuid4().hex[:8]}",
     )
@@ -109,6 +112,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         app.extensions["benchfleet"].live.stop()
         runtime.stop()
         broker.stop()
+        database.drop()
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""SqlStore on SQLite and PostgreSQL: registry upserts, twin documents, votes counted once per event id, tallies."""
+"""SqlStore on SQLite and PostgreSQL: registry upserts, votes counted once per event id, tallies."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from fleet.db.engine import make_engine
 from fleet.db.schema import FLEET_TABLES
 from fleet.db.store import SqlStore, TallyRow, VoteRow
 from fleet.registry import BenchRecord, default_fleet
-from tests.twins.samples import T0, status_doc, telemetry_doc, vote_doc
-from twins.messages import Status, Telemetry, VoteEvent
-from twins.twin import Attributes, Twin, apply_status, apply_telemetry, count_vote, new_twin, patch_desired
+from tests.twins.samples import T0, vote_doc
+from twins.messages import VoteEvent
+from twins.twin import Attributes
 
 S = timedelta(seconds=1)
 
@@ -77,34 +77,6 @@ def test_upsert_benches_inserts_then_updates(store: SqlStore) -> None:
 def test_unicode_names_survive(store: SqlStore) -> None:
     store.upsert_benches([r for r in default_fleet() if r.bench_id in ("zepce-01", "zavidovici-01")], T0)
     assert [r.attributes.name for r in store.list_benches()] == ["Zavidovići", "Žepče"]
-
-
-# --- twins ------------------------------------------------------------------------------------------------
-
-
-def _rich_twin() -> Twin:
-    twin = new_twin("mostar-01", default_fleet()[4].attributes)
-    sample = Telemetry.model_validate_json(json.dumps(telemetry_doc(when=T0, seq=3)))
-    twin, _ = apply_telemetry(twin, sample, T0 + S)
-    twin, _ = apply_status(twin, Status.model_validate_json(json.dumps(status_doc(True, when=T0))), T0)
-    twin = count_vote(twin, "park-2026", "yes", T0)
-    return patch_desired(twin, {"telemetry_interval_s": 30}, T0 + 2 * S)
-
-
-def test_save_and_load_twins(store: SqlStore) -> None:
-    rich = _rich_twin()
-    plain = new_twin("trebinje-01", default_fleet()[9].attributes)
-    assert store.save_twins([rich, plain], T0) == 2
-    loaded = {t.bench_id: t for t in store.load_twins()}
-    assert loaded == {"mostar-01": rich, "trebinje-01": plain}
-    # Saving again replaces the document.
-    newer = patch_desired(rich, {"telemetry_interval_s": 45}, T0 + 3 * S)
-    assert store.save_twins([newer], T0 + 3 * S) == 1
-    loaded = {t.bench_id: t for t in store.load_twins()}
-    assert loaded["mostar-01"].desired.telemetry_interval_s == 45
-    assert loaded["mostar-01"].desired_version == 2
-    assert len(loaded) == 2
-    assert store.save_twins([], T0) == 0
 
 
 # --- votes ------------------------------------------------------------------------------------------------------
