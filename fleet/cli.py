@@ -258,7 +258,7 @@ def dashboard(ctx: click.Context, /, **flags: Any) -> None:
     if not settings.redis_url:
         log.warning("BENCHFLEET_REDIS is not set: this dashboard shows only its own changes live, not ingestion's")
     settings = _role_settings(settings, "dashboard", None)
-    runtime = build_runtime(settings, SystemClock())
+    runtime = _build_checked(build_runtime, settings)
     relay = _start_relay(runtime, settings, "dashboard")
     runtime.cache.start()
     runtime.publisher.start()  # desired configs after a PATCH are still published (retained)
@@ -318,6 +318,7 @@ def demo(
     # One simulated clock for benches and fleet: accelerated benches stamp simulated time, which a fleet on
     # the wall clock would reject as ts_in_future.
     clock = demo_clock(1.0 if realtime else speed)
+    settings = _role_settings(settings, "serve", settings.worker)
     runtime = build_runtime(settings, clock, auto_migrate=True)  # the demo's own database: just upgrade it
     runtime.start()
     if history_span is not None:
