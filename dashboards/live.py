@@ -72,6 +72,7 @@ class LiveBridge:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._twins: dict[str, Twin] = {}
+        self._newest: dict[str, Twin] = {}  # bench → the newest twin taken (to drop crossed, older events)
         self._next_ok: dict[str, float] = {}  # bench → monotonic time its next update may go out
         self._instant: list[tuple[str, dict[str, Any], list[str]]] = []
         self._health: dict[str, tuple[str, ...]] = {}
@@ -84,6 +85,8 @@ class LiveBridge:
         """Take one fleet event (fast, thread-safe)."""
         with self._lock:
             if isinstance(event, TwinChanged):
+                if not self._is_news(event.twin):
+                    return
                 self._twins[event.twin.bench_id] = event.twin
             elif isinstance(event, ConfigStatusChanged):
                 self._instant.append(("config_status", _config_status(event), [municipality_room(event.municipality)]))
@@ -93,6 +96,19 @@ class LiveBridge:
                     public = {"poll_id": event.poll_id, "option": event.option, "municipality": event.municipality}
                     self._instant.append(("vote", public, [PUBLIC_ROOM]))
         self._wake.set()
+
+    def _is_news(self, twin: Twin) -> bool:
+        """False for a twin older in every section than the last one taken (the caller holds the lock).
+
+        Events of several ingest processes can cross on their way here: a worker that read its twin back
+        just before another committed a newer sample may announce it last. Browsers must end on the newest.
+        """
+        held = self._newest.get(twin.bench_id)
+        new, old = twin.versions(), held.versions() if held is not None else None
+        if old is not None and new != old and all(new[k] <= old[k] for k in new):
+            return False
+        self._newest[twin.bench_id] = twin
+        return True
 
     # -- out ------------------------------------------------------------------------------------------
     def flush_once(self) -> int:

@@ -1,11 +1,14 @@
-"""Fleet events to JSON and back (pydantic does the twin), for events that cross process boundaries."""
+"""Fleet events to JSON and back (pydantic does the twin), for events that cross process boundaries.
+
+A message is one JSON document ``{"origin": ..., "kind": ..., "event": {...}}``. It is decoded in one
+pass in pydantic's JSON mode, which the twin's strict models need (a ``ts`` string is a datetime there).
+"""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
 
 from fleet.events import ConfigStatusChanged, FleetEvent, TwinChanged, VoteCounted
 
@@ -21,30 +24,29 @@ _KINDS: dict[str, type[Any]] = {
     "vote_counted": VoteCounted,
 }
 _KIND_OF: dict[type[Any], str] = {cls: kind for kind, cls in _KINDS.items()}
-_ADAPTERS: dict[str, TypeAdapter[Any]] = {kind: TypeAdapter(cls) for kind, cls in _KINDS.items()}
+
+
+def _envelope(kind: str, cls: type[Any]) -> type[BaseModel]:
+    tag: Any = Literal[kind]  # a Literal built at run time: one per kind of the table
+    return create_model(f"{cls.__name__}Message", origin=(str, ...), kind=(tag, ...), event=(cls, ...))
+
+
+_ENVELOPES: dict[str, type[BaseModel]] = {kind: _envelope(kind, cls) for kind, cls in _KINDS.items()}
+_ANY_TYPE: Any = Annotated[Union[tuple(_ENVELOPES.values())], Field(discriminator="kind")]  # noqa: UP007
+_ANY_ENVELOPE: TypeAdapter[Any] = TypeAdapter(_ANY_TYPE)
 
 
 def encode_event(event: FleetEvent, origin: str) -> bytes:
     """One JSON document: ``{"origin", "kind", "event"}`` (origin = the process that published it)."""
     kind = _KIND_OF[type(event)]
-    body = _ADAPTERS[kind].dump_python(event, mode="json")
-    return json.dumps({"origin": origin, "kind": kind, "event": body}, separators=(",", ":")).encode()
+    return _ENVELOPES[kind](origin=origin, kind=kind, event=event).model_dump_json().encode()
 
 
 def decode_event(data: bytes | str) -> tuple[str, FleetEvent]:
     """The origin and the event of a document made by ``encode_event``; EventDecodeError otherwise."""
     try:
-        doc = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise EventDecodeError(f"not JSON: {err}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("origin"), str):
-        raise EventDecodeError("not an event document: needs an 'origin' string, a 'kind' and an 'event'")
-    kind = doc.get("kind")
-    adapter = _ADAPTERS.get(kind) if isinstance(kind, str) else None
-    if adapter is None:
-        raise EventDecodeError(f"unknown event kind {kind!r}: expected one of {', '.join(_KINDS)}")
-    try:
-        event: FleetEvent = adapter.validate_python(doc.get("event"))
+        message = _ANY_ENVELOPE.validate_json(data)
     except ValidationError as err:
-        raise EventDecodeError(f"bad {kind} event: {err.errors(include_url=False)[:3]}") from None
-    return doc["origin"], event
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'document'}: {e['msg']}" for e in err.errors()[:3])
+        raise EventDecodeError(f"not an event document ({problems})") from None
+    return message.origin, message.event

@@ -317,7 +317,12 @@ def test_roles_together_lose_nothing_and_show_everything_live(stack: Stack) -> N
             seen = {(b, t) for b, t, _v in page.evaluate("() => window.__twins")}
             return want <= seen
 
-        wait_until(browser_saw_all, timeout=30, interval=0.5, message="newest samples in the browser")
+        try:
+            wait_until(browser_saw_all, timeout=30, interval=0.5, message="newest samples in the browser")
+        except AssertionError:
+            last = {b: t for b, t, _v in page.evaluate("() => window.__twins")}
+            missing = sorted((b, t, last.get(b)) for b, t in want if last.get(b) != t)
+            raise AssertionError(f"browser did not end on the newest sample (bench, wanted, last): {missing}") from None
         events = page.evaluate("() => window.__twins")
         assert len(events) > len(BENCHES) * 5  # a stream of updates, not one reload at the end
         watched_soc = newest[WATCHED][2]
