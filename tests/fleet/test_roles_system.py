@@ -146,7 +146,9 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
     stack = Stack(mosquitto, influx, pg, env, f"http://127.0.0.1:{serve_port}", f"http://127.0.0.1:{dash_port}", token)
 
     def proc(name: str, *args: str, http: int | None = None) -> Proc:
-        penv = {**env, "BENCHFLEET_DATA_DIR": str(tmp_path / f"data-{name}")}
+        # INFO for the workers: their log says whether a (re)connect found its persistent session.
+        level = "INFO" if name.startswith("ingest") else "WARNING"
+        penv = {**env, "BENCHFLEET_DATA_DIR": str(tmp_path / f"data-{name}"), "BENCHFLEET_LOG_LEVEL": level}
         if http is not None:
             penv["BENCHFLEET_HTTP"] = f"127.0.0.1:{http}"
         p = Proc(name, [sys.executable, "-m", "fleet.cli", *args], penv, tmp_path / f"{name}.log")
@@ -290,6 +292,12 @@ def test_roles_together_lose_nothing_and_show_everything_live(stack: Stack) -> N
         streamer.join(timeout=300)
         assert not streamer.is_alive()
         assert all(p.alive() for p in stack.procs.values()), stack.logs()
+        # The restarted worker came back with its slot's client id and found its session at the broker.
+        wait_until(
+            lambda: "(session present: True)" in stack.procs["ingest-1"].log.read_text(),
+            timeout=60,
+            message="the restarted worker resumed its session",
+        )
 
         # 1. every twin holds its newest sample (read through the dashboard process, which ingests nothing)
         def twins_caught_up() -> bool:
@@ -337,7 +345,8 @@ def test_roles_together_lose_nothing_and_show_everything_live(stack: Stack) -> N
     # 2. InfluxDB holds every sample exactly once
     measurement, soc_field = SERIES_FIELDS["battery.soc_pct"]
     body = stack.influx.query(
-        f'SELECT count("{soc_field}"), sum("{soc_field}") FROM "{measurement}" GROUP BY "bench_id"'
+        f'SELECT count("{soc_field}"), sum("{soc_field}") FROM "{measurement}" GROUP BY "bench_id"',
+        db=stack.influx.database,
     )
     stored = {
         s["tags"]["bench_id"]: (s["values"][0][1], s["values"][0][2]) for s in body["results"][0].get("series", [])
