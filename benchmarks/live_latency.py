@@ -106,9 +106,33 @@ class Load:
         self._client.loop_stop()
 
 
-def measure(page: Any, port: int, samples: int, selector: str, label: str) -> list[float]:
-    """Publish ``samples`` values for TARGET and return each one's publish → DOM latency in ms."""
+class SocketProbe:
+    """A Socket.IO client (python, long-polling) on the serve process: when each TARGET twin event arrives."""
+
+    def __init__(self, base: str, token: str) -> None:
+        import socketio
+
+        self.arrived: dict[float, float] = {}  # soc → arrival (epoch ms)
+        self._client = socketio.Client(reconnection=False)
+        self._client.on("twin", self._on_twin)
+        self._client.connect(base, auth={"token": token}, transports=["polling"], wait_timeout=10)
+
+    def _on_twin(self, msg: dict[str, Any]) -> None:
+        now = time.time() * 1000
+        for t in msg["twins"]:
+            if t["bench_id"] == TARGET and t["soc_pct"] is not None:
+                self.arrived.setdefault(round(t["soc_pct"], 1), now)
+
+    def close(self) -> None:
+        self._client.disconnect()
+
+
+def measure(
+    page: Any, port: int, samples: int, selector: str, label: str, probe: SocketProbe | None = None
+) -> tuple[list[float], list[float]]:
+    """Publish ``samples`` values for TARGET; each one's publish → DOM latency (and → probe) in ms."""
     page.evaluate(OBSERVE, selector)
+    at_probe: list[float] = []
     pub = _client(port, "probe")
     latencies: list[float] = []
     seq = 10_000_000  # above anything the load sent for the target bench
@@ -132,11 +156,20 @@ def measure(page: Any, port: int, samples: int, selector: str, label: str) -> li
                 print(f"{label}: sample {i} not shown within 10 s", flush=True)
                 continue
             latencies.append(seen_ms - sent_ms)
+            if probe is not None and value in probe.arrived:
+                at_probe.append(probe.arrived[value] - sent_ms)
             time.sleep(random.uniform(0.8, 1.6))
     finally:
         pub.disconnect()
         pub.loop_stop()
-    return latencies
+    return latencies, at_probe
+
+
+def _metric(base: str, name: str) -> float:
+    for line in requests.get(f"{base}/metrics", timeout=5).text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return float("nan")
 
 
 def _battery(soc: float) -> dict[str, float]:
@@ -201,11 +234,12 @@ def _healthy(base: str) -> bool:
         return False
 
 
-def _benchfleet(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
+def _benchfleet(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
     argv = [sys.executable, "-m", "fleet.cli", *args]
     done = subprocess.run(argv, env=env, input=stdin, capture_output=True, text=True, cwd=ROOT, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"benchfleet {' '.join(args)}: {done.stdout}{done.stderr}")
+    return done.stdout
 
 
 def _summary(label: str, ms: list[float]) -> str:
@@ -252,6 +286,7 @@ def main() -> None:
         }
         _benchfleet(env, "benches", "import", str(csv))
         _benchfleet(env, "user", "add", "ada", "--role", "admin", "--locale", "en", stdin=PASSWORD + "\n")
+        token = _benchfleet(env, "token", "create", "ada").strip().splitlines()[-1]
         bare_http = free_port()
         base = f"http://127.0.0.1:{http}"
         bare_base = f"http://127.0.0.1:{bare_http}"
@@ -273,15 +308,23 @@ def main() -> None:
             page = context.new_page()
             page.goto(bare_base)
             page.wait_for_selector("body[data-live=true]")
-            bare = measure(page, mosq.port, args.samples, "#now-soc", "bare")
+            bare, _ = measure(page, mosq.port, args.samples, "#now-soc", "bare")
             log_in(page, base, "ada", PASSWORD)
             page.goto(f"{base}/benches/{TARGET}")
             page.wait_for_selector("body[data-ready=true]")
             page.wait_for_selector("#live-status[data-state=live]")
-            full = measure(page, mosq.port, args.samples, "#now-soc", "benchfleet")
-            print(f"load messages sent: {load.sent}", flush=True)
+            probe = SocketProbe(base, token)
+            batches = (_metric(base, "benchfleet_ingest_batch_seconds_sum"), _metric(base, "benchfleet_ingest_batch_seconds_count"))
+            full, emitted = measure(page, mosq.port, args.samples, "#now-soc", "benchfleet", probe)
+            probe.close()
+            spent = _metric(base, "benchfleet_ingest_batch_seconds_sum") - batches[0]
+            count = _metric(base, "benchfleet_ingest_batch_seconds_count") - batches[1]
+            lag = _metric(base, "benchfleet_ingest_lag_seconds")
+            print(f"load messages sent: {load.sent}; ingestion lag at the end {lag:.2f} s", flush=True)
+            print(f"ingestion batches during the run: {count:.0f}, mean {1000 * spent / max(count, 1):.1f} ms each")
         print(_summary("bare", bare))
         print(_summary("benchfleet", full))
+        print(_summary("socket.io", emitted) + "   (publish → twin event at a python client of serve)")
         print("raw ms (benchfleet):", " ".join(f"{v:.0f}" for v in full))
     finally:
         mosq.stop()
