@@ -120,8 +120,7 @@ def pipeline_rate(mosq: MosquittoService, influx: InfluxService, payloads: list[
     rt = build_runtime(settings, SystemClock())
     now = datetime.now(UTC)
     records = [BenchRecord(b, Attributes(name=b, municipality="Bench", lat=44.0, lon=18.0)) for b in benches]
-    rt.repo.register(records, now)
-    rt.repo.flush(now)
+    rt.twins.register(records, now)
     # Create the persistent session (subscriptions) with the real source, then go offline.
     rt.source.start()
     rt.source.connected.wait(10)

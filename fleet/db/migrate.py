@@ -45,8 +45,10 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def _is_empty(engine: Engine) -> bool:
-    return not inspect(engine).get_table_names()
+def _holds_twins(engine: Engine) -> bool:
+    # Nothing to migrate without twins: an empty database, or one where only `benchfleet user add` ran
+    # (UserStore creates its own tables) upgrades without asking.
+    return "twins" in inspect(engine).get_table_names()
 
 
 def upgrade(engine: Engine) -> Upgrade:
@@ -63,14 +65,14 @@ def upgrade(engine: Engine) -> Upgrade:
 
 
 def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> Upgrade | None:
-    """Make sure the schema is current: upgrade an empty database (or any, with ``auto_upgrade``);
+    """Make sure the schema is current: upgrade a database without twins yet (or any, with ``auto_upgrade``);
     raise SchemaOutdated naming ``benchfleet migrate`` for a database with an older schema."""
     head = head_revision()
     current = current_revision(engine)
     if current == head:
         metadata.create_all(engine)
         return None
-    if auto_upgrade or _is_empty(engine):
+    if auto_upgrade or (current is None and not _holds_twins(engine)):
         return upgrade(engine)
     raise SchemaOutdated(
         f"BENCHFLEET_DB: the database schema is at revision {current or 'wave-1 (none)'}, this version needs "

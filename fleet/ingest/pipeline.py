@@ -61,6 +61,7 @@ class DecodedBatch:
     writes: TwinWrites = field(default_factory=TwinWrites)
     accepted: list[Decoded] = field(default_factory=list)
     cpu_seconds: float = 0.0
+    checked: bool = False
 
 
 class RejectLog:
@@ -152,19 +153,22 @@ class IngestPipeline:
         return self.store(self.decode(messages))
 
     def decode(self, messages: Sequence[RawMessage]) -> DecodedBatch:
-        """Decode and validate a batch and collapse its twin writes per bench (CPU only, and the registry)."""
+        """Decode and validate a batch (CPU only: no store is asked, so this step cannot fail for want of one)."""
         started = time.perf_counter()
         batch = DecodedBatch(now=self._clock.now())
         for msg in messages:
             self._decode(msg, batch)
-        self._check_benches(batch)
         batch.cpu_seconds = time.perf_counter() - started
         return batch
 
     def store(self, batch: DecodedBatch) -> PreparedBatch:
-        """Commit the batch's twin writes and votes in ONE SQL transaction; read the changed twins back.
-        Safe to repeat after a failure: every write is conditional or keyed."""
+        """Check the benches against the registry, collapse the twin writes per bench, commit them and the
+        votes in ONE SQL transaction and read the changed twins back. Safe to repeat after a failure (the
+        database away): the bench check is done once, and every write is conditional or keyed."""
         started = time.perf_counter()
+        if not batch.checked:
+            self._check_benches(batch)
+            batch.checked = True
         outcome = self._twins.apply_batch(batch.writes, batch.now)
         points = list(batch.points)
         events = self._events(batch, outcome, points)
@@ -211,7 +215,7 @@ class IngestPipeline:
 
     def _check_benches(self, batch: DecodedBatch) -> None:
         """Drop messages of unregistered benches (or register them), then hand the rest to their handler."""
-        known = self._index.lookup({d.topic.bench_id for d in batch.accepted})
+        known = self._index.lookup({d.topic.bench_id for d in batch.accepted})  # the one step that may fail
         for decoded in batch.accepted:
             bench_id = decoded.topic.bench_id
             municipality = known.get(bench_id)
@@ -275,7 +279,7 @@ class IngestPipeline:
         ]
         for bench_id, (desired_version, reported) in outcome.reported_before.items():
             twin = twins.get(bench_id)
-            if twin is None or outcome.changed.get(bench_id) is None:
+            if twin is None:
                 continue
             events.extend(_config_status(twin, desired_version, reported, batch.now))
         for row in outcome.new_votes:

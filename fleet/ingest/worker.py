@@ -54,10 +54,15 @@ class IngestWorker:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
         self._pending: deque[tuple[list[RawMessage], PreparedBatch, Future[None]]] = deque()
         self.processed = 0
+        self.failed_attempts = 0
 
     def start(self) -> None:
         """Start the worker thread."""
         self._thread.start()
+
+    def alive(self) -> bool:
+        """Tell whether the worker thread is running."""
+        return self._thread.is_alive()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the batches at hand and stop."""
@@ -127,6 +132,7 @@ class IngestWorker:
             try:
                 return step(arg)
             except Exception:
+                self.failed_attempts += 1
                 log.exception("ingestion step failed; retrying in %.1f s", backoff)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)  # a returning store is noticed within seconds

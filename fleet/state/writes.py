@@ -66,7 +66,8 @@ class TwinWrites:
 @dataclass(frozen=True, slots=True)
 class BatchOutcome:
     """What a committed batch changed: the section per changed twin, the votes counted for the first time,
-    and the desired version and reported document each bench with a new reported document had before."""
+    how many telemetry samples were applied, and for each bench whose reported document this batch moved,
+    the desired version and reported document it had before (for ConfigStatusChanged)."""
 
     changed: dict[str, str]
     new_votes: list[VoteRow]

@@ -184,6 +184,17 @@ def test_empty_database_gets_the_schema_without_asking(tmp_sqlite_url: str) -> N
         engine.dispose()
 
 
+def test_database_with_only_users_upgrades_without_asking(tmp_sqlite_url: str) -> None:
+    engine = make_engine(tmp_sqlite_url)
+    try:
+        UserStore(engine).add_user("ada", "a-long-password", "admin")  # `benchfleet user add` before serve
+        assert migrate.ensure_schema(engine, auto_upgrade=False) is not None
+        assert migrate.current_revision(engine) == migrate.head_revision()
+        assert UserStore(engine).verify_password("ada", "a-long-password") is not None
+    finally:
+        engine.dispose()
+
+
 def test_migrate_command_prints_from_and_to(tmp_sqlite_url: str) -> None:
     engine = make_engine(tmp_sqlite_url)
     _wave1(engine)

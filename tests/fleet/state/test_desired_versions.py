@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -129,3 +130,28 @@ def test_a_restart_keeps_the_desired_version(mosquitto: MosquittoService, runtim
     assert twin.desired.telemetry_interval_s == 40
     assert second.service.patch_desired("zepce-01", {"telemetry_interval_s": 50}, 3, "ada").desired_version == 4
     assert _history(second, "zepce-01") == [1, 2, 3, 4]
+
+
+def test_two_processes_patching_at_once_leave_the_newest_config_retained(
+    mosquitto: MosquittoService, runtime_factory: RuntimeFactory, tmp_path: Path
+) -> None:
+    # Two runtimes = two processes' worth of engines, publishers and locks on one PostgreSQL database.
+    runtimes = [runtime_factory(mosquitto.url, data_dir=str(tmp_path / f"data-{i}")) for i in range(2)]
+    for rt in runtimes:
+        wait_until(rt.publisher.connected.is_set, timeout=10, message="desired publisher connected")
+
+    def run(rt: FleetRuntime, offset: int) -> list[int]:
+        return [
+            rt.service.patch_desired("ravno-01", {"telemetry_interval_s": 10 + offset + i}, None, "ada").desired_version
+            for i in range(40)
+        ]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        versions = [v for r in pool.map(run, runtimes, (0, 500)) for v in r]
+    assert sorted(versions) == list(range(1, 81))
+    assert _history(runtimes[0], "ravno-01") == list(range(1, 81))
+    twin = runtimes[1].service.get_twin("ravno-01")
+    assert twin is not None
+    retained = _retained_desired(mosquitto.url, "ravno-01")
+    assert retained["version"] == twin.desired_version == 80
+    assert retained["config"] == twin.desired.model_dump(mode="json")
