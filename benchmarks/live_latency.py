@@ -314,11 +314,12 @@ def main() -> None:
             page.wait_for_selector("body[data-ready=true]")
             page.wait_for_selector("#live-status[data-state=live]")
             probe = SocketProbe(base, token)
-            batches = (_metric(base, "benchfleet_ingest_batch_seconds_sum"), _metric(base, "benchfleet_ingest_batch_seconds_count"))
+            batch_sum, batch_count = "benchfleet_ingest_batch_seconds_sum", "benchfleet_ingest_batch_seconds_count"
+            batches = (_metric(base, batch_sum), _metric(base, batch_count))
             full, emitted = measure(page, mosq.port, args.samples, "#now-soc", "benchfleet", probe)
             probe.close()
-            spent = _metric(base, "benchfleet_ingest_batch_seconds_sum") - batches[0]
-            count = _metric(base, "benchfleet_ingest_batch_seconds_count") - batches[1]
+            spent = _metric(base, batch_sum) - batches[0]
+            count = _metric(base, batch_count) - batches[1]
             lag = _metric(base, "benchfleet_ingest_lag_seconds")
             print(f"load messages sent: {load.sent}; ingestion lag at the end {lag:.2f} s", flush=True)
             print(f"ingestion batches during the run: {count:.0f}, mean {1000 * spent / max(count, 1):.1f} ms each")
