@@ -102,9 +102,8 @@ def bare_rate(port: int, payloads: list[tuple[str, bytes]]) -> float:
     return n / elapsed
 
 
-def pipeline_rate(
-    mosq: MosquittoService, influx: InfluxService, payloads: list[tuple[str, bytes]], benches: list[str], workdir: Path
-) -> tuple[float, int]:
+def pipeline_rate(mosq: MosquittoService, influx: InfluxService, payloads: list[tuple[str, bytes]],
+                  benches: list[str], workdir: Path) -> tuple[float, int]:
     """Messages per second through the whole ingestion, and how many points influxd holds after."""
     cid = f"ingest-{uuid.uuid4().hex[:6]}"
     settings = load_settings(
