@@ -50,11 +50,18 @@ from tests.services import InfluxService, MosquittoService, PostgresDatabase, fr
 
 TARGET = "mostar-01"
 PASSWORD = "a-long-benchmark-password"
-OBSERVE = """(sel) => {
+OBSERVE = """([sel, bench]) => {
   window.__seen = [];
+  window.__arrived = {};
   const el = document.querySelector(sel);
   new MutationObserver(() => window.__seen.push([el.textContent, performance.timeOrigin + performance.now()]))
     .observe(el, {childList: true, characterData: true, subtree: true});
+  // A second socket in the same page: when the message reaches the page's JavaScript at all.
+  const s = io({transports: ["websocket"]});
+  s.on("twin", (m) => { for (const t of m.twins) {
+    const key = t.bench_id === bench ? t.soc_pct.toFixed(1) : null;
+    if (key !== null && !(key in window.__arrived)) window.__arrived[key] = performance.timeOrigin + performance.now();
+  } });
 }"""
 
 
@@ -131,8 +138,9 @@ def measure(
     page: Any, port: int, samples: int, selector: str, label: str, probe: SocketProbe | None = None
 ) -> tuple[list[float], list[float]]:
     """Publish ``samples`` values for TARGET; each one's publish → DOM latency (and → probe) in ms."""
-    page.evaluate(OBSERVE, selector)
+    page.evaluate(OBSERVE, [selector, TARGET])
     at_probe: list[float] = []
+    in_page: list[float] = []
     pub = _client(port, "probe")
     latencies: list[float] = []
     seq = 10_000_000  # above anything the load sent for the target bench
@@ -158,10 +166,15 @@ def measure(
             latencies.append(seen_ms - sent_ms)
             if probe is not None and value in probe.arrived:
                 at_probe.append(probe.arrived[value] - sent_ms)
+            arrived = page.evaluate("(k) => window.__arrived[k]", text)
+            if arrived is not None:
+                in_page.append(arrived - sent_ms)
             time.sleep(random.uniform(0.8, 1.6))
     finally:
         pub.disconnect()
         pub.loop_stop()
+    if in_page:
+        print(_summary(f"{label} page", in_page) + "   (publish → message in the page's JavaScript)", flush=True)
     return latencies, at_probe
 
 

@@ -114,7 +114,9 @@
       for (const t of msg.twins || []) {
         if (t.bench_id !== benchId) continue;
         showSummary(t);
-        extend(t);
+        // Charts after the next paint: redrawing six Plotly charts takes tens of milliseconds, and the new
+        // numbers should not wait for it (nor should the next message).
+        requestAnimationFrame(() => setTimeout(() => extend(t), 0));
         if (configChanged(t)) refreshCompare();
       }
     });
