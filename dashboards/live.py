@@ -177,6 +177,11 @@ class LiveBridge:
             # Batches the events of a burst into one flush; an Event wait so stop() ends it at once.
             self._stop.wait(self.min_gap_s)
 
+    @property
+    def running(self) -> bool:
+        """True once ``start`` ran and until ``stop``."""
+        return self._task is not None and not self._stop.is_set()
+
     def start(self) -> None:
         """Start the background loop (the composition root subscribes ``on_event`` to the bus)."""
         self._task = self.socketio.start_background_task(self.run)
