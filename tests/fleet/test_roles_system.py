@@ -47,6 +47,7 @@ PATCHES = 50
 PATCH_BENCHES = BENCHES[:5]
 PASSWORD = "a-long-system-test-password"
 WATCHED = "mostar-01"
+CSV_HEADER = "bench_id,name,municipality,entity,canton,lat,lon,altitude_m,installed\n"
 
 
 @dataclass
@@ -95,6 +96,7 @@ class Stack:
     serve_url: str
     dash_url: str
     token: str
+    new_csv: Path
     procs: dict[str, Proc] = field(default_factory=dict)
 
     def logs(self) -> str:
@@ -143,7 +145,16 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
     _cli(env, "user", "add", "ada", "--role", "admin", "--locale", "en", stdin=PASSWORD + "\n")
     token = _cli(env, "token", "create", "ada").strip().splitlines()[-1]
     serve_port, dash_port = free_port(), free_port()
-    stack = Stack(mosquitto, influx, pg, env, f"http://127.0.0.1:{serve_port}", f"http://127.0.0.1:{dash_port}", token)
+    stack = Stack(
+        mosquitto,
+        influx,
+        pg,
+        env,
+        f"http://127.0.0.1:{serve_port}",
+        f"http://127.0.0.1:{dash_port}",
+        token,
+        tmp_path / "new-benches.csv",
+    )
 
     def proc(name: str, *args: str, http: int | None = None) -> Proc:
         # INFO for the workers: their log says whether a (re)connect found its persistent session.
@@ -341,6 +352,25 @@ def test_roles_together_lose_nothing_and_show_everything_live(stack: Stack) -> N
         last_version = {b: v for b, _t, v in events}
         for bench in PATCH_BENCHES:
             assert last_version[bench] == len(versions[bench])
+
+        # A bench imported into the running system shows up without a restart: in the dashboard's list
+        # and live in the browser.
+        csv = stack.new_csv
+        csv.write_text(CSV_HEADER + "konjic-01,Konjic,Konjic,FBiH,Herzegovina-Neretva,43.65,17.96,280,2026-12\n")
+        _cli({**stack.env, "BENCHFLEET_DATA_DIR": str(csv.parent / "cli")}, "benches", "import", str(csv))
+
+        def listed() -> bool:
+            docs = requests.get(f"{stack.dash_url}/api/benches", headers=auth, timeout=10).json()
+            rows = docs["benches"] if isinstance(docs, dict) else docs
+            return any(row["bench_id"] == "konjic-01" for row in rows)
+
+        wait_until(listed, timeout=20, message="the imported bench in the dashboard's list")
+        # Only events reach the browser (a cache reload emits nothing): this one came through Redis.
+        wait_until(
+            lambda: any(b == "konjic-01" for b, _t, _v in page.evaluate("() => window.__twins")),
+            timeout=10,
+            message="the imported bench live in the browser",
+        )
 
     # 2. InfluxDB holds every sample exactly once
     measurement, soc_field = SERIES_FIELDS["battery.soc_pct"]
