@@ -9,7 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from fleet.backup import BackupJob
@@ -22,6 +21,7 @@ from fleet.ingest.metrics import IngestMetrics
 from fleet.ingest.mqtt_source import MqttSource
 from fleet.ingest.pipeline import IngestPipeline
 from fleet.ingest.worker import IngestWorker
+from fleet.leader_lock import leader_lock_for
 from fleet.ops.alarm_job import AlarmJob
 from fleet.ops.alarms import AlarmStore, SignalRecorder
 from fleet.ops.audit import AuditLog
@@ -30,7 +30,7 @@ from fleet.ops.notify import Notifier, SmtpSettings
 from fleet.ops.releases import ReleaseStore
 from fleet.ops.rollouts import OTA_COMMAND_TIMEOUT, RolloutJob, RolloutService
 from fleet.registry import default_fleet
-from fleet.scheduler import HealthSweep, Job, build_scheduler
+from fleet.scheduler import HealthSweep, Job, SchedulerLeader
 from fleet.service import FleetService
 from fleet.settings import Settings, parse_mqtt_url
 from fleet.state.cache import TwinCache
@@ -65,7 +65,7 @@ class FleetRuntime:
     publisher: DesiredPublisher
     publication: DesiredPublication
     service: FleetService
-    scheduler: BackgroundScheduler
+    scheduler: SchedulerLeader
     rollouts: RolloutService
     alarms: AlarmStore | None = None
 
@@ -97,8 +97,7 @@ class FleetRuntime:
 
     def stop(self) -> None:
         """Stop ingesting (what is unacknowledged is redelivered later), close the stores."""
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        self.scheduler.stop()
         self.source.stop()
         self.worker.stop()
         self.cache.stop()
@@ -185,7 +184,9 @@ def build_runtime(
     rollouts = RolloutService(engine, twins, service, audit, clock, releases=releases, commands=ota_commands)
     service.rollouts = rollouts
     alarm_job = AlarmJob(twins.list_twins, alarms, clock, tsdb=tsdb, notifier=Notifier(engine, SmtpSettings.from_env()))
-    scheduler = build_scheduler(
+    # Jobs run in one process at a time, whichever process dies (docs/roles.md).
+    scheduler = SchedulerLeader(
+        leader_lock_for(settings.db, data_dir),
         [
             Job("health_sweep", 15.0, HealthSweep(cache, bus, clock).run),
             Job("command_timeouts", 5.0, CommandTimeouts(engine, clock).run),
@@ -193,7 +194,8 @@ def build_runtime(
             Job("backup", 600.0, BackupJob.from_settings(settings, clock).run),
             Job("rollouts", 5.0, RolloutJob(rollouts).run),
             Job("alarms", 60.0, alarm_job.run),
-        ]
+        ],
+        name=settings.ingest_client_id,
     )
     return FleetRuntime(
         settings,

@@ -42,7 +42,7 @@ def install(app: Flask, socketio: SocketIO, store: AlarmStore | None, interval_s
         return None  # the routes answer 503: this app has no fleet database (a bare test app)
     app.extensions[_EXT] = AlarmDeps(store, RecipientStore(store.engine))
     announcer = AlarmAnnouncer(store, lambda event, data, room: socketio.emit(event, data, to=room), interval_s)
-    announcer.task = socketio.start_background_task(announcer.run)
+    app.extensions["benchfleet"].live.add_companion(announcer)  # started with the live bridge by the composition root
     app.extensions[_EXT + ".announcer"] = announcer
     return announcer
 
@@ -68,7 +68,8 @@ def _visible(alarm_text: str) -> Alarm:
     except AlarmNotFound as err:
         raise ApiError(404, "unknown_alert", str(err)) from err
     if not scope().allows(alarm.municipality):
-        raise ApiError(403, "forbidden", f"alert {alarm_id} belongs to another municipality")
+        # The same answer as a missing alert: no oracle for other towns' alarm ids (issue 8).
+        raise ApiError(404, "unknown_alert", f"no alert {alarm_id}")
     return alarm
 
 
@@ -261,6 +262,10 @@ class AlarmAnnouncer:
             except Exception:
                 log.exception("announcing alarms failed")
             self._stop.wait(self._interval_s)
+
+    def start(self, socketio: SocketIO) -> None:
+        """Run the loop as a Socket.IO background task."""
+        self.task = socketio.start_background_task(self.run)
 
     def stop(self) -> None:
         """End the loop."""

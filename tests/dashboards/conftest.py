@@ -17,7 +17,7 @@ from fleet.db.engine import make_engine
 from fleet.db.metadata import metadata
 from fleet.ops.alarm_tables import ALARM_TABLES
 from fleet.ops.alarms import AlarmStore
-from tests.dashboards.dash_support import PASSWORD, USERS, LoggedIn, make_config
+from tests.dashboards.dash_support import PASSWORD, USERS, LoggedIn, make_config, start_live
 from tests.dashboards.fake_fleet import FakeFleet
 from twins.clock import ManualClock
 
@@ -59,8 +59,9 @@ def alarm_store(tmp_path: Path) -> Iterator[AlarmStore]:
 def app_and_socketio(
     dashboard_config: DashboardConfig, fleet: FakeFleet, user_store: UserStore, alarm_store: AlarmStore
 ) -> Iterator[tuple[Flask, SocketIO]]:
-    app, socketio = create_app(dashboard_config, fleet, user_store, alarm_store)
-    yield app, socketio
+    app = create_app(dashboard_config, fleet, user_store, alarm_store)
+    live = start_live(app, fleet)
+    yield app, live.socketio
     app.extensions["benchfleet"].live.stop()
     app.extensions["benchfleet.alarms.announcer"].stop()
 

@@ -15,7 +15,7 @@ from fleet.auth.store import UserStore
 from fleet.db import migrate
 from fleet.db.engine import make_engine
 from fleet.ops.alarms import AlarmFilter, AlarmStore, BenchFindings
-from tests.dashboards.dash_support import PASSWORD, make_config
+from tests.dashboards.dash_support import PASSWORD, make_config, start_live
 from tests.dashboards.fake_fleet import FakeFleet
 from tests.dashboards.served import chromium, log_in, served
 from twins.alarm_rules import RULES_BY_CODE, Finding
@@ -32,7 +32,8 @@ def store(db_url: str) -> Iterator[AlarmStore]:
 @pytest.fixture
 def base(fleet: FakeFleet, user_store: UserStore, store: AlarmStore) -> Iterator[str]:
     app: Flask
-    app, _ = create_app(make_config(live_interval_s=0.2), fleet, user_store, store)
+    app = create_app(make_config(live_interval_s=0.2), fleet, user_store, store)
+    start_live(app, fleet)  # as the composition root does: the bridge and the alarm announcer start
     with served(app) as url:
         yield url
     app.extensions["benchfleet"].live.stop()

@@ -48,7 +48,7 @@ def stack(tmp_path: Path) -> Iterator[tuple[Any, Any, dict[str, str]]]:
     for name, role, municipality in (("ada", "admin", None), ("mo", "municipality", "Mostar")):
         users.add_user(name, PASSWORD, role, municipality=municipality, locale="en")
         tokens[name] = users.create_token(name)
-    app, _ = create_app(
+    app = create_app(
         DashboardConfig(secret_key="rollout-secret-key-0123456789", secure_cookies=False), runtime.service, users
     )
     wait_until(runtime.publisher.connected.is_set, timeout=10, message="fleet publisher connected")

@@ -31,7 +31,7 @@ def _setup(rt: FleetRuntime) -> tuple[Any, dict[str, dict[str, str]]]:
     users = UserStore(rt.engine)
     users.add_user("crew", "a-long-password", "maintenance")
     users.add_user("mayor", "a-long-password", "municipality", municipality="Mostar")
-    app, _ = create_app(DashboardConfig(secret_key="k" * 32, secure_cookies=False), rt.service, users)
+    app = create_app(DashboardConfig(secret_key="k" * 32, secure_cookies=False), rt.service, users)
     auth = {name: {"Authorization": f"Bearer {users.create_token(name)}"} for name in ("crew", "mayor")}
     return app.test_client(), auth
 

@@ -125,7 +125,7 @@ def test_campaign_that_fails_on_some_benches_halts_and_rolls_them_back(
     assert rt.rollouts is not None
     users = UserStore(rt.engine)
     users.add_user("crew", "a-long-password", "maintenance")
-    app, _ = create_app(DashboardConfig(secret_key="k" * 32, secure_cookies=False), rt.service, users)
+    app = create_app(DashboardConfig(secret_key="k" * 32, secure_cookies=False), rt.service, users)
     client, auth = app.test_client(), {"Authorization": f"Bearer {users.create_token('crew')}"}
     signing = Ed25519PrivateKey.generate()
     fleet = fleet_agents(signing.public_key())
