@@ -12,24 +12,18 @@ from pydantic import BaseModel, ValidationError
 
 from twins.messages import (
     EVENT_ADAPTER,
-    BootEvent,
-    CmdResultEvent,
+    BenchEvent,
     Command,
     Desired,
-    OtaProgressEvent,
-    PortSessionEvent,
     Reported,
     Status,
-    TamperEvent,
     Telemetry,
-    VoteEvent,
 )
 from twins.topics import BenchTopic, TopicError, TopicKind, parse_topic
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 
-AnyEvent = VoteEvent | PortSessionEvent | TamperEvent | BootEvent | OtaProgressEvent | CmdResultEvent
-Message = Telemetry | AnyEvent | Reported | Status | Desired | Command
+Message = Telemetry | BenchEvent | Reported | Status | Desired | Command
 
 
 class RejectReason(StrEnum):
@@ -110,7 +104,7 @@ def describe_errors(err: ValidationError, limit: int = 3) -> str:
 
 #: Discriminator tags pydantic puts first in the location of an event's errors.
 _EVENT_TAGS: frozenset[str] = frozenset(
-    str(get_args(model.model_fields["type"].annotation)[0]) for model in get_args(AnyEvent)
+    str(get_args(model.model_fields["type"].annotation)[0]) for model in get_args(BenchEvent)
 )
 
 

@@ -14,8 +14,8 @@ from fleet.events import ConfigStatusChanged, FleetEvent, Listener, TwinChanged,
 from fleet.ingest.metrics import IngestMetrics
 from fleet.twin_repo import TwinRepository
 from twins.clock import Clock
-from twins.codec import AnyEvent, Decoded, Rejected, RejectReason, check_not_future, decode
-from twins.messages import Reported, Status, Telemetry, VoteEvent
+from twins.codec import Decoded, Rejected, RejectReason, check_not_future, decode
+from twins.messages import BenchEvent, Reported, Status, Telemetry, VoteEvent
 from twins.series import SeriesPoint, telemetry_points, vote_point
 from twins.topics import INBOUND_KINDS, ROOT, TopicKind
 from twins.twin import Twin, apply_activity, apply_reported, apply_status, apply_telemetry, count_vote
@@ -207,7 +207,7 @@ class IngestPipeline:
         return updated
 
     def _on_event(self, twin: Twin, decoded: Decoded, batch: _Batch) -> Twin:
-        event: AnyEvent = decoded.message  # type: ignore[assignment]
+        event: BenchEvent = decoded.message  # type: ignore[assignment]
         if isinstance(event, VoteEvent):
             batch.votes.append(VoteRow(event, twin.attributes.municipality))
         else:
@@ -278,7 +278,7 @@ class IngestPipeline:
                     log.exception("listener %r failed", listener)
 
 
-def _event_point(event: AnyEvent, municipality: str) -> SeriesPoint:
+def _event_point(event: BenchEvent, municipality: str) -> SeriesPoint:
     return SeriesPoint(
         "event",
         {"bench_id": event.bench_id, "municipality": municipality, "type": event.type},
