@@ -256,7 +256,7 @@ def frozen_drain(
             p.send_signal(signal.SIGCONT)
         if profile is not None:
             spy = subprocess.Popen(
-                ["py-spy", "record", "--pid", str(procs[0].pid), "--format", "raw", "--rate", "250",
+                [str(Path(PY).with_name("py-spy")), "record", "--pid", str(procs[0].pid), "--format", "raw", "--rate", "250",
                  "--output", str(profile / f"{name}.txt")],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
