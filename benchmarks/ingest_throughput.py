@@ -54,6 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from common.profile_summary import summarise  # noqa: E402
 from nodered import launcher as nodered  # noqa: E402
 
 from fleet.tsdb.line_protocol import encode_batch  # noqa: E402
@@ -69,6 +70,7 @@ TIMEOUT_S = 600.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PY = sys.executable
 BENCHFLEET = str(Path(PY).with_name("benchfleet"))
+PY_SPY = str(Path(PY).with_name("py-spy"))  # pip install py-spy (only for --profile)
 NODERED_MEASUREMENT, NODERED_FIELD = "telemetry", "seq"  # what benchmarks/nodered/flow.json writes
 MUNICIPALITY = "Mostar"
 
@@ -256,7 +258,7 @@ def frozen_drain(
             p.send_signal(signal.SIGCONT)
         if profile is not None:
             spy = subprocess.Popen(
-                [str(Path(PY).with_name("py-spy")), "record", "--pid", str(procs[0].pid), "--format", "raw", "--rate", "250",
+                [PY_SPY, "record", "--pid", str(procs[0].pid), "--format", "raw", "--rate", "250", "--gil",
                  "--output", str(profile / f"{name}.txt")],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
@@ -475,6 +477,11 @@ def main() -> int:
         if pg is not None:
             pg.drop()
 
+    if args.profile:
+        for path in sorted(args.profile.glob("*.txt")):
+            print(f"\nwhere {path.stem}'s CPU went (py-spy, samples holding the GIL, {path}):")
+            for name, share in summarise(path):
+                print(f"  {share:6.1%}  {name}")
     return report(results, args)
 
 
