@@ -33,6 +33,7 @@ import argparse
 import csv
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -425,6 +426,7 @@ def main() -> int:
     parser.add_argument("--no-nodered", action="store_true", help="leave out the Node-RED flow")
     parser.add_argument("--db", default=None, help="SQLAlchemy URL (default: a temporary PostgreSQL database)")
     parser.add_argument("--profile", type=Path, default=None, help="py-spy the 1-worker drain into this folder")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs of every process)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed (default: report only)")
     args = parser.parse_args()
 
@@ -476,6 +478,8 @@ def main() -> int:
         influx.stop()
         if pg is not None:
             pg.drop()
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
 
     if args.profile:
         for path in sorted(args.profile.glob("*.txt")):
