@@ -5,14 +5,15 @@
     python benchmarks/ingest_throughput.py --messages 5000 --runs 1 --workers 1 --no-nodered   # a quick look
     python benchmarks/ingest_throughput.py --profile DIR      # also py-spy the 1-worker drain (DIR/*.txt)
 
-One Mosquitto and one influxd (Debian's packages, free ports, temporary folders) and one PostgreSQL
-database (the local server; `--db` for another) serve every contestant of a run, in turn:
+One Mosquitto, one influxd and one redis-server (Debian's packages, free ports, temporary folders) and one
+PostgreSQL database (the local server; `--db` for another) serve every contestant of a run, in turn:
 
 (a) bare: a paho subscriber process that only `json.loads` each message (benchmarks/common/bare_subscriber.py);
 (b) influxd: the points the pipeline builds for the same messages, encoded beforehand, POSTed by
     `--influx-threads` connections: influxd's own write rate, the physical limit of this machine;
 (c) `benchfleet ingest` × 1, 2, 4: separate processes on one MQTT shared subscription
-    (`BENCHFLEET_SHARE_GROUP`), each acknowledging a message only after its points are stored;
+    (`BENCHFLEET_SHARE_GROUP`), twins in PostgreSQL, change events to Redis (`BENCHFLEET_REDIS`), each
+    acknowledging a message only after its points are stored;
 (d) Node-RED (npm `node-red` + `node-red-contrib-influxdb`, benchmarks/nodered/): mqtt-in → function
     (builds one point per sample, batches 1,000 or 50 ms) → influxdb batch, acknowledging on receipt.
 
@@ -60,7 +61,7 @@ from nodered import launcher as nodered  # noqa: E402
 
 from fleet.tsdb.line_protocol import encode_batch  # noqa: E402
 from tests.payloads import dumps, telemetry  # noqa: E402
-from tests.services import InfluxService, MosquittoService, PostgresDatabase, free_port  # noqa: E402
+from tests.services import InfluxService, MosquittoService, PostgresDatabase, RedisService, free_port  # noqa: E402
 from twins.codec import decode  # noqa: E402
 from twins.messages import Telemetry  # noqa: E402
 from twins.series import telemetry_points  # noqa: E402
@@ -117,9 +118,11 @@ class Rig:
     mosq: LoggingMosquitto
     influx: InfluxService
     db_url: str
+    redis_url: str
     benches: list[str]
     measurement: str
     count_field: str
+    redis_pid: int = 0
     share_seq: int = 0
 
     def fresh_influx_db(self, label: str) -> str:
@@ -171,20 +174,28 @@ def forget_sessions(port: int, client_ids: Sequence[str]) -> None:
 
 
 def wait_subscribed(
-    mosq: LoggingMosquitto, client_ids: Sequence[str], procs: Sequence[subprocess.Popen[bytes]]
-) -> None:
-    """Wait until Mosquitto logged a telemetry subscription of every client id."""
+    mosq: LoggingMosquitto, prefixes: Sequence[str], procs: Sequence[subprocess.Popen[bytes]]
+) -> list[str]:
+    """Wait until Mosquitto logged a telemetry subscription for every client id prefix; the full ids.
+
+    A prefix matches the id itself or the id with a ``-suffix`` (`benchfleet ingest` appends its role and
+    worker slot to ``BENCHFLEET_INGEST_CLIENT_ID``).
+    """
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        lines = mosq.sub_log.read_text(errors="replace").splitlines()
-        subscribed = {cid for cid in client_ids for line in lines if line.startswith(f"{cid} ") and "telemetry" in line}
-        if len(subscribed) == len(client_ids):
-            return
+        found: dict[str, str] = {}
+        for line in mosq.sub_log.read_text(errors="replace").splitlines():
+            cid = line.split(" ", 1)[0]
+            for prefix in prefixes:
+                if (cid == prefix or cid.startswith(prefix + "-")) and "telemetry" in line:
+                    found[prefix] = cid
+        if len(found) == len(prefixes):
+            return [found[p] for p in prefixes]
         dead = [p.args for p in procs if p.poll() is not None]
         if dead:
             raise RuntimeError(f"contestant exited before subscribing: {dead}")
         time.sleep(0.1)
-    raise RuntimeError(f"not subscribed within 120 s: {set(client_ids)}")
+    raise RuntimeError(f"not subscribed within 120 s: {set(prefixes)}")
 
 
 # --- measuring ------------------------------------------------------------------------------------------
@@ -244,7 +255,7 @@ def frozen_drain(
     """The common method: subscribed, warmed, frozen, N published, thawed, drained; always cleaned up."""
     spy: subprocess.Popen[bytes] | None = None
     try:
-        wait_subscribed(rig.mosq, client_ids, procs)
+        client_ids = wait_subscribed(rig.mosq, client_ids, procs)
         if warm is not None:
             publish(rig.mosq.port, payloads(WARMUP, rig.benches, base - timedelta(hours=1)))
             warm(WARMUP)
@@ -252,7 +263,7 @@ def frozen_drain(
             p.send_signal(signal.SIGSTOP)
         publish(rig.mosq.port, payloads(n, rig.benches, base))
         pids = {f"{name}[{i}]": p.pid for i, p in enumerate(procs)}
-        pids |= {"influxd": rig.influx.pid or 0, "mosquitto": rig.mosq.pid or 0}
+        pids |= {"influxd": rig.influx.pid or 0, "mosquitto": rig.mosq.pid or 0, "redis": rig.redis_pid}
         before = cpu_snapshot(pids)
         started = time.monotonic()
         for p in procs:
@@ -336,7 +347,7 @@ def ingest_drain(rig: Rig, base: datetime, n: int, workers: int, profile: Path |
     """(c) ``benchfleet ingest`` × ``workers`` on one shared subscription."""
     db = rig.fresh_influx_db(f"ingest{workers}")
     group = f"g{uuid.uuid4().hex[:8]}"
-    cids = [f"ingest-{group}-{i}" for i in range(workers)]
+    cids = [f"ingest-{group}-w{i}" for i in range(workers)]
     procs = []
     for i, cid in enumerate(cids):
         env = {
@@ -347,12 +358,13 @@ def ingest_drain(rig: Rig, base: datetime, n: int, workers: int, profile: Path |
             "BENCHFLEET_DATA_DIR": str(rig.work / cid),
             "BENCHFLEET_SHARE_GROUP": group,
             "BENCHFLEET_INGEST_CLIENT_ID": cid,
+            "BENCHFLEET_WORKER": str(i),
             "BENCHFLEET_LOG_LEVEL": "WARNING",
+            "BENCHFLEET_REDIS": rig.redis_url,  # change events to the dashboards, as in production
         }
         log = (rig.work / f"{cid}.log").open("ab")
         procs.append(subprocess.Popen([BENCHFLEET, "ingest"], env=env, stdout=log, stderr=subprocess.STDOUT))
         log.close()
-        del i
 
     def count(target: int) -> float:
         return wait_count(rig, db, rig.measurement, rig.count_field, target, procs)
@@ -442,10 +454,12 @@ def main() -> int:
     db_url = args.db or (pg.url if pg else "")
     mosq = LoggingMosquitto(work / "mosquitto")
     influx = InfluxService(work / "influxd")
+    redis = RedisService(work / "redis")
     mosq.start()
     influx.start()
+    redis.start()
     measurement, fld = count_target()
-    rig = Rig(work, mosq, influx, db_url, benches, measurement, fld)
+    rig = Rig(work, mosq, influx, db_url, redis.url, benches, measurement, fld, redis.pid or 0)
     results: dict[str, list[Drain]] = {}
     day = 0
 
@@ -476,6 +490,7 @@ def main() -> int:
     finally:
         mosq.stop()
         influx.stop()
+        redis.stop()
         if pg is not None:
             pg.drop()
         if not args.keep:
