@@ -109,6 +109,12 @@ class Drain:
         """Messages per second."""
         return self.messages / self.seconds
 
+    @property
+    def own_cpu_us(self) -> float:
+        """CPU µs per message of the contestant's own processes together (0 for the influxd reference)."""
+        own = sum(v for k, v in self.cpu.items() if k.startswith(f"{self.name}["))
+        return own / self.messages * 1e6
+
 
 @dataclass
 class Rig:
@@ -509,10 +515,15 @@ def report(results: dict[str, list[Drain]], args: argparse.Namespace) -> int:
     med = {name: statistics.median(d.rate for d in drains) for name, drains in results.items()}
     bare = med["bare"]
     print(f"\nmedian over {args.runs} run(s) of {args.messages:,} messages from {args.benches:,} benches:")
+    print("  (CPU µs per message, median: the contestant's own processes together, then influxd's)")
     for name, rate in med.items():
         lost = [d.messages - d.stored for d in results[name] if d.stored is not None]
         note = f"  lost {max(lost)}" if lost else ""
-        print(f"  {name:18s} {rate:9,.0f} msg/s  ratio {rate / bare:4.2f}{note}")
+        own = statistics.median(d.own_cpu_us for d in results[name])
+        influx = statistics.median(d.cpu.get("influxd", 0.0) / d.messages * 1e6 for d in results[name])
+        print(
+            f"  {name:18s} {rate:9,.0f} msg/s  ratio {rate / bare:4.2f}  CPU {own:4.0f} + influxd {influx:3.0f}{note}"
+        )
     checks: list[tuple[str, bool]] = []
     if "ingest-1w" in med:
         checks.append(("1 worker >= 0.5 of bare paho", med["ingest-1w"] >= 0.5 * bare))
