@@ -5,6 +5,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY twins twins
+COPY mqttlink mqttlink
 COPY fleet fleet
 COPY firmware_agent firmware_agent
 COPY dashboards dashboards

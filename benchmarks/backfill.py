@@ -1,10 +1,11 @@
 """Time ``benchfleet simulate --backfill 365d`` for the 12 seed benches, into the SQLite TSDB and influxd.
 
-    python benchmarks/backfill.py [--period 365d] [--runs 3] [--no-influx]
+    python benchmarks/backfill.py [--period 365d] [--runs 3] [--no-influx] [--no-sqlite]
     python benchmarks/backfill.py --compare-points   # points built directly vs through Telemetry models
 
 Each run writes into a fresh store (a new SQLite file; a fresh influxd database started from Debian's
-package on a free port). Prints every run's wall time and the median, and the physics/write split.
+package on a free port). Prints every run's wall time and the median, the physics/write split, and the CPU
+seconds influxd itself spent (what the point layout costs the database; less noisy than wall time).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import re
 import shutil
 import statistics
@@ -27,6 +29,17 @@ from simulator.cli import run_simulate  # noqa: E402
 from tests.services import InfluxService  # noqa: E402
 
 TARGET_S = 60.0
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc), 0 if it is gone."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def one_run(tsdb: str, period: str, folder: Path) -> tuple[float, str]:
@@ -90,6 +103,7 @@ def main() -> int:
     parser.add_argument("--period", default="365d")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-influx", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--compare-points", action="store_true", help="only compare the two ways to build points")
     args = parser.parse_args()
     if args.compare_points:
@@ -97,7 +111,7 @@ def main() -> int:
         return 0
     results: dict[str, list[float]] = {}
     base = Path(tempfile.mkdtemp(prefix="backfill-bench-"))
-    for i in range(args.runs):
+    for i in range(0 if args.no_sqlite else args.runs):
         folder = base / f"sqlite-{i}"
         wall, line = one_run(f"sqlite:///{folder / 'series.db'}", args.period, folder)
         results.setdefault("sqlite", []).append(wall)
@@ -108,9 +122,11 @@ def main() -> int:
             influx = InfluxService(base / f"influx-{i}")
             influx.start()
             try:
+                cpu_before = cpu_seconds(influx.pid)
                 wall, line = one_run(influx.url, args.period, base / f"influx-spool-{i}")
+                cpu = cpu_seconds(influx.pid) - cpu_before
                 results.setdefault("influxd", []).append(wall)
-                print(f"influxd run {i + 1}: {wall:.1f} s  {line}", flush=True)
+                print(f"influxd run {i + 1}: {wall:.1f} s, influxd's own CPU {cpu:.1f} s  {line}", flush=True)
             finally:
                 influx.stop()
                 shutil.rmtree(base / f"influx-{i}", ignore_errors=True)

@@ -11,7 +11,7 @@ Both are measured in steady state (after every client connected) over `--measure
 windows: CPU of this process from `os.times()` (user + system), PUBACKs per second, connected clients.
 An external `mosquitto_sub` counts the telemetry the broker delivered and the distinct bench ids.
 Without `--broker`, a Mosquitto from Debian's package is started on a free port in a temporary folder.
-Prints medians, the fleet/bare CPU ratio, and a Markdown table row for docs/performance-simulator.md;
+Prints medians, the fleet/bare CPU ratio, and a Markdown table row for docs/performance.md (Simulator);
 exits 1 (for CI) unless every bench connected and delivered and the fleet used less than one core.
 """
 
@@ -36,7 +36,6 @@ from paho.mqtt.enums import CallbackAPIVersion
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from firmware_agent.transport.url import BrokerUrl, parse_broker_url  # noqa: E402
 from firmware_agent.wire import status_payload, status_topic  # noqa: E402
 from simulator.cli import ensure_file_limit  # noqa: E402
 from simulator.clock import AcceleratedClock  # noqa: E402
@@ -44,6 +43,7 @@ from simulator.runner import DEFAULT_CONNECT_RATE_PER_S, SIM_KEEPALIVE_S, FleetR
 from simulator.selector_loop import SelectorLoop  # noqa: E402
 from simulator.sites import fleet_sites  # noqa: E402
 from tests.services import MosquittoService  # noqa: E402
+from twins.broker_url import BrokerUrl, parse_broker_url  # noqa: E402
 
 WINDOW_S = 10.0
 INTERVAL_S = 60.0

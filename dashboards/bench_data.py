@@ -8,6 +8,7 @@ from dashboards.figures.bench_charts import CHART_FIELDS, ChartRange, bench_char
 from dashboards.figures.clearsky import clear_sky_daily_wh, clear_sky_power_w
 from dashboards.labels import bench_chart_labels
 from fleet.service_api import FleetApi
+from twins.metrics import SOLAR_POWER
 from twins.twin import Twin
 
 
@@ -18,7 +19,7 @@ def bench_figures(fleet: FleetApi, twin: Twin, rng: ChartRange) -> dict[str, dic
     series = {f: fleet.series(twin.bench_id, f, start, end, rng.every) for f in CHART_FIELDS}
     a = twin.attributes
     panel_wp = twin.reported.hardware.panel_wp if twin.reported else None
-    solar = series["solar.power_w"]
+    solar = series[SOLAR_POWER.key]
     clear = clear_sky_power_w(a.lat, a.lon, a.altitude_m, [s.ts for s in solar], panel_wp)
     daily = daily_energy_wh(solar, rng.every)
     daily_clear = clear_sky_daily_wh(a.lat, a.lon, a.altitude_m, sorted(daily), panel_wp)

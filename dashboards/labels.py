@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from twins.metrics import METRICS
+
 
 def health_labels() -> dict[str, str]:
     """Names of the health states."""
@@ -16,23 +18,23 @@ def health_labels() -> dict[str, str]:
     }
 
 
+def metric_labels() -> dict[str, str]:
+    """Every metric's label in the viewer's language, by metric key (msgids from twins/metrics.py)."""
+    return {m.key: _(m.translation_key) for m in METRICS}
+
+
 def bench_chart_labels() -> dict[str, str]:
-    """Titles and trace names of the bench charts."""
+    """Titles of the bench charts, and trace names by metric key."""
     return {
+        **metric_labels(),
         "battery": _("Battery"),
-        "soc": _("State of charge (%)"),
-        "temp": _("Temperature (°C)"),
         "solar": _("Solar power"),
-        "solar_power": _("Solar power (W)"),
         "clear_sky": _("Clear-sky expectation"),
         "energy": _("Daily energy (Wh)"),
         "energy_title": _("Daily solar energy"),
         "load": _("Load (W)"),
         "ports": _("Charging ports"),
-        "ports_power": _("Port power (W)"),
-        "sessions": _("Sessions today"),
         "wifi": _("Wi-Fi"),
-        "wifi_clients": _("Wi-Fi clients"),
     }
 
 

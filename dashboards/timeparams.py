@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 from pydantic import TypeAdapter, ValidationError
 
+from twins import durations
 from twins.timefmt import UtcDatetime
 
-_DURATION_RE = re.compile(r"^(\d+)(s|m|h|d|w)$")
-_UNITS: dict[str, timedelta] = {
-    "s": timedelta(seconds=1),
-    "m": timedelta(minutes=1),
-    "h": timedelta(hours=1),
-    "d": timedelta(days=1),
-    "w": timedelta(weeks=1),
-}
 _INSTANT: TypeAdapter[datetime] = TypeAdapter(UtcDatetime)
 MAX_BUCKETS = 5000
 
@@ -26,11 +18,11 @@ class TimeParamError(ValueError):
 
 
 def parse_duration(name: str, text: str) -> timedelta:
-    """``5m`` → 5 minutes; units s, m, h, d, w."""
-    match = _DURATION_RE.fullmatch(text.strip())
-    if not match or int(match.group(1)) == 0:
-        raise TimeParamError(f"{name}={text!r}: use a positive duration such as 30s, 5m, 1h, 7d")
-    return int(match.group(1)) * _UNITS[match.group(2)]
+    """``5m`` → 5 minutes (``twins.durations``: units s, m, h, d, w); TimeParamError naming the parameter."""
+    try:
+        return durations.parse_duration(text)
+    except ValueError:
+        raise TimeParamError(f"{name}={text!r}: use a positive duration such as 30s, 5m, 1h, 7d") from None
 
 
 def parse_instant(name: str, text: str, now: datetime) -> datetime:

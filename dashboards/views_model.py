@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from twins.clock import to_rfc3339
+from twins.messages import Telemetry
+from twins.metrics import METRICS, Metric, MetricValue
 from twins.twin import Twin
 
 
 def _ts(value: datetime | None) -> str | None:
     return to_rfc3339(value) if value else None
+
+
+#: Metrics in the twin summary, under their summary names (from the metric table).
+SUMMARY_METRICS: tuple[Metric, ...] = tuple(m for m in METRICS if m.summary)
+#: Metrics in the fleet page's columns (from the metric table).
+FLEET_METRICS: tuple[Metric, ...] = tuple(m for m in METRICS if m.fleet_column)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,20 +39,31 @@ class TwinSummary:
     config_state: str
     desired_version: int
     ts: str | None
-    soc_pct: float | None
-    temp_c: float | None
-    solar_power_w: float | None
-    energy_today_wh: float | None
-    load_power_w: float | None
-    ports_power_w: float | None
-    port_sessions: int | None
-    wifi_clients: int | None
+    metrics: Mapping[str, MetricValue | None]
+    """Summary name (``Metric.summary``) → value in the latest sample (None before the first one)."""
 
     def as_json(self) -> dict[str, Any]:
-        """JSON form."""
-        doc = asdict(self)
-        doc["reasons"] = list(self.reasons)
-        return doc
+        """JSON form: the metrics flat beside the other keys (``soc_pct``, ``load_power_w``...)."""
+        return {
+            "bench_id": self.bench_id,
+            "name": self.name,
+            "municipality": self.municipality,
+            "lat": self.lat,
+            "lon": self.lon,
+            "health": self.health,
+            "reasons": list(self.reasons),
+            "online": self.online,
+            "last_seen": self.last_seen,
+            "config_state": self.config_state,
+            "desired_version": self.desired_version,
+            "ts": self.ts,
+            **self.metrics,
+        }
+
+
+def _metric_values(metrics: tuple[Metric, ...], sample: Telemetry | None) -> dict[str, MetricValue | None]:
+    """Summary name → value of each metric in ``sample`` (all None without a sample)."""
+    return {m.summary or m.key: m.value_fn(sample) if sample else None for m in metrics}
 
 
 def summarise(twin: Twin, now: datetime) -> TwinSummary:
@@ -63,18 +83,12 @@ def summarise(twin: Twin, now: datetime) -> TwinSummary:
         config_state=twin.config_state(),
         desired_version=twin.desired_version,
         ts=_ts(t.ts) if t else None,
-        soc_pct=t.battery.soc_pct if t else None,
-        temp_c=t.battery.temp_c if t else None,
-        solar_power_w=t.solar.power_w if t else None,
-        energy_today_wh=t.solar.energy_today_wh if t else None,
-        load_power_w=t.load.power_w if t else None,
-        ports_power_w=sum(p.power_w for p in t.ports) if t else None,
-        port_sessions=sum(p.sessions_today for p in t.ports) if t else None,
-        wifi_clients=t.wifi.clients if t else None,
+        metrics=_metric_values(SUMMARY_METRICS, t),
     )
 
 
-#: Columns of the fleet page's compact data (one list per column, index = bench).
+#: Columns of the fleet page's compact data (one list per column, index = bench); metric columns are named
+#: by their summary names.
 FLEET_COLUMNS: tuple[str, ...] = (
     "bench_id",
     "name",
@@ -83,8 +97,7 @@ FLEET_COLUMNS: tuple[str, ...] = (
     "lon",
     "health",
     "online",
-    "soc_pct",
-    "load_power_w",
+    *(m.summary or m.key for m in FLEET_METRICS),
     "last_seen",
     "config_state",
 )
@@ -97,6 +110,7 @@ def fleet_columns(twins: list[Twin], now: datetime) -> dict[str, list[Any]]:
     to 5 decimals (about 1 m), which roughly halves the JSON compared with a list of summaries.
     """
     cols: dict[str, list[Any]] = {c: [] for c in FLEET_COLUMNS}
+    metric_cols = [(cols[m.summary or m.key], m.value_fn) for m in FLEET_METRICS]
     for t in twins:
         a, tel = t.attributes, t.telemetry
         cols["bench_id"].append(t.bench_id)
@@ -106,8 +120,8 @@ def fleet_columns(twins: list[Twin], now: datetime) -> dict[str, list[Any]]:
         cols["lon"].append(round(a.lon, 5))
         cols["health"].append(t.health(now).status)
         cols["online"].append(t.connectivity.online)
-        cols["soc_pct"].append(tel.battery.soc_pct if tel else None)
-        cols["load_power_w"].append(tel.load.power_w if tel else None)
+        for column, value_fn in metric_cols:
+            column.append(value_fn(tel) if tel else None)
         cols["last_seen"].append(_ts(t.connectivity.last_seen))
         cols["config_state"].append(t.config_state())
     return cols

@@ -26,6 +26,7 @@ from twins.messages import (
     OtaProgressData,
     Reported,
 )
+from twins.shedding import next_shed, ordered
 from twins.topics import QOS, TopicKind, topic_for
 from twins.twin import default_config
 
@@ -37,7 +38,6 @@ from .ota.updater import OtaUpdater
 from .outbox.base import Category, Outbox, OutboxError
 from .outputs import ApplyError, Outputs, apply_outputs, outputs_for
 from .sampler import Sampler
-from .shedding import next_shed, ordered
 from .transport.base import Connected, Disconnected, Published, Received, Transport, TransportEvent
 from .wire import (
     boot_event,

@@ -10,13 +10,15 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import ParamSpec
 
 from twins.clock import Clock
 
 from .agent import BenchAgent
 from .transport.base import TransportEvent
 from .transport.paho import PahoTransport
+
+_P = ParamSpec("_P")
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +56,10 @@ class AgentHost:
         self._guarded(self.agent.tick, self.clock.now())
         return handled
 
-    def _guarded(self, call: Callable[..., None], *args: Any) -> None:
+    def _guarded(self, call: Callable[_P, None], *args: _P.args, **kwargs: _P.kwargs) -> None:
         """Run one step; a bug in one step is logged and the bench keeps protecting its battery."""
         try:
-            call(*args)
+            call(*args, **kwargs)
         except Exception:
             log.exception("%s: agent step %s failed", self.agent.bench_id, getattr(call, "__name__", call))
 

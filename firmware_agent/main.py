@@ -11,6 +11,7 @@ from datetime import timedelta
 from importlib import metadata
 from pathlib import Path
 
+from twins.broker_url import parse_broker_url
 from twins.clock import SystemClock
 from twins.ids import require_bench_id
 
@@ -25,7 +26,6 @@ from .ota.verify import load_public_key
 from .outbox.sqlite import AgentDatabase, SqliteOutbox
 from .transport.base import TransportEvent
 from .transport.paho import PahoTransport
-from .transport.url import parse_broker_url
 from .votes import VoteBox
 
 log = logging.getLogger(__name__)

@@ -7,11 +7,9 @@ from dataclasses import dataclass
 from functools import partial
 
 from twins.config import BenchConfig, ShedLoad
+from twins.shedding import port_shed
 
 from .hardware.base import Bench, DisplaySettings, HardwareError, PortInfo, WifiSettings
-
-# Which load-shedding stage switches off which port kind (wireless pads draw little and stay on).
-_SHED_BY_KIND: dict[str, ShedLoad] = {"usb": "usb", "scooter": "scooter"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +33,7 @@ def outputs_for(config: BenchConfig, shed: frozenset[ShedLoad], ports: list[Port
         "wireless": config.ports.wireless.enabled,
         "scooter": config.ports.scooter.enabled,
     }
-    port_state = tuple((p.id, enabled[p.kind] and _SHED_BY_KIND.get(p.kind) not in shed) for p in ports)
+    port_state = tuple((p.id, enabled[p.kind] and not port_shed(p.kind, shed)) for p in ports)
     wifi = config.wifi
     return Outputs(
         ports=port_state,

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 from twins.config import ShedLoad
 from twins.messages import Telemetry, VoteCounts
+from twins.shedding import ordered
 
 from .hardware.base import Bench
-from .shedding import ordered
 
 
 class Sampler:

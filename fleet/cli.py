@@ -17,6 +17,7 @@ import click
 
 from fleet.settings import Settings, SettingsError, load_settings
 from twins.clock import SystemClock
+from twins.durations import parse_duration
 
 log = logging.getLogger("benchfleet")
 
@@ -175,7 +176,6 @@ def demo(
     from fleet.demo_seed import seed_demo_polls
     from fleet.embedded_broker import EmbeddedBroker
     from fleet.runtime import build_runtime
-    from simulator.clock import parse_duration
     from simulator.demo import demo_clock, start_demo_fleet
 
     try:
@@ -233,27 +233,18 @@ def _write_history(runtime: Any, end: Any, span: Any) -> None:
     click.echo(f"history: {report.samples} simulated samples before now written in {report.total_s:.1f} s")
 
 
-@main.command()
-@click.option("--bench-id", required=True, help="This bench's id, e.g. mostar-01.")
-@click.option(
-    "--mqtt", "mqtt_url", envvar="BENCHFLEET_MQTT", required=True, help="Broker URL with this bench's credentials."
+@main.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True}, add_help_option=False
 )
-@click.option("--hardware", default="sim", show_default=True, help="sim or vedirect:/dev/ttyUSB0[,/dev/ttyUSB1].")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("/var/lib/benchfleet-agent"))
-@click.option("--kiosk", "kiosk_http", default="127.0.0.1:8080", show_default=True, help="Touchscreen page host:port.")
-@click.option("--ota-public-key", type=click.Path(dir_okay=False, path_type=Path), help="Ed25519 public key (PEM).")
-@click.option(
-    "--rollback-timeout", type=float, default=300.0, show_default=True, help="Seconds for a new version to connect."
-)
-@click.option("--ca-certs", type=click.Path(dir_okay=False, path_type=Path), help="CA bundle for a private mqtts CA.")
-@click.option("--drain-rate", "drain_rate_per_s", type=float, help="Outbox messages per second after an outage.")
-@click.option("--firmware-version", help="Version this agent reports (set by packaging).")
-def agent(**kwargs: Any) -> None:
-    """The bench agent (real or simulated hardware)."""
-    from firmware_agent.main import build_options, run_agent
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def agent(args: tuple[str, ...]) -> None:
+    """The bench agent (real or simulated hardware); `benchfleet agent --help` lists its flags."""
+    # The flags are defined once, in firmware_agent/flags.py, and shared with `python -m firmware_agent`.
+    from firmware_agent.flags import parse_agent_args
+    from firmware_agent.main import run_agent
 
     try:
-        options = build_options(**{k: v for k, v in kwargs.items() if v is not None})
+        options = parse_agent_args(list(args), prog="benchfleet agent")
     except ValueError as err:
         raise click.ClickException(str(err)) from None
     _configure_logging("INFO")

@@ -9,8 +9,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from fleet.mqtt_client import make_client
 from fleet.settings import MqttUrl
+from mqttlink.client import make_client
 from twins.codec import encode
 from twins.messages import Command, Desired
 from twins.topics import QOS, TopicKind, topic_for

@@ -27,14 +27,6 @@ EVERYTHING = Scope()
 
 
 @dataclass(frozen=True, slots=True)
-class OptionTally:
-    """Votes for one option."""
-
-    option: str
-    votes: int
-
-
-@dataclass(frozen=True, slots=True)
 class PollResults:
     """Tallies of one poll: total, per bench and per municipality."""
 

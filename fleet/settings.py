@@ -8,10 +8,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from twins.broker_url import BrokerUrl, parse_broker_url
 
 
 class SettingsError(ValueError):
@@ -19,45 +21,25 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class MqttUrl:
-    """Where the broker is: ``mqtt://user:pass@host:1883``, ``mqtts://...`` or ``embedded``."""
+class MqttUrl(BrokerUrl):
+    """BENCHFLEET_MQTT: a broker URL (``twins.broker_url``), or ``embedded`` for the demo's own broker."""
 
-    embedded: bool
-    host: str = "127.0.0.1"
-    port: int = 1883
-    tls: bool = False
-    username: str | None = None
-    password: str | None = None
+    embedded: bool = False
 
     def redacted(self) -> str:
         """The URL without the password, for logs and /healthz."""
-        if self.embedded:
-            return "embedded"
-        user = f"{self.username}@" if self.username else ""
-        return f"{'mqtts' if self.tls else 'mqtt'}://{user}{self.host}:{self.port}"
+        return "embedded" if self.embedded else BrokerUrl.redacted(self)
 
 
 def parse_mqtt_url(text: str, setting: str = "BENCHFLEET_MQTT") -> MqttUrl:
-    """Parse the broker URL; raise SettingsError naming ``setting`` and the expected form."""
+    """Parse the broker setting; raise SettingsError naming ``setting`` and the expected form."""
     if text.strip() == "embedded":
-        return MqttUrl(embedded=True)
-    fix = "use mqtt://[user:pass@]host:1883, mqtts://host:8883 or embedded"
+        return MqttUrl(host="127.0.0.1", port=1883, tls=False, embedded=True)
     try:
-        parts = urlsplit(text.strip())
-        port = parts.port
+        url = parse_broker_url(text)
     except ValueError as err:
-        raise SettingsError(f"{setting}: {text!r} is not a valid URL ({err}); {fix}") from None
-    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-        raise SettingsError(f"{setting}: {text!r} is not a broker URL; {fix}")
-    tls = parts.scheme == "mqtts"
-    return MqttUrl(
-        embedded=False,
-        host=parts.hostname,
-        port=port or (8883 if tls else 1883),
-        tls=tls,
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
-    )
+        raise SettingsError(f"{setting}: {err}, or embedded") from None
+    return MqttUrl(url.host, url.port, url.tls, url.username, url.password)
 
 
 def _check_tsdb(text: str) -> str:

@@ -15,11 +15,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from firmware_agent.outbox.sqlite import AgentDatabase
-from firmware_agent.transport.url import parse_broker_url
-from simulator.clock import AcceleratedClock, parse_duration
+from simulator.clock import AcceleratedClock
 from simulator.runner import FleetRunner, FleetStats
 from simulator.scenarios.model import load_scenario
 from simulator.sites import fleet_sites
+from twins.broker_url import parse_broker_url
+from twins.durations import parse_duration
 
 log = logging.getLogger(__name__)
 

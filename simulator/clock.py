@@ -1,4 +1,4 @@
-"""Simulated time: an accelerated clock (real time at speed 1) implementing ``twins.clock.Clock``.
+"""Simulated time: an accelerated clock (real time at speed 1) and a stepped one, both ``twins.clock.Clock``.
 
 The runner never lets wall-clock jitter into what a bench measures: every tick of a bench happens at an
 exact instant of its own schedule (``start + phase + k * interval``), so a run is reproducible from its
@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+
+from twins.clock import ManualClock
 
 
 class AcceleratedClock:
@@ -43,68 +45,17 @@ class AcceleratedClock:
         return timedelta(seconds=self.now_s() - self._start_s)
 
 
-class InstantClock:
-    """A clock that reads whatever instant its owner set: one per simulated bench, set before each tick.
-
-    The hardware reads it, so the physics is stepped exactly at the bench's scheduled instants and not at
-    the moment a network event happens to be handled.
-    """
-
-    __slots__ = ("t",)
-
-    def __init__(self, t: datetime) -> None:
-        self.t = t
-
-    def now(self) -> datetime:
-        """The instant last set."""
-        return self.t
-
-
-def parse_duration(text: str) -> timedelta:
-    """Parse ``365d``, ``36h``, ``90m``, ``45s`` or combinations such as ``1d12h``; ValueError naming the text."""
-    units = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
-    value = text.strip().lower()
-    total, number = 0.0, ""
-    if not value:
-        raise ValueError("duration is empty; use e.g. 365d, 36h, 90m or 1d12h")
-    for char in value:
-        if char.isdigit() or char == ".":
-            number += char
-        elif char in units and number:
-            total += float(number) * units[char]
-            number = ""
-        else:
-            raise ValueError(f"duration {text!r}: use a number followed by d, h, m or s, e.g. 365d or 1d12h")
-    if number:
-        raise ValueError(f"duration {text!r}: the last number has no unit (d, h, m or s)")
-    if total <= 0:
-        raise ValueError(f"duration {text!r} must be positive")
-    return timedelta(seconds=total)
-
-
-class StepClock:
-    """Simulated time that moves only when told (tests): the runner's ticks fire as ``advance`` passes them."""
+class StepClock(ManualClock):
+    """Simulated time that moves only when told (tests): ``twins.clock.ManualClock`` as the runner needs it."""
 
     def __init__(self, start: datetime) -> None:
-        if start.tzinfo is None:
-            raise ValueError("StepClock needs an aware start datetime (UTC)")
-        self.start = start.astimezone(UTC)
-        self._now_s = self.start.timestamp()
-
-    def now(self) -> datetime:
-        """The simulated time now."""
-        return datetime.fromtimestamp(self._now_s, UTC)
+        super().__init__(start)
+        self.start = self.now()
 
     def now_s(self) -> float:
         """The simulated time as UTC epoch seconds."""
-        return self._now_s
+        return self.now().timestamp()
 
     def real_seconds_until(self, t_s: float) -> float:
         """Nothing happens by itself: a short wait, so the loop keeps serving the network."""
-        return 0.0 if t_s <= self._now_s else 0.01
-
-    def advance(self, delta: timedelta) -> None:
-        """Move simulated time forward."""
-        if delta < timedelta(0):
-            raise ValueError("a clock never goes back")
-        self._now_s += delta.total_seconds()
+        return 0.0 if t_s <= self.now_s() else 0.01

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from firmware_agent.outbox.sqlite import AgentDatabase
-from firmware_agent.transport.url import parse_broker_url
 from simulator.clock import AcceleratedClock
 from simulator.runner import FleetRunner, FleetStats
 from simulator.scenarios.model import load_scenario
 from simulator.sites import BenchSite, seed_sites
+from twins.broker_url import parse_broker_url
 
 log = logging.getLogger(__name__)
 

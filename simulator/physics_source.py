@@ -14,13 +14,12 @@ from datetime import datetime
 
 from firmware_agent.hardware.base import PortInfo
 from firmware_agent.hardware.simulated import LoadState, PhysicsSample
-from simulator.physics.battery import BatteryState, nominal_ah, open_circuit_voltage_v
-from simulator.physics.bench_model import BenchControls, BenchModel, BenchSample, BenchState, PollSpec, VoteDraw
+from simulator.physics.battery import SECONDS_PER_YEAR, BatteryState, nominal_ah, open_circuit_voltage_v
+from simulator.physics.bench_model import BenchControls, BenchModel, BenchSample, BenchState
+from simulator.physics.votes import PollSpec, VoteDraw
 from simulator.physics.weather import SolarDay
 from simulator.scenarios.effects import NO_EFFECTS, Effects
 from twins.messages import BatteryReading, SolarReading
-
-SECONDS_PER_YEAR = 365.25 * 86400.0
 
 
 @dataclass(frozen=True)

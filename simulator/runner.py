@@ -17,7 +17,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Protocol
 
 from firmware_agent.agent import AgentSettings, BenchAgent
@@ -28,20 +28,21 @@ from firmware_agent.outbox.sqlite import AgentDatabase, SqliteOutbox
 from firmware_agent.transport.backoff import Backoff
 from firmware_agent.transport.base import Connected, Disconnected, Published, Received, TransportEvent
 from firmware_agent.transport.paho import PahoTransport
-from firmware_agent.transport.url import BrokerUrl
 from firmware_agent.votes import VoteBox, VoteRefused
 from firmware_agent.wire import status_payload, status_topic
-from simulator.clock import InstantClock
 from simulator.memory_outbox import MemoryOutbox
-from simulator.physics.bench_model import BenchModel, PollSpec, VoteDraw
+from simulator.physics.bench_model import BenchModel
 from simulator.physics.climate import climate_for
 from simulator.physics.solar import Site
+from simulator.physics.votes import PollSpec, VoteDraw
 from simulator.physics.weather import SolarDayCache
 from simulator.physics_source import ModelPhysics, physics_ports
 from simulator.scenarios.effects import NO_EFFECTS, Action, BenchSchedule, Effects, build_schedules
 from simulator.scenarios.model import Scenario
 from simulator.selector_loop import SelectorLoop
 from simulator.sites import BenchSite
+from twins.broker_url import BrokerUrl
+from twins.clock import ManualClock
 from twins.topics import QOS, TopicKind, topic_for
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ class SimBench:
 
     index: int
     site: BenchSite
-    clock: InstantClock
+    clock: ManualClock
     physics: ModelPhysics
     hardware: SimulatedHardware
     transport: PahoTransport
@@ -217,7 +218,7 @@ class FleetRunner:
         self, index: int, site: BenchSite, model: BenchModel, start: datetime, schedule: BenchSchedule | None
     ) -> SimBench:
         holder: list[SimBench] = []
-        clock = InstantClock(start)
+        clock = ManualClock(start)
 
         def open_polls(now: datetime) -> tuple[PollSpec, ...]:
             polls = holder[0].agent.config.polls if holder else []
@@ -250,7 +251,7 @@ class FleetRunner:
         self.loop.attach(transport.client)
         agent = BenchAgent(
             site.bench_id,
-            hardware.bench(model="simulated"),
+            hardware.bench(model="simulated", panel_wp=model.assumptions.panel.panel_wp),
             outbox,
             transport,
             config_store,
@@ -322,7 +323,7 @@ class FleetRunner:
         schedule = bench.schedule
         if schedule is not None:
             self._apply_faults(bench, schedule, t_s)
-        bench.clock.t = datetime.fromtimestamp(t_s, UTC)
+        bench.clock.set(datetime.fromtimestamp(t_s, UTC))
         try:
             bench.agent.tick(datetime.fromtimestamp(t_s + bench.effects.skew_s, UTC))
         except Exception:
@@ -433,4 +434,4 @@ class FleetRunner:
 
 _ACTIONS = {"tamper": FleetRunner._tamper, "malformed": FleetRunner._malformed}
 
-__all__ = ["FleetRunner", "FleetStats", "MemoryConfigStore", "SimBench", "SimClock", "timedelta"]
+__all__ = ["FleetRunner", "FleetStats", "MemoryConfigStore", "SimBench", "SimClock"]

@@ -11,9 +11,12 @@ import contextlib
 import math
 import selectors
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.client as mqtt
+
+if TYPE_CHECKING:
+    from paho.mqtt.client import SocketLike
 
 MISC_PERIOD_S = 1.0
 
@@ -42,20 +45,20 @@ class SelectorLoop:
         return len(self.selector.get_map())
 
     # -- paho callbacks ----------------------------------------------------------------------------
-    def _opened(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+    def _opened(self, client: mqtt.Client, userdata: Any, sock: SocketLike) -> None:
         self.selector.register(sock, selectors.EVENT_READ, client)
 
-    def _closed(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+    def _closed(self, client: mqtt.Client, userdata: Any, sock: SocketLike) -> None:
         self._want_write.discard(client)
         with contextlib.suppress(KeyError, ValueError):
             self.selector.unregister(sock)
 
-    def _register_write(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+    def _register_write(self, client: mqtt.Client, userdata: Any, sock: SocketLike) -> None:
         # Written at the end of the current iteration; the selector only watches for writability when
         # the kernel buffer is full (rare), which saves a syscall per message.
         self._want_write.add(client)
 
-    def _unregister_write(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+    def _unregister_write(self, client: mqtt.Client, userdata: Any, sock: SocketLike) -> None:
         self._want_write.discard(client)
         try:
             key = self.selector.get_key(sock)

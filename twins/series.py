@@ -7,8 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from twins.messages import Telemetry, VoteEvent
+from twins.metrics import METRICS
 
 FieldValue = float | int | bool | str
+
+#: The measurement of telemetry points (tags ``bench_id`` and ``municipality``).
+TELEMETRY = "telemetry"
+#: The field holding the sample's per-boot sequence number (bookkeeping, not a metric).
+SEQ_FIELD = "seq"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,39 +35,19 @@ class SeriesSample:
     value: float | None
 
 
+# (TSDB field, value_fn) of every metric, looked up once: this runs for every ingested sample.
+_FIELD_FNS = tuple((m.field, m.value_fn) for m in METRICS)
+
+
 def telemetry_points(sample: Telemetry, municipality: str) -> list[SeriesPoint]:
-    """The TSDB points of one telemetry sample: one ``telemetry`` point and one ``port`` point per port."""
-    tags = {"bench_id": sample.bench_id, "municipality": municipality}
-    b, s, w = sample.battery, sample.solar, sample.wifi
-    points = [
-        SeriesPoint(
-            "telemetry",
-            tags,
-            {
-                "battery_soc_pct": b.soc_pct,
-                "battery_voltage_v": b.voltage_v,
-                "battery_current_a": b.current_a,
-                "battery_temp_c": b.temp_c,
-                "solar_power_w": s.power_w,
-                "solar_energy_today_wh": s.energy_today_wh,
-                "load_power_w": sample.load.power_w,
-                "wifi_clients": w.clients,
-                "wifi_sessions_today": w.sessions_today,
-                "seq": sample.seq,
-            },
-            sample.ts,
-        )
-    ]
-    for port in sample.ports:
-        points.append(
-            SeriesPoint(
-                "port",
-                {**tags, "port_id": port.id, "kind": port.kind},
-                {"active": port.active, "power_w": port.power_w, "sessions_today": port.sessions_today},
-                sample.ts,
-            )
-        )
-    return points
+    """The TSDB points of one telemetry sample: ONE wide ``telemetry`` point holding every metric and ``seq``.
+
+    One point per sample (not one per port as before) is what costs influxd least: one series key, one
+    timestamp, one index entry per sample. Fields come from the metric table (twins/metrics.py).
+    """
+    fields: dict[str, FieldValue] = {name: v for name, value_fn in _FIELD_FNS if (v := value_fn(sample)) is not None}
+    fields[SEQ_FIELD] = sample.seq
+    return [SeriesPoint(TELEMETRY, {"bench_id": sample.bench_id, "municipality": municipality}, fields, sample.ts)]
 
 
 def vote_point(event: VoteEvent, municipality: str) -> SeriesPoint:
@@ -85,17 +71,5 @@ def vote_point(event: VoteEvent, municipality: str) -> SeriesPoint:
     )
 
 
-#: API field names (``battery.soc_pct``) → (measurement, field key) in the TSDB.
-SERIES_FIELDS: dict[str, tuple[str, str]] = {
-    "battery.soc_pct": ("telemetry", "battery_soc_pct"),
-    "battery.voltage_v": ("telemetry", "battery_voltage_v"),
-    "battery.current_a": ("telemetry", "battery_current_a"),
-    "battery.temp_c": ("telemetry", "battery_temp_c"),
-    "solar.power_w": ("telemetry", "solar_power_w"),
-    "solar.energy_today_wh": ("telemetry", "solar_energy_today_wh"),
-    "load.power_w": ("telemetry", "load_power_w"),
-    "wifi.clients": ("telemetry", "wifi_clients"),
-    "wifi.sessions_today": ("telemetry", "wifi_sessions_today"),
-    "ports.power_w": ("port", "power_w"),
-    "ports.sessions_today": ("port", "sessions_today"),
-}
+#: API field names (the metric keys) → (measurement, field) in the TSDB; what the series API accepts.
+SERIES_FIELDS: dict[str, tuple[str, str]] = {m.key: (TELEMETRY, m.field) for m in METRICS}

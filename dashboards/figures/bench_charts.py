@@ -9,6 +9,7 @@ from typing import Any
 
 from dashboards.figures.style import base_layout
 from twins.clock import to_rfc3339
+from twins.metrics import METRICS, SOLAR_POWER, ChartGroup, Metric
 from twins.series import SeriesSample
 
 
@@ -28,26 +29,25 @@ RANGES: dict[str, ChartRange] = {
     "30d": ChartRange("30d", timedelta(days=30), timedelta(hours=2)),
 }
 
-#: Series each chart needs (API field names of twins.series.SERIES_FIELDS).
-CHART_FIELDS: tuple[str, ...] = (
-    "battery.soc_pct",
-    "battery.temp_c",
-    "solar.power_w",
-    "load.power_w",
-    "ports.power_w",
-    "ports.sessions_today",
-    "wifi.clients",
-)
+#: The charts drawn from metrics, in page order; each draws the metrics of its group (twins/metrics.py).
+METRIC_CHARTS: tuple[ChartGroup, ...] = ("battery", "solar", "load", "ports", "wifi")
+#: Extra axis settings by unit (the first unit of a chart goes on the left axis, a second on the right).
+_UNIT_AXIS: dict[str, dict[str, Any]] = {"%": {"range": [0, 100]}, "": {"rangemode": "tozero"}}
+#: Extra trace settings of a chart's metric traces.
+_TRACE_STYLE: dict[str, dict[str, Any]] = {"solar": {"fill": "tozeroy"}}
+
+
+def chart_metrics(chart: ChartGroup) -> tuple[Metric, ...]:
+    """The metrics a chart draws, in table order."""
+    return tuple(m for m in METRICS if m.chart == chart)
+
+
+#: Series each chart needs (API field names: metric keys).
+CHART_FIELDS: tuple[str, ...] = tuple(m.key for chart in METRIC_CHARTS for m in chart_metrics(chart))
 
 #: Where a live telemetry summary value goes: (chart, trace index, summary key).
-LIVE_TRACES: tuple[tuple[str, int, str], ...] = (
-    ("battery", 0, "soc_pct"),
-    ("battery", 1, "temp_c"),
-    ("solar", 0, "solar_power_w"),
-    ("load", 0, "load_power_w"),
-    ("ports", 0, "ports_power_w"),
-    ("ports", 1, "port_sessions"),
-    ("wifi", 0, "wifi_clients"),
+LIVE_TRACES: tuple[tuple[str, int, str], ...] = tuple(
+    (chart, i, m.summary) for chart in METRIC_CHARTS for i, m in enumerate(chart_metrics(chart)) if m.summary
 )
 
 
@@ -72,6 +72,31 @@ def daily_energy_wh(power: Sequence[SeriesSample], every: timedelta) -> dict[dat
     return days
 
 
+def _axis_title(unit: str) -> dict[str, Any]:
+    return {"title": {"text": unit or "#"}, **_UNIT_AXIS.get(unit, {})}
+
+
+def metric_chart(
+    chart: ChartGroup, series: Mapping[str, Sequence[SeriesSample]], labels: Mapping[str, str]
+) -> dict[str, Any]:
+    """One chart of metric traces: a trace per metric of the group, one y axis per unit (at most two)."""
+    metrics = chart_metrics(chart)
+    units = list(dict.fromkeys(m.unit for m in metrics))
+    if len(units) > 2:
+        raise ValueError(f"chart {chart!r} mixes {len(units)} units {units}: at most two axes")
+    axes = {unit: ("y", "y2")[i] for i, unit in enumerate(units)}
+    data = []
+    for m in metrics:
+        extra = dict(_TRACE_STYLE.get(chart, {}))
+        if axes[m.unit] == "y2":
+            extra["yaxis"] = "y2"
+        data.append(_line(series[m.key], labels[m.key], **extra))
+    axis_layout: dict[str, Any] = {"yaxis": _axis_title(units[0])}
+    if len(units) == 2:
+        axis_layout["yaxis2"] = {**_axis_title(units[1]), "overlaying": "y", "side": "right"}
+    return {"data": data, "layout": base_layout(labels[chart], **axis_layout)}
+
+
 def bench_charts(
     series: Mapping[str, Sequence[SeriesSample]],
     clear_sky: Sequence[float],
@@ -79,72 +104,37 @@ def bench_charts(
     daily_clear_sky: Sequence[float],
     labels: Mapping[str, str],
 ) -> dict[str, dict[str, Any]]:
-    """Every chart of the bench page; ``clear_sky`` is aligned with ``series['solar.power_w']``."""
-    solar = series["solar.power_w"]
-    sx, _ = _xy(solar)
+    """Every chart of the bench page; ``clear_sky`` is aligned with the solar power series."""
+    charts: dict[str, dict[str, Any]] = {chart: metric_chart(chart, series, labels) for chart in METRIC_CHARTS}
+    sx, _ = _xy(series[SOLAR_POWER.key])
+    charts["solar"]["data"].append(
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": sx,
+            "y": list(clear_sky),
+            "name": labels["clear_sky"],
+            "line": {"dash": "dot"},
+        }
+    )
     days = sorted(daily)
-    return {
-        "battery": {
-            "data": [
-                _line(series["battery.soc_pct"], labels["soc"]),
-                _line(series["battery.temp_c"], labels["temp"], yaxis="y2"),
-            ],
-            "layout": base_layout(
-                labels["battery"],
-                yaxis={"title": {"text": "%"}, "range": [0, 100]},
-                yaxis2={"title": {"text": "°C"}, "overlaying": "y", "side": "right"},
-            ),
-        },
-        "solar": {
-            "data": [
-                _line(solar, labels["solar_power"], fill="tozeroy"),
-                {
-                    "type": "scatter",
-                    "mode": "lines",
-                    "x": sx,
-                    "y": list(clear_sky),
-                    "name": labels["clear_sky"],
-                    "line": {"dash": "dot"},
-                },
-            ],
-            "layout": base_layout(labels["solar"], yaxis={"title": {"text": "W"}}),
-        },
-        "energy": {
-            "data": [
-                {
-                    "type": "bar",
-                    "x": [to_rfc3339(d) for d in days],
-                    "y": [round(daily[d]) for d in days],
-                    "name": labels["energy"],
-                },
-                {
-                    "type": "scatter",
-                    "mode": "markers+lines",
-                    "x": [to_rfc3339(d) for d in days],
-                    "y": list(daily_clear_sky),
-                    "name": labels["clear_sky"],
-                    "line": {"dash": "dot"},
-                },
-            ],
-            "layout": base_layout(labels["energy_title"], yaxis={"title": {"text": "Wh"}}, hovermode="x"),
-        },
-        "load": {
-            "data": [_line(series["load.power_w"], labels["load"])],
-            "layout": base_layout(labels["load"], yaxis={"title": {"text": "W"}}),
-        },
-        "ports": {
-            "data": [
-                _line(series["ports.power_w"], labels["ports_power"]),
-                _line(series["ports.sessions_today"], labels["sessions"], yaxis="y2"),
-            ],
-            "layout": base_layout(
-                labels["ports"],
-                yaxis={"title": {"text": "W"}},
-                yaxis2={"title": {"text": "#"}, "overlaying": "y", "side": "right"},
-            ),
-        },
-        "wifi": {
-            "data": [_line(series["wifi.clients"], labels["wifi_clients"])],
-            "layout": base_layout(labels["wifi"], yaxis={"title": {"text": "#"}, "rangemode": "tozero"}),
-        },
+    charts["energy"] = {
+        "data": [
+            {
+                "type": "bar",
+                "x": [to_rfc3339(d) for d in days],
+                "y": [round(daily[d]) for d in days],
+                "name": labels["energy"],
+            },
+            {
+                "type": "scatter",
+                "mode": "markers+lines",
+                "x": [to_rfc3339(d) for d in days],
+                "y": list(daily_clear_sky),
+                "name": labels["clear_sky"],
+                "line": {"dash": "dot"},
+            },
+        ],
+        "layout": base_layout(labels["energy_title"], yaxis={"title": {"text": "Wh"}}, hovermode="x"),
     }
+    return charts

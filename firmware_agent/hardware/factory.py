@@ -54,7 +54,8 @@ class _NoUsers:
 def build_bench(spec: HardwareSpec, clock: Clock, physics: PhysicsSource | None = None) -> Bench:
     """Open the hardware a spec names; ``physics`` drives ``sim`` (a simple built-in model by default)."""
     if spec.driver == "sim":
-        return SimulatedHardware(physics or SimplePhysics(), clock).bench()
+        simple = SimplePhysics()
+        return SimulatedHardware(physics or simple, clock).bench(panel_wp=None if physics else simple.panel.panel_wp)
     devices = open_vedirect(spec.ports)
     # Relays, access point and backlight sit on the bench's I/O board; until its driver exists their
     # switch state is kept in memory, which is what ``driver`` in the reported document says.

@@ -1,7 +1,8 @@
 """A small stand-alone physics source for ``--hardware sim`` when no simulator model is plugged in.
 
-A sine-shaped day of sun, a battery integrated in watt-hours and a few users plugging in. The real
-simulator replaces it with its pvlib model; this one only has to be plausible and cheap.
+Clear-sky sun on the fleet's panel (``twins.solar``, the same expectation the dashboard draws), a battery
+integrated in watt-hours and a few users plugging in. The real simulator replaces it with its pvlib
+model with clouds; this one only has to be plausible and cheap.
 """
 
 from __future__ import annotations
@@ -11,19 +12,27 @@ import random
 from datetime import datetime
 
 from twins.messages import BatteryReading, SolarReading
+from twins.solar import DEFAULT_PANEL, Panel, clear_sky_power_w
 
 from .simulated import BASE_LOAD_W, WIFI_LOAD_W, LoadState, PhysicsSample
 
-NOMINAL_V = 12.8
+#: Where a stand-alone simulated bench stands (latitude, longitude in degrees, altitude in m): Sarajevo.
+DEFAULT_SITE = (43.856, 18.413, 520.0)
 
 
 class SimplePhysics:
-    """Sun from 06:00 to 18:00 UTC, a lithium battery and random phone/scooter charging."""
+    """Clear-sky sun on the panel, a lithium battery and random phone/scooter charging."""
 
     def __init__(
-        self, panel_wp: float = 200.0, battery_wh: float = 1200.0, soc_pct: float = 80.0, seed: int = 1
+        self,
+        panel: Panel = DEFAULT_PANEL,
+        battery_wh: float = 1200.0,
+        soc_pct: float = 80.0,
+        seed: int = 1,
+        site: tuple[float, float, float] = DEFAULT_SITE,
     ) -> None:
-        self.panel_wp = panel_wp
+        self.panel = panel
+        self.site = site
         self.battery_wh = battery_wh
         self._energy_wh = battery_wh * soc_pct / 100
         self._rng = random.Random(seed)
@@ -32,8 +41,8 @@ class SimplePhysics:
         self._demand: dict[str, float] = {}
 
     def _solar_w(self, now: datetime) -> float:
-        hour = now.hour + now.minute / 60
-        return max(0.0, self.panel_wp * 0.8 * math.sin(math.pi * (hour - 6) / 12)) if 6 <= hour <= 18 else 0.0
+        lat, lon, altitude_m = self.site
+        return clear_sky_power_w(lat, lon, altitude_m, now, self.panel)
 
     def _users(self, loads: LoadState, hours: float) -> dict[str, float]:
         # Arrivals ~1.5 per hour per port while free; a phone charges ~40 min, a scooter ~2 h.

@@ -277,7 +277,7 @@ class SimulatedHardware:
         """Fire the tamper sensor (tests and scenarios)."""
         self._tamper.append(TamperData(sensor=sensor, detail=detail))
 
-    def bench(self, model: str = "simulated") -> Bench:
-        """This object in every device role."""
-        info = HardwareInfo(model=model, driver="sim", ports=[p.id for p in self._ports])
+    def bench(self, model: str = "simulated", panel_wp: float | None = None) -> Bench:
+        """This object in every device role; ``panel_wp`` is reported so the fleet expects the right panel."""
+        info = HardwareInfo(model=model, driver="sim", ports=[p.id for p in self._ports], panel_wp=panel_wp)
         return Bench(battery=self, solar=self, load=self, ports=self, wifi=self, display=self, tamper=self, info=info)

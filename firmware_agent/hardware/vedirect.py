@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from twins.messages import BatteryReading, LoadReading, SolarReading
 
@@ -188,7 +188,7 @@ def _scaled(port: VeDirectPort, label: str, divisor: float) -> float:
     return value / divisor
 
 
-def open_vedirect(paths: Sequence[str], **kwargs: Any) -> VeDirectDevices:
+def open_vedirect(paths: Sequence[str], default_temp_c: float = 20.0) -> VeDirectDevices:
     """Open one or two VE.Direct ports by path."""
     ports: list[VeDirectPort] = []
     try:
@@ -198,4 +198,4 @@ def open_vedirect(paths: Sequence[str], **kwargs: Any) -> VeDirectDevices:
         for port in ports:
             port.close()
         raise
-    return VeDirectDevices(ports, **kwargs)
+    return VeDirectDevices(ports, default_temp_c)

@@ -9,21 +9,23 @@ that calls ``BenchAgent.handle`` directly and drives the client itself (see ``do
 from __future__ import annotations
 
 import logging
-import ssl
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.enums import MQTTErrorCode
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
+from mqttlink.client import make_client
+from twins.broker_url import BrokerUrl
 from twins.clock import Clock
 from twins.topics import QOS
 
 from ..wire import status_payload, status_topic
 from .backoff import Backoff
 from .base import Connected, Disconnected, Published, Received, TransportEvent
-from .url import BrokerUrl
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +59,9 @@ class PahoTransport:
         #: Delay chosen at the last disconnect; a selector host waits this long before ``reconnect()``.
         self.reconnect_delay_s = 0.0
         self._threaded = False
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=client_id or f"bench-{bench_id}",
-            clean_session=False,
-            protocol=mqtt.MQTTv311,
+        self.client = make_client(
+            broker, client_id or f"bench-{bench_id}", persistent=True, max_inflight=MAX_INFLIGHT, ca_certs=ca_certs
         )
-        self.client.max_inflight_messages_set(MAX_INFLIGHT)
-        if broker.username is not None:
-            self.client.username_pw_set(broker.username, broker.password)
-        if broker.tls:
-            self.client.tls_set(ca_certs=ca_certs, cert_reqs=ssl.CERT_REQUIRED)
         self.client.on_pre_connect = self._on_pre_connect
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
@@ -90,7 +84,9 @@ class PahoTransport:
     def _on_pre_connect(self, client: mqtt.Client, userdata: Any) -> None:
         self._set_will()
 
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: mqtt.ConnectFlags, reason: ReasonCode, props: Properties | None
+    ) -> None:
         if reason.is_failure:
             log.warning("%s: broker %s refused the connection: %s", self.bench_id, self.broker.redacted(), reason)
             self._schedule_reconnect()
@@ -98,7 +94,14 @@ class PahoTransport:
         self.backoff.reset()
         self._sink(Connected(session_present=bool(flags.session_present), will_ts=self.will_ts))
 
-    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.DisconnectFlags,
+        reason: ReasonCode,
+        props: Properties | None,
+    ) -> None:
         self._schedule_reconnect()
         self._sink(Disconnected(reason=str(reason)))
 
@@ -112,7 +115,9 @@ class PahoTransport:
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         self._sink(Received(topic=message.topic, payload=bytes(message.payload)))
 
-    def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, props: Any) -> None:
+    def _on_publish(
+        self, client: mqtt.Client, userdata: Any, mid: int, reason: ReasonCode, props: Properties | None
+    ) -> None:
         self._sink(Published(mid=mid))
 
     # -- Transport --------------------------------------------------------------------------------

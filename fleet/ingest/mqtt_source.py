@@ -11,8 +11,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
 from fleet.ingest.pipeline import RawMessage
-from fleet.mqtt_client import make_client
 from fleet.settings import MqttUrl
+from mqttlink.client import make_client
 from twins.topics import QOS, inbound_filters
 
 log = logging.getLogger(__name__)

@@ -8,40 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-# SAPM thermal model coefficients for a glass/glass module mounted close to a surface
-# (pvlib ``TEMPERATURE_MODEL_PARAMETERS['sapm']['close_mount_glass_glass']``): a panel built into a seat
-# has little airflow behind it, so it runs hotter than an open-rack module.
-_SEAT_SAPM_A = -2.98
-_SEAT_SAPM_B = -0.0471
-_SEAT_SAPM_DELTA_T_C = 1.0
+from twins.solar import Panel
 
-
-@dataclass(frozen=True)
-class PanelAssumptions:
-    """The photovoltaic panel in the seat and its charge controller."""
-
-    panel_wp: float = 150.0
-    """Nameplate DC power at STC, W (one 150 Wp panel fits a 1.6 m seat)."""
-    tilt_deg: float = 10.0
-    """Panel tilt from horizontal, degrees (a seat is nearly flat; 10° lets rain wash it)."""
-    azimuth_deg: float = 180.0
-    """Panel azimuth, degrees clockwise from north (180 = facing south)."""
-    albedo: float = 0.2
-    """Ground reflectance, dimensionless (pavement and grass)."""
-    gamma_pdc_per_c: float = -0.0037
-    """Power temperature coefficient of crystalline silicon, 1/°C (PVWatts default −0.37 %/°C)."""
-    dc_losses_frac: float = 0.14
-    """DC losses (soiling, mismatch, wiring, ageing, shading by sitters), fraction (PVWatts default 14 %)."""
-    sapm_a: float = _SEAT_SAPM_A
-    """SAPM cell temperature coefficient a (close-mount glass/glass), dimensionless."""
-    sapm_b: float = _SEAT_SAPM_B
-    """SAPM cell temperature coefficient b, s/m."""
-    sapm_delta_t_c: float = _SEAT_SAPM_DELTA_T_C
-    """SAPM cell-to-back temperature difference at 1000 W/m², °C."""
-    wind_speed_m_s: float = 1.5
-    """Wind speed at the seat used for cell temperature, m/s (sheltered urban site)."""
-    charge_controller_eff: float = 0.96
-    """MPPT charge controller conversion efficiency, fraction."""
+# The panel is defined once, in twins/solar.py: the dashboard's clear-sky expectation and the yield alarm
+# compare against exactly the panel simulated here.
+PanelAssumptions = Panel
+"""The photovoltaic panel in the seat and its charge controller (``twins.solar.Panel``)."""
 
 
 @dataclass(frozen=True)

@@ -15,36 +15,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simulator.physics.assumptions import DEFAULT_ASSUMPTIONS, Assumptions
+from simulator.physics.assumptions import DEFAULT_ASSUMPTIONS, Assumptions, BatteryAssumptions, LoadAssumptions
 from simulator.physics.battery import OCV_SOC_PCT, OCV_V, BatteryState, battery_core, stored_wh
-from simulator.physics.bench_model import DEFAULT_CONTROLS, BenchControls, BenchModel, EnergyLedger, VoteDraw
+from simulator.physics.bench_model import DEFAULT_CONTROLS, BenchControls, BenchModel
 from simulator.physics.climate import SiteClimate, possible_sunshine_h_by_month, sunshine_fraction_by_month
 from simulator.physics.errors import PhysicsError
-from simulator.physics.loads import MAX_POLLS_PER_VISITOR, DayPlan, pick_option
+from simulator.physics.ledger import EnergyLedger, split_energy
+from simulator.physics.loads import DayPlan
 from simulator.physics.solar import Site
+from simulator.physics.votes import VoteDraw, visitor_votes
 from simulator.physics.weather import local_days_and_hours, site_series
+from twins.config import DEFAULT_CONFIG_DOC, LoadSheddingConfig, ShedLoad
+from twins.shedding import highest_threshold_pct, next_shed, port_shed
 
-
-@dataclass(frozen=True)
-class SheddingThresholds:
-    """Battery state of charge (%) below which loads are switched off, and the margin to switch them back on."""
-
-    scooter_below_pct: float = 40.0
-    wifi_below_pct: float = 25.0
-    usb_below_pct: float = 15.0
-    """USB and wireless (phone) charging are shed together."""
-    hysteresis_pct: float = 5.0
-
-
-DEFAULT_SHEDDING = SheddingThresholds()
-
-# Which shedding threshold switches off each load kind.
-_SHED_BY = {
-    "scooter": "scooter_below_pct",
-    "wifi": "wifi_below_pct",
-    "usb": "usb_below_pct",
-    "wireless": "usb_below_pct",
-}
+DEFAULT_SHEDDING = LoadSheddingConfig.model_validate(DEFAULT_CONFIG_DOC["load_shedding"])
+"""The shedding thresholds a new bench gets (the default desired config)."""
 
 
 @dataclass(frozen=True)
@@ -117,42 +102,25 @@ def _active_power_w(starts: np.ndarray, ends: np.ndarray, powers: np.ndarray, at
     return np.where(running, powers[safe], 0.0)
 
 
-def backfill(
-    model: BenchModel,
-    times: pd.DatetimeIndex,
-    controls: BenchControls = DEFAULT_CONTROLS,
-    shedding: SheddingThresholds | None = DEFAULT_SHEDDING,
-    display_hours: tuple[int, int] = (6, 23),
-    soc_pct: float | None = None,
-) -> Backfill:
-    """Simulate one bench over ``times`` (UTC, e.g. a year at 5 or 15 minutes) in one vectorised pass.
+@dataclass(frozen=True)
+class _Usage:
+    """What people do over the period with everything switched on, per interval and per timestamp."""
 
-    ``controls`` hold for the whole period (its ``shed`` and ``display_on`` are ignored: shedding follows
-    ``shedding`` thresholds, the display is lit from ``display_hours[0]`` to ``display_hours[1]`` local time).
-    """
-    assumptions = model.assumptions
-    loads = assumptions.loads
-    spec = assumptions.battery
-    dt_s = _interval_s(times)
-    at_s = times.as_unit("ns").asi8 / 1e9
-    begin_s = at_s[0] - dt_s[0]
-    series = site_series(model.site, model.climate, times, model.weather_seed, assumptions)
-    bus_w = series["solar_bus_w"].to_numpy()
-    dc_w = series["pv_dc_w"].to_numpy()
-    solar_wh = 0.5 * (bus_w + np.concatenate(([bus_w[0]], bus_w[:-1]))) * dt_s / 3600.0
-    dc_wh = 0.5 * (dc_w + np.concatenate(([dc_w[0]], dc_w[:-1]))) * dt_s / 3600.0
-    air_c = series["air_temp_c"].to_numpy()
-    ordinals, hours = local_days_and_hours(times, loads.timezone)
-    first_ordinal = model.ordinal_at(begin_s)
-    plans = [model.day_plan(o) for o in range(first_ordinal, int(ordinals[-1]) + 1)]
-    start_of_day = np.concatenate(([True], ordinals[1:] != ordinals[:-1]))
-    lo, hi = display_hours
-    display_on = (hours >= lo) & (hours < hi) if lo <= hi else (hours >= lo) | (hours < hi)
-    display_w = np.where(display_on, loads.display_w * controls.display_brightness_pct / 100.0, 0.0)
-    edges_s = np.concatenate(([begin_s], at_s))
+    port_wh: list[list[float]]
+    """Per port, energy its sessions draw in each interval, Wh."""
+    port_w: list[np.ndarray]
+    """Per port, power of the session running at each timestamp, W."""
+    port_starts: list[np.ndarray]
+    """Per port, sessions started in each interval."""
+    wifi_clients: np.ndarray
+    """Wi-Fi clients associated at each timestamp (capped at max_clients)."""
+    wifi_new: np.ndarray
+    """Wi-Fi sessions started in each interval."""
 
-    # Ports: accepted sessions, energy per interval, power at each timestamp, arrivals per interval.
-    kinds = [p.kind for p in loads.ports]
+
+def _usage(plans: list[DayPlan], loads: LoadAssumptions, controls: BenchControls, edges_s: np.ndarray) -> _Usage:
+    """Accepted port sessions and Wi-Fi associations of the day plans over the intervals ``edges_s``."""
+    at_s = edges_s[1:]
     port_wh, port_w, port_starts = [], [], []
     for i, port in enumerate(loads.ports):
         if controls.port_on(port.kind):
@@ -161,8 +129,7 @@ def backfill(
             starts = ends = powers = np.zeros(0)
         port_wh.append(np.diff(_cumulative_energy_wh(starts, ends, powers, edges_s)).tolist())
         port_w.append(_active_power_w(starts, ends, powers, at_s))
-        port_starts.append(np.diff(np.searchsorted(starts, edges_s, side="right")).tolist())
-
+        port_starts.append(np.diff(np.searchsorted(starts, edges_s, side="right")))
     # Wi-Fi: clients are the sessions running at each instant, capped at max_clients.
     if controls.wifi_on:
         wifi_start = np.concatenate([np.asarray(p.wifi_start_s) for p in plans])
@@ -171,130 +138,201 @@ def backfill(
         wifi_start = wifi_end = np.zeros(0)
     clients = np.searchsorted(wifi_start, at_s, side="right") - np.searchsorted(wifi_end, at_s, side="right")
     clients = np.minimum(clients, controls.wifi_max_clients)
-    wifi_new = np.diff(np.searchsorted(wifi_start, edges_s, side="right")).tolist()
+    wifi_new = np.diff(np.searchsorted(wifi_start, edges_s, side="right"))
+    return _Usage(port_wh, port_w, port_starts, clients, wifi_new)
 
-    # Votes: visitors in the period answer the (fixed) open polls.
+
+def _votes(
+    plans: list[DayPlan], begin_s: float, end_s: float, controls: BenchControls, probability: float
+) -> list[VoteDraw]:
+    """Votes of the visitors in (begin_s, end_s] for the (fixed) open polls."""
     votes: list[VoteDraw] = []
-    polls = controls.open_polls[:MAX_POLLS_PER_VISITOR]
     for plan in plans:
         for t_s, draws in zip(plan.visitor_s, plan.visitor_draws, strict=True):
-            if begin_s < t_s <= at_s[-1]:
-                for j, poll in enumerate(polls):
-                    if draws[j] < loads.vote_probability:
-                        option = pick_option(poll.poll_id, poll.options, draws[MAX_POLLS_PER_VISITOR + j])
-                        votes.append(VoteDraw(poll.poll_id, option, t_s))
+            if begin_s < t_s <= end_s:
+                votes.extend(visitor_votes(t_s, draws, controls.open_polls, probability))
+    return votes
 
-    # Demand per interval with everything on; the loop recomputes it only while something may be shed.
-    n = len(times)
-    n_ports = len(kinds)
-    hours_per_interval = dt_s / 3600.0
-    port_wh_rows = np.asarray(port_wh, dtype=float).reshape(n_ports, n)
-    router_wh = (
-        (loads.router_w + loads.wifi_client_w * clients) * hours_per_interval if controls.wifi_on else 0.0 * dt_s
-    )
-    base_wh = (loads.controller_w + display_w) * hours_per_interval
-    full_l = (base_wh + router_wh + port_wh_rows.sum(axis=0)).tolist()
-    base_l, router_l = base_wh.tolist(), router_wh.tolist()
-    port_l = [row.tolist() for row in port_wh_rows]
 
-    # The sequential part: battery and shedding (plain floats and lists: it runs once per sample).
-    state = BatteryState.new(spec, soc_pct, float(air_c[0]) + spec.enclosure_offset_c)
-    initial_stored = stored_wh(state, spec)
+@dataclass(frozen=True)
+class _Run:
+    """The sequential part's record: per timestamp, the battery, the energy booked and the loads shed."""
+
+    charge_ah: list[float]
+    capacity_ah: list[float]
+    temp_c: list[float]
+    bus_w: list[float]
+    demand_wh: list[float]
+    served_wh: list[float]
+    harvested_wh: list[float]
+    loss_wh: list[float]
+    stored_wh: list[float]
+    shed: list[frozenset[ShedLoad]]
+    final: BatteryState
+
+
+def _run_battery(
+    state: BatteryState,
+    spec: BatteryAssumptions,
+    kinds: list[str],
+    demand: tuple[list[float], list[list[float]], list[float]],
+    solar_wh: list[float],
+    dt_s: list[float],
+    air_c: list[float],
+    shedding: LoadSheddingConfig | None,
+) -> _Run:
+    """Battery and load shedding, one interval after the other (plain floats: it runs once per sample).
+
+    ``demand`` is (electronics Wh, per-port Wh, router Wh) per interval; shedding follows the one rule
+    (``twins.shedding``) at the state of charge at the start of each interval.
+    """
+    base_l, port_l, router_l = demand
+    n = len(solar_wh)
+    top = highest_threshold_pct(shedding) if shedding is not None else -1.0
+    # Ports and router each shed set leaves on, computed once per set (the rule yields at most four).
+    on_sets: dict[frozenset[ShedLoad], tuple[list[int], bool]] = {}
+    full = (np.asarray(base_l) + np.asarray(router_l) + np.asarray(port_l).reshape(len(kinds), n).sum(axis=0)).tolist()
     charge, capacity, discharged, age, temp = state.charge_ah, state.capacity_ah, 0.0, 0.0, state.temp_c
-    thresholds = shedding or SheddingThresholds(0.0, 0.0, 0.0, 0.0)
-    off_below = [getattr(thresholds, _SHED_BY[k]) for k in kinds]
-    wifi_below = thresholds.wifi_below_pct
-    on_above = thresholds.hysteresis_pct
-    top = max([*off_below, wifi_below])  # above this, with nothing shed, nothing gets shed
-    wifi_bit = 1 << n_ports
-    code = 0  # bit k: port k is shed; bit n_ports: Wi-Fi is shed
-    solar_l, dt_l, air_l = solar_wh.tolist(), dt_s.tolist(), air_c.tolist()
+    shed: frozenset[ShedLoad] = frozenset()
     rec_charge, rec_capacity, rec_temp, rec_bus, rec_demand, rec_served, rec_harvested, rec_loss, rec_stored = (
         [0.0] * n for _ in range(9)
     )
-    rec_code = [0] * n
+    rec_shed = [shed] * n
     for i in range(n):
         soc = 100.0 * charge / capacity
-        if code or soc < top:  # shed below a threshold, restore above threshold + hysteresis
-            new_code = 0
-            demand = base_l[i]
-            for k in range(n_ports):
-                if soc < off_below[k] or (code >> k & 1 and soc < off_below[k] + on_above):
-                    new_code |= 1 << k
-                else:
-                    demand += port_l[k][i]
-            if soc < wifi_below or (code & wifi_bit and soc < wifi_below + on_above):
-                new_code |= wifi_bit
-            else:
-                demand += router_l[i]
-            code = new_code
+        if shedding is not None and (shed or soc < top):
+            shed = next_shed(shed, soc, shedding)
+        if shed:
+            if shed not in on_sets:
+                on_sets[shed] = ([k for k, kind in enumerate(kinds) if not port_shed(kind, shed)], "wifi" not in shed)
+            ports_on, router_on = on_sets[shed]
+            demand_wh = base_l[i]
+            for k in ports_on:
+                demand_wh += port_l[k][i]
+            if router_on:
+                demand_wh += router_l[i]
         else:
-            demand = full_l[i]
-        rec_code[i] = code
-        dt = dt_l[i]
+            demand_wh = full[i]
+        dt = dt_s[i]
         dt_h = dt / 3600.0
-        solar = solar_l[i]
+        solar = solar_wh[i]
         charge, capacity, discharged, age, temp, bus, stored_delta, loss = battery_core(
-            charge, capacity, discharged, age, temp, (solar - demand) / dt_h, dt, air_l[i], spec
+            charge, capacity, discharged, age, temp, (solar - demand_wh) / dt_h, dt, air_c[i], spec
         )
-        battery_wh = bus * dt_h
+        rec_served[i], rec_harvested[i] = split_energy(solar, demand_wh, bus * dt_h)
         rec_charge[i], rec_capacity[i], rec_temp[i], rec_bus[i] = charge, capacity, temp, bus
-        rec_demand[i], rec_loss[i], rec_stored[i] = demand, loss, stored_delta
-        if battery_wh >= 0.0:
-            rec_served[i], rec_harvested[i] = demand, demand + battery_wh
-        else:
-            rec_served[i], rec_harvested[i] = solar - battery_wh, solar
+        rec_demand[i], rec_loss[i], rec_stored[i], rec_shed[i] = demand_wh, loss, stored_delta, shed
+    return _Run(
+        rec_charge, rec_capacity, rec_temp, rec_bus, rec_demand, rec_served, rec_harvested, rec_loss, rec_stored,
+        rec_shed, BatteryState(charge, capacity, discharged, age, temp),
+    )  # fmt: skip
 
-    harvested = np.asarray(rec_harvested)
-    today = _daily_cumsum(harvested, start_of_day)
-    soc_out = np.minimum(100.0 * np.asarray(rec_charge) / np.asarray(rec_capacity), 100.0)
+
+def backfill(
+    model: BenchModel,
+    times: pd.DatetimeIndex,
+    controls: BenchControls = DEFAULT_CONTROLS,
+    shedding: LoadSheddingConfig | None = DEFAULT_SHEDDING,
+    display_hours: tuple[int, int] = (6, 23),
+    soc_pct: float | None = None,
+) -> Backfill:
+    """Simulate one bench over ``times`` (UTC, e.g. a year at 5 or 15 minutes) in one vectorised pass.
+
+    ``controls`` hold for the whole period (its ``shed`` and ``display_on`` are ignored: shedding follows
+    the ``shedding`` thresholds with the agent's rule, None sheds nothing; the display is lit from
+    ``display_hours[0]`` to ``display_hours[1]`` local time).
+    """
+    assumptions = model.assumptions
+    loads = assumptions.loads
+    spec = assumptions.battery
+    dt_s = _interval_s(times)
+    at_s = times.as_unit("ns").asi8 / 1e9
+    begin_s = at_s[0] - dt_s[0]
+    edges_s = np.concatenate(([begin_s], at_s))
+    series = site_series(model.site, model.climate, times, model.weather_seed, assumptions)
+    bus_w = series["solar_bus_w"].to_numpy()
+    solar_wh = _trapezoid_wh(bus_w, dt_s)
+    dc_wh = _trapezoid_wh(series["pv_dc_w"].to_numpy(), dt_s)
+    air_c = series["air_temp_c"].to_numpy()
+    ordinals, hours = local_days_and_hours(times, loads.timezone)
+    plans = [model.day_plan(o) for o in range(model.ordinal_at(begin_s), int(ordinals[-1]) + 1)]
+    start_of_day = np.concatenate(([True], ordinals[1:] != ordinals[:-1]))
+    lo, hi = display_hours
+    display_on = (hours >= lo) & (hours < hi) if lo <= hi else (hours >= lo) | (hours < hi)
+    display_w = np.where(display_on, loads.display_w * controls.display_brightness_pct / 100.0, 0.0)
+    usage = _usage(plans, loads, controls, edges_s)
+    votes = _votes(plans, begin_s, float(at_s[-1]), controls, loads.vote_probability)
+
+    # Demand per interval with everything on; the battery loop drops what is shed.
+    hours_per_interval = dt_s / 3600.0
+    router_wh = (loads.router_w + loads.wifi_client_w * usage.wifi_clients) * hours_per_interval
+    if not controls.wifi_on:
+        router_wh = 0.0 * dt_s
+    base_wh = (loads.controller_w + display_w) * hours_per_interval
+    kinds = [p.kind for p in loads.ports]
+    initial = BatteryState.new(spec, soc_pct, float(air_c[0]) + spec.enclosure_offset_c)
+    run = _run_battery(
+        initial, spec, kinds, (base_wh.tolist(), usage.port_wh, router_wh.tolist()),
+        solar_wh.tolist(), dt_s.tolist(), air_c.tolist(), shedding,
+    )  # fmt: skip
+    frame = _frame(times, loads, spec, run, usage, bus_w, hours_per_interval, start_of_day)
+    solar_total = float(solar_wh.sum())
+    ledger = EnergyLedger.of_flows(
+        float(dc_wh.sum()), solar_total, math.fsum(run.harvested_wh), math.fsum(run.demand_wh),
+        math.fsum(run.served_wh), math.fsum(run.loss_wh), math.fsum(run.stored_wh),
+    )  # fmt: skip
+    return Backfill(frame, tuple(votes), ledger, stored_wh(initial, spec), run.final)
+
+
+def _trapezoid_wh(power_w: np.ndarray, dt_s: np.ndarray) -> np.ndarray:
+    """Energy of each interval from the power sampled at its two ends, Wh (the first repeats its end)."""
+    result: np.ndarray = 0.5 * (power_w + np.concatenate(([power_w[0]], power_w[:-1]))) * dt_s / 3600.0
+    return result
+
+
+def _frame(
+    times: pd.DatetimeIndex,
+    loads: LoadAssumptions,
+    spec: BatteryAssumptions,
+    run: _Run,
+    usage: _Usage,
+    bus_w: np.ndarray,
+    hours_per_interval: np.ndarray,
+    start_of_day: np.ndarray,
+) -> pd.DataFrame:
+    """The telemetry columns of the history (units in the names)."""
+    n_ports = len(loads.ports)
+    harvested = np.asarray(run.harvested_wh)
+    soc_out = np.minimum(100.0 * np.asarray(run.charge_ah) / np.asarray(run.capacity_ah), 100.0)
     ocv = np.interp(soc_out, OCV_SOC_PCT, OCV_V)
-    current = np.asarray(rec_bus) / ocv
-    shed = ((np.asarray(rec_code, dtype=np.int64)[:, None] >> np.arange(n_ports + 1)) & 1).astype(bool)
-    # A session that arrives while its port is shed walks away and is not counted.
-    sessions = np.zeros((n, n_ports), dtype=np.int64)
-    for k in range(n_ports):
-        sessions[:, k] = _daily_cumsum(np.asarray(port_starts[k]) * ~shed[:, k], start_of_day)
-    wifi_today = _daily_cumsum(np.asarray(wifi_new) * ~shed[:, -1], start_of_day).astype(np.int64)
+    current = np.asarray(run.bus_w) / ocv
+    shed_masks = {s: [port_shed(p.kind, s) for p in loads.ports] + ["wifi" in s] for s in set(run.shed)}
+    shed = np.asarray([shed_masks[s] for s in run.shed], dtype=bool).reshape(len(times), n_ports + 1)
     frame = pd.DataFrame(
         {
             "soc_pct": soc_out,
             "voltage_v": ocv + current * spec.internal_resistance_ohm,
             "current_a": current,
-            "temp_c": np.asarray(rec_temp),
+            "temp_c": np.asarray(run.temp_c),
             "solar_power_w": harvested / hours_per_interval,
             "solar_available_w": bus_w,
-            "energy_today_wh": today,
-            "load_power_w": np.asarray(rec_served) / hours_per_interval,
-            "wifi_clients": np.where(shed[:, -1], 0, clients),
-            "wifi_sessions_today": wifi_today,
+            "energy_today_wh": _daily_cumsum(harvested, start_of_day),
+            "load_power_w": np.asarray(run.served_wh) / hours_per_interval,
+            "wifi_clients": np.where(shed[:, -1], 0, usage.wifi_clients),
+            "wifi_sessions_today": _daily_cumsum(usage.wifi_new * ~shed[:, -1], start_of_day).astype(np.int64),
             "wifi_shed": shed[:, -1],
         },
         index=times,
     )
     for k, port in enumerate(loads.ports):
-        running = np.where(shed[:, k], 0.0, port_w[k])
+        running = np.where(shed[:, k], 0.0, usage.port_w[k])
         frame[f"{port.port_id}.active"] = running > 0.0
         frame[f"{port.port_id}.power_w"] = running
-        frame[f"{port.port_id}.sessions_today"] = sessions[:, k]
+        # A session that arrives while its port is shed walks away and is not counted.
+        sessions = _daily_cumsum(usage.port_starts[k] * ~shed[:, k], start_of_day)
+        frame[f"{port.port_id}.sessions_today"] = sessions.astype(np.int64)
         frame[f"{port.port_id}.shed"] = shed[:, k]
-    demand_total = math.fsum(rec_demand)
-    served_total = math.fsum(rec_served)
-    solar_total = float(solar_wh.sum())
-    harvested_total = math.fsum(rec_harvested)
-    ledger = EnergyLedger(
-        pv_dc_wh=float(dc_wh.sum()),
-        solar_available_wh=solar_total,
-        solar_harvested_wh=harvested_total,
-        curtailed_wh=solar_total - harvested_total,
-        load_demand_wh=demand_total,
-        load_served_wh=served_total,
-        load_unserved_wh=demand_total - served_total,
-        battery_loss_wh=math.fsum(rec_loss),
-        battery_stored_delta_wh=math.fsum(rec_stored),
-    )
-    final = BatteryState(charge, capacity, discharged, age, temp)
-    return Backfill(frame, tuple(votes), ledger, initial_stored, final)
+    return frame
 
 
 @dataclass(frozen=True)

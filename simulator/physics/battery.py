@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from simulator.physics.assumptions import BatteryAssumptions
 from simulator.physics.errors import PhysicsError
 
-_SECONDS_PER_YEAR = 365.25 * 86400.0
+SECONDS_PER_YEAR = 365.25 * 86400.0
 _MIN_CAPACITY_FRAC = 0.1
 
 # Open-circuit voltage of a 4S LiFePO4 pack at rest versus state of charge (typical manufacturer curve):
@@ -151,7 +151,7 @@ def battery_core(
     age_s += dt_s
     full_ah = spec.capacity_wh / volts
     cycle_fade = spec.fade_per_efc_frac * discharged_ah / full_ah
-    fade = cycle_fade + spec.calendar_fade_per_year_frac * age_s / _SECONDS_PER_YEAR
+    fade = cycle_fade + spec.calendar_fade_per_year_frac * age_s / SECONDS_PER_YEAR
     new_capacity_ah = full_ah * max(_MIN_CAPACITY_FRAC, 1.0 - fade)
     wanted_ah = charge_ah + stored_delta_wh / volts
     new_charge_ah = min(max(wanted_ah, 0.0), new_capacity_ah)

@@ -22,19 +22,13 @@ from simulator.physics.assumptions import DEFAULT_ASSUMPTIONS, Assumptions
 from simulator.physics.battery import BatteryState, open_circuit_voltage_v, step_battery
 from simulator.physics.climate import SiteClimate
 from simulator.physics.errors import PhysicsError
-from simulator.physics.loads import MAX_POLLS_PER_VISITOR, DayPlan, base_load_w, pick_option, plan_day
+from simulator.physics.ledger import EnergyLedger, split_energy
+from simulator.physics.loads import DayPlan, PortDayPlan, base_load_w, plan_day
 from simulator.physics.solar import Site
+from simulator.physics.votes import PollSpec, VoteDraw, visitor_votes
 from simulator.physics.weather import SolarDay, SolarDayCache, local_day_bounds_s
 
 _UNSERVED_TOLERANCE_WH = 1e-9
-
-
-@dataclass(frozen=True)
-class PollSpec:
-    """An open poll as the bench sees it: its id and option ids."""
-
-    poll_id: str
-    options: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -91,25 +85,6 @@ class PortState:
 
 
 @dataclass(frozen=True)
-class EnergyLedger:
-    """Cumulative energy flows since the model started, Wh."""
-
-    pv_dc_wh: float = 0.0
-    """DC energy the panel could have produced (before curtailment)."""
-    solar_available_wh: float = 0.0
-    """Controller output available to the bus."""
-    solar_harvested_wh: float = 0.0
-    """Controller output actually used (available − curtailed)."""
-    curtailed_wh: float = 0.0
-    """Solar the controller did not take because the battery was full or limited."""
-    load_demand_wh: float = 0.0
-    load_served_wh: float = 0.0
-    load_unserved_wh: float = 0.0
-    battery_loss_wh: float = 0.0
-    battery_stored_delta_wh: float = 0.0
-
-
-@dataclass(frozen=True)
 class BenchState:
     """Everything a bench remembers between steps."""
 
@@ -150,15 +125,6 @@ class FinishedSession:
     start_s: float
     end_s: float
     energy_wh: float
-
-
-@dataclass(frozen=True)
-class VoteDraw:
-    """One vote cast at the kiosk during the step."""
-
-    poll_id: str
-    option: str
-    t_s: float
 
 
 @dataclass(frozen=True)
@@ -282,112 +248,47 @@ class BenchModel:
         return BenchState(state.t_s, state.battery, plan, solar, ports, state.wifi_end_s, 0, 0, 0, 0.0, state.ledger)
 
     def _advance(self, state: BenchState, t1: float, controls: BenchControls, scratch: _Segment) -> BenchState:
-        """Advance within one local day."""
+        """Advance within one local day: arrivals, then the energy balance, then a brown-out if any."""
         t0 = state.t_s
         dt_s = t1 - t0
         dt_h = dt_s / 3600.0
         plan = state.plan
-        # Charging ports: handle planned arrivals, then the energy each port draws in [t0, t1].
         port_wh = 0.0
         ports: list[PortState] = []
         for port_plan, port in zip(plan.ports, state.ports, strict=True):
-            kind = port_plan.port.kind
-            on = controls.port_on(kind)
-            cap_w = controls.port_power_cap_w(kind)
-            start, end, power, energy = port.session_start_s, port.session_end_s, port.power_w, port.session_energy_wh
-            count, cursor = port.sessions_today, port.cursor
-            if end > t0 and not on:  # switched off mid-session: it ends now
-                scratch.finished.append(FinishedSession(port_plan.port.port_id, kind, start, t0, energy))
-                end = t0
-            starts = port_plan.start_s
-            while cursor < len(starts) and starts[cursor] <= t1:
-                arrival = starts[cursor]
-                if on and end <= arrival:
-                    if end > t0:  # the previous session ended inside this step
-                        energy += power * (end - max(start, t0)) / 3600.0
-                        scratch.finished.append(FinishedSession(port_plan.port.port_id, kind, start, end, energy))
-                        port_wh += power * (end - max(start, t0)) / 3600.0
-                    start, end = arrival, arrival + port_plan.duration_s[cursor]
-                    power, energy = min(port_plan.power_w[cursor], cap_w), 0.0
-                    count += 1
-                cursor += 1
-            if end > t0:
-                running_wh = power * (min(end, t1) - max(start, t0)) / 3600.0
-                port_wh += running_wh
-                energy += running_wh
-                if end <= t1:
-                    scratch.finished.append(FinishedSession(port_plan.port.port_id, kind, start, end, energy))
-            ports.append(PortState(start, end, power, energy, count, cursor))
-        # Wi-Fi: associations beyond max_clients are refused; switching the access point off drops everyone.
-        wifi_on = controls.wifi_on
-        wifi_ends = [e for e in state.wifi_end_s if e > t0] if wifi_on else []
-        wifi_cursor, wifi_count = state.wifi_cursor, state.wifi_sessions_today
-        wifi_starts = plan.wifi_start_s
-        while wifi_cursor < len(wifi_starts) and wifi_starts[wifi_cursor] <= t1:
-            arrival = wifi_starts[wifi_cursor]
-            if wifi_on:
-                wifi_ends = [e for e in wifi_ends if e > arrival]
-                if len(wifi_ends) < controls.wifi_max_clients:
-                    wifi_ends.append(arrival + plan.wifi_duration_s[wifi_cursor])
-                    wifi_count += 1
-            wifi_cursor += 1
-        wifi_ends = [e for e in wifi_ends if e > t1]
-        # Kiosk visitors answer each open poll with a fixed probability.
+            new_port, drawn_wh = _step_port(port_plan, port, t0, t1, controls, scratch.finished)
+            ports.append(new_port)
+            port_wh += drawn_wh
+        wifi_ends, wifi_cursor, wifi_count = _step_wifi(state, plan, t1, controls)
         visitor_cursor = state.visitor_cursor
-        visitors = plan.visitor_s
-        polls = controls.open_polls[:MAX_POLLS_PER_VISITOR]
-        while visitor_cursor < len(visitors) and visitors[visitor_cursor] <= t1:
-            draws = plan.visitor_draws[visitor_cursor]
-            for j, poll in enumerate(polls):
-                if draws[j] < self.assumptions.loads.vote_probability:
-                    option = pick_option(poll.poll_id, poll.options, draws[MAX_POLLS_PER_VISITOR + j])
-                    scratch.votes.append(VoteDraw(poll.poll_id, option, visitors[visitor_cursor]))
+        while visitor_cursor < len(plan.visitor_s) and plan.visitor_s[visitor_cursor] <= t1:
+            scratch.votes.extend(
+                visitor_votes(
+                    plan.visitor_s[visitor_cursor],
+                    plan.visitor_draws[visitor_cursor],
+                    controls.open_polls,
+                    self.assumptions.loads.vote_probability,
+                )
+            )
             visitor_cursor += 1
         # Energy: solar at the bus against the demand; the battery takes or gives the difference.
         base_w = base_load_w(
-            self.assumptions.loads, wifi_on, len(wifi_ends), controls.display_on, controls.display_brightness_pct
-        )
+            self.assumptions.loads, controls.wifi_on, len(wifi_ends), controls.display_on,
+            controls.display_brightness_pct,
+        )  # fmt: skip
         demand_wh = base_w * dt_h + port_wh
         day = state.solar
         solar_wh, dc_wh = day.energy_wh(t0, t1)
         battery = step_battery(
             state.battery, (solar_wh - demand_wh) / dt_h, dt_s, day.air_temp_at_c(t1), self.assumptions.battery
         )
-        battery_wh = battery.bus_power_w * dt_h
-        if battery_wh >= 0.0:
-            served_wh = demand_wh
-            harvested_wh = demand_wh + battery_wh
-        else:
-            served_wh = solar_wh - battery_wh
-            harvested_wh = solar_wh
-        unserved_wh = demand_wh - served_wh
-        brownout = unserved_wh > _UNSERVED_TOLERANCE_WH
+        served_wh, harvested_wh = split_energy(solar_wh, demand_wh, battery.bus_power_w * dt_h)
+        brownout = demand_wh - served_wh > _UNSERVED_TOLERANCE_WH
         if brownout:  # BMS cut-off: every session and client is dropped
-            for i, port in enumerate(ports):
-                if port.session_end_s > t1:
-                    scratch.finished.append(
-                        FinishedSession(
-                            plan.ports[i].port.port_id,
-                            plan.ports[i].port.kind,
-                            port.session_start_s,
-                            t1,
-                            port.session_energy_wh,
-                        )
-                    )
-                    ports[i] = PortState(port.session_start_s, t1, port.power_w, port.session_energy_wh,
-                                         port.sessions_today, port.cursor)  # fmt: skip
+            ports = _drop_sessions(plan, ports, t1, scratch.finished)
             wifi_ends = []
-        ledger = state.ledger
-        ledger = EnergyLedger(
-            pv_dc_wh=ledger.pv_dc_wh + dc_wh,
-            solar_available_wh=ledger.solar_available_wh + solar_wh,
-            solar_harvested_wh=ledger.solar_harvested_wh + harvested_wh,
-            curtailed_wh=ledger.curtailed_wh + (solar_wh - harvested_wh),
-            load_demand_wh=ledger.load_demand_wh + demand_wh,
-            load_served_wh=ledger.load_served_wh + served_wh,
-            load_unserved_wh=ledger.load_unserved_wh + unserved_wh,
-            battery_loss_wh=ledger.battery_loss_wh + battery.loss_wh,
-            battery_stored_delta_wh=ledger.battery_stored_delta_wh + battery.stored_delta_wh,
+        ledger = state.ledger + EnergyLedger.of_flows(
+            dc_wh, solar_wh, harvested_wh, demand_wh, served_wh, battery.loss_wh, battery.stored_delta_wh
         )
         scratch.load_wh += served_wh
         scratch.harvested_wh += harvested_wh
@@ -438,3 +339,82 @@ class BenchModel:
             finished_sessions=tuple(scratch.finished),
             brownout=scratch.brownout,
         )
+
+
+def _step_port(
+    port_plan: PortDayPlan,
+    port: PortState,
+    t0: float,
+    t1: float,
+    controls: BenchControls,
+    finished: list[FinishedSession],
+) -> tuple[PortState, float]:
+    """One port over [t0, t1]: planned arrivals in order, and the energy it draws, Wh."""
+    kind = port_plan.port.kind
+    port_id = port_plan.port.port_id
+    on = controls.port_on(kind)
+    cap_w = controls.port_power_cap_w(kind)
+    start, end, power, energy = port.session_start_s, port.session_end_s, port.power_w, port.session_energy_wh
+    count, cursor = port.sessions_today, port.cursor
+    drawn_wh = 0.0
+    if end > t0 and not on:  # switched off mid-session: it ends now
+        finished.append(FinishedSession(port_id, kind, start, t0, energy))
+        end = t0
+    starts = port_plan.start_s
+    while cursor < len(starts) and starts[cursor] <= t1:
+        arrival = starts[cursor]
+        if on and end <= arrival:
+            if end > t0:  # the previous session ended inside this step
+                energy += power * (end - max(start, t0)) / 3600.0
+                finished.append(FinishedSession(port_id, kind, start, end, energy))
+                drawn_wh += power * (end - max(start, t0)) / 3600.0
+            start, end = arrival, arrival + port_plan.duration_s[cursor]
+            power, energy = min(port_plan.power_w[cursor], cap_w), 0.0
+            count += 1
+        cursor += 1
+    if end > t0:
+        running_wh = power * (min(end, t1) - max(start, t0)) / 3600.0
+        drawn_wh += running_wh
+        energy += running_wh
+        if end <= t1:
+            finished.append(FinishedSession(port_id, kind, start, end, energy))
+    return PortState(start, end, power, energy, count, cursor), drawn_wh
+
+
+def _step_wifi(state: BenchState, plan: DayPlan, t1: float, controls: BenchControls) -> tuple[list[float], int, int]:
+    """Wi-Fi up to ``t1``: (end instants of running sessions, plan cursor, sessions today).
+
+    Associations beyond max_clients are refused; switching the access point off drops everyone.
+    """
+    wifi_on = controls.wifi_on
+    wifi_ends = [e for e in state.wifi_end_s if e > state.t_s] if wifi_on else []
+    wifi_cursor, wifi_count = state.wifi_cursor, state.wifi_sessions_today
+    wifi_starts = plan.wifi_start_s
+    while wifi_cursor < len(wifi_starts) and wifi_starts[wifi_cursor] <= t1:
+        arrival = wifi_starts[wifi_cursor]
+        if wifi_on:
+            wifi_ends = [e for e in wifi_ends if e > arrival]
+            if len(wifi_ends) < controls.wifi_max_clients:
+                wifi_ends.append(arrival + plan.wifi_duration_s[wifi_cursor])
+                wifi_count += 1
+        wifi_cursor += 1
+    return [e for e in wifi_ends if e > t1], wifi_cursor, wifi_count
+
+
+def _drop_sessions(
+    plan: DayPlan, ports: list[PortState], t1: float, finished: list[FinishedSession]
+) -> list[PortState]:
+    """A brown-out at ``t1``: every running port session ends there."""
+    dropped: list[PortState] = []
+    for port_plan, port in zip(plan.ports, ports, strict=True):
+        if port.session_end_s > t1:
+            finished.append(
+                FinishedSession(
+                    port_plan.port.port_id, port_plan.port.kind, port.session_start_s, t1, port.session_energy_wh
+                )
+            )
+            port = PortState(
+                port.session_start_s, t1, port.power_w, port.session_energy_wh, port.sessions_today, port.cursor
+            )
+        dropped.append(port)
+    return dropped

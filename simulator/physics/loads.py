@@ -28,11 +28,6 @@ def rate_factor(loads: LoadAssumptions, ordinal: int) -> float:
     return loads.weekly_profile[day.weekday()] * loads.seasonal_profile[day.month - 1]
 
 
-def diurnal_weights(loads: LoadAssumptions) -> np.ndarray:
-    """Share of a day's arrivals in each local hour 0..23 (sums to 1)."""
-    return _diurnal_weights(loads.diurnal_profile).copy()
-
-
 @functools.lru_cache(maxsize=16)
 def _diurnal_weights(diurnal_profile: tuple[float, ...]) -> np.ndarray:
     profile = np.asarray(diurnal_profile, dtype=float)
@@ -47,18 +42,6 @@ def _diurnal_cdf(diurnal_profile: tuple[float, ...]) -> np.ndarray:
     cdf: np.ndarray = np.cumsum(_diurnal_weights(diurnal_profile))
     cdf[-1] = 1.0
     return cdf
-
-
-def draw_arrivals_s(
-    rng: np.random.Generator, expected: float, start_s: float, end_s: float, loads: LoadAssumptions
-) -> np.ndarray:
-    """Sorted arrival instants (UTC epoch s) of a Poisson process over one local day with the diurnal shape."""
-    count = int(rng.poisson(max(expected, 0.0)))
-    # Inverse-CDF draw of the hour (what rng.choice(24, p=...) does, without its per-call validation).
-    hours = np.searchsorted(_diurnal_cdf(loads.diurnal_profile), rng.random(count), side="right")
-    instants = start_s + (hours + rng.random(count)) * 3600.0
-    # The 23-hour spring-forward day loses arrivals drawn after its end; the simplification is documented.
-    return np.sort(instants[instants < end_s])
 
 
 @dataclass(frozen=True)

@@ -233,13 +233,3 @@ def build_schedules(
             schedule.faults.append(Active(fault, start_s, end_s))
     return schedules
 
-
-def port_ids_named(scenario: Scenario) -> set[str]:
-    """Every port id a scenario names (checked against the simulated benches' ports)."""
-    names: set[str] = set()
-    for fault in scenario.faults:
-        if isinstance(fault, DeadPort):
-            names.add(fault.port)
-        elif isinstance(fault, Tamper):
-            names.update(fault.damage_ports)
-    return names

@@ -23,7 +23,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from simulator.clock import parse_duration
+from twins.durations import parse_duration
 
 ALL_BENCHES = "*"
 DATA_DIR = Path(__file__).parent / "data"

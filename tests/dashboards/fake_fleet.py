@@ -13,6 +13,7 @@ from fleet.events import ConfigStatusChanged, FleetEvent, Listener, TwinChanged,
 from fleet.service_api import PollInfo, PollResults, Scope
 from twins.clock import ManualClock
 from twins.messages import ConfigReport, FirmwareInfo, HardwareInfo, Reported, Telemetry
+from twins.metrics import METRICS
 from twins.series import SeriesSample
 from twins.twin import Attributes, Twin, apply_reported, apply_telemetry, count_vote, new_twin, patch_desired
 
@@ -179,14 +180,10 @@ class FakeFleet:
         with self._lock:
             twin, _ = apply_telemetry(self.twins[sample.bench_id], sample, self.now())
             self.twins[sample.bench_id] = twin
-            for field_name, value in (
-                ("battery.soc_pct", sample.battery.soc_pct),
-                ("battery.temp_c", sample.battery.temp_c),
-                ("solar.power_w", sample.solar.power_w),
-                ("load.power_w", sample.load.power_w),
-                ("wifi.clients", float(sample.wifi.clients)),
-            ):
-                self.samples.setdefault((sample.bench_id, field_name), []).append((sample.ts, value))
+            for metric in METRICS:  # what telemetry_points would store, by series API field
+                value = metric.value_fn(sample)
+                if value is not None:
+                    self.samples.setdefault((sample.bench_id, metric.key), []).append((sample.ts, float(value)))
         self._emit(TwinChanged(twin, "telemetry"))
         return twin
 

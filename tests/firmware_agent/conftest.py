@@ -27,9 +27,9 @@ from firmware_agent.outbox.sqlite import AgentDatabase, SqliteOutbox
 from firmware_agent.transport.backoff import Backoff
 from firmware_agent.transport.base import TransportEvent
 from firmware_agent.transport.paho import PahoTransport
-from firmware_agent.transport.url import parse_broker_url
 from firmware_agent.votes import VoteBox
 from tests.waiting import wait_until
+from twins.broker_url import parse_broker_url
 from twins.clock import ManualClock
 from twins.config import DEFAULT_CONFIG_DOC
 from twins.messages import BatteryReading, SolarReading

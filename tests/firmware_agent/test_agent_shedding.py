@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from firmware_agent.shedding import next_shed
 from twins.config import LoadSheddingConfig
+from twins.shedding import next_shed
 
 CONFIG = LoadSheddingConfig(scooter_below_pct=40, wifi_below_pct=25, usb_below_pct=15, hysteresis_pct=5)
 

@@ -20,9 +20,9 @@ from cryptography.x509.oid import NameOID
 from firmware_agent.transport.backoff import Backoff
 from firmware_agent.transport.base import Connected, TransportEvent
 from firmware_agent.transport.paho import PahoTransport
-from firmware_agent.transport.url import parse_broker_url
 from tests.services import MosquittoService, which
 from tests.waiting import wait_until
+from twins.broker_url import parse_broker_url
 from twins.clock import SystemClock
 
 
@@ -133,23 +133,6 @@ def test_mqtts_with_bench_credentials(secure_broker: SecureMosquitto) -> None:
         assert not bad.is_connected()
     finally:
         bad.stop()
-
-
-def test_broker_url_parsing() -> None:
-    url = parse_broker_url("mqtts://mostar-01:p%40ss@broker.example.org")
-    assert (url.host, url.port, url.tls, url.username, url.password) == (
-        "broker.example.org",
-        8883,
-        True,
-        "mostar-01",
-        "p@ss",
-    )
-    assert "p@ss" not in repr(url)
-    assert url.redacted() == "mqtts://mostar-01:***@broker.example.org:8883"
-    assert parse_broker_url("mqtt://10.0.0.1").port == 1883
-    for bad, message in (("http://x", "scheme"), ("mqtt://", "host"), ("mqtt://h:99999", "port")):
-        with pytest.raises(ValueError, match=message):
-            parse_broker_url(bad)
 
 
 def test_backoff_grows_with_jitter_and_resets() -> None:

@@ -60,7 +60,7 @@ def test_telemetry_reaches_the_api_and_influx_within_one_second(
         started = time.monotonic()
         pub.publish("benches/mostar-01/telemetry", dumps(doc), qos=1)
         wait_until(lambda: api_seq() == 777, timeout=1.0, message="GET /api/benches/mostar-01 shows the sample")
-        q = f"SELECT battery_soc_pct, seq FROM telemetry WHERE bench_id='mostar-01' AND time = '{_rfc(when)}'"
+        q = f"SELECT \"battery.soc_pct\", seq FROM telemetry WHERE bench_id='mostar-01' AND time = '{_rfc(when)}'"
         rows = wait_until(
             lambda: influxdb.query(q, db=influxdb.database)["results"][0].get("series"),
             timeout=max(0.05, 1.0 - (time.monotonic() - started)),

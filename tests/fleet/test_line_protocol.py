@@ -9,7 +9,10 @@ from hypothesis import strategies as st
 from influxdb_client import Point, WritePrecision
 
 from fleet.tsdb.line_protocol import encode_batch, encode_point, to_ms
-from twins.series import SeriesPoint
+from tests.twins.samples import CONTRACT_TELEMETRY
+from twins.messages import Telemetry
+from twins.metrics import METRICS
+from twins.series import SeriesPoint, telemetry_points
 
 names = st.text(min_size=1, max_size=12)
 values = st.one_of(
@@ -18,9 +21,7 @@ values = st.one_of(
     st.booleans(),
     st.text(max_size=20),
 )
-timestamps = st.datetimes(
-    min_value=datetime(1980, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
-)
+timestamps = st.datetimes(min_value=datetime(1980, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
 
 
 def reference(point: SeriesPoint) -> str:
@@ -65,3 +66,17 @@ def test_influx_store_encodes_like_point_after_cleaning() -> None:
         SeriesPoint("m", {"b": "x"}, {"f": float("inf")}, ts),
     ]
     assert encode_lines(points) == "\n".join(line for line in map(to_line, points) if line).encode()
+
+
+def test_wide_telemetry_point_encodes_like_point() -> None:
+    """The one wide point of a contract sample: same bytes as Point, every metric field on one line."""
+    sample = Telemetry.model_validate_json(CONTRACT_TELEMETRY)
+    (point,) = telemetry_points(sample, "Mostar")
+    line = encode_point(point)
+    assert line == reference(point)
+    assert line.startswith("telemetry,bench_id=mostar-01,municipality=Mostar battery.current_a=-1.2,")
+    assert line.count("=") == 2 + len(METRICS) + 1  # two tags, every metric, seq
+    assert ",battery.soc_pct=81.2," in line
+    assert ",ports.usb.active=1i," in line
+    assert ",seq=1042i," in line
+    assert line.endswith(",wifi.sessions_today=53i 1795687200000")

@@ -71,9 +71,10 @@ def test_accepted_telemetry_updates_twin_and_writes_points(kit: Kit) -> None:
     assert t.telemetry_meta.version == 1
     assert t.connectivity.last_seen == kit.clock.now()
     assert kit.series("telemetry", "seq", "mostar-01") == [42]
-    assert kit.series("telemetry", "battery_soc_pct", "mostar-01") == [pytest.approx(81.2)]
-    assert kit.series("port", "power_w", "mostar-01") == [pytest.approx(7.5 / 3)]  # mean over the 3 ports
-    assert kit.counter("benchfleet_points_written") == 4  # one telemetry point, three port points
+    assert kit.series("telemetry", "battery.soc_pct", "mostar-01") == [pytest.approx(81.2)]
+    assert kit.series("telemetry", "ports.power_w", "mostar-01") == [pytest.approx(7.5)]  # sum over the 3 ports
+    assert kit.series("telemetry", "ports.usb.active", "mostar-01") == [1]
+    assert kit.counter("benchfleet_points_written") == 1  # one wide point per sample
     assert kit.counter("benchfleet_messages_in", {"kind": "telemetry"}) == 1
     assert kit.rejected_by_reason() == {}
 
@@ -341,4 +342,4 @@ def test_metrics_text_lists_every_reject_reason_and_counts(kit: Kit) -> None:
         assert f'benchfleet_messages_rejected_total{{reason="{reason.value}"}} {expected}' in text
     assert 'benchfleet_messages_in_total{kind="telemetry"} 1.0' in text
     assert 'benchfleet_messages_in_total{kind="status"} 1.0' in text
-    assert "benchfleet_points_written_total 4.0" in text
+    assert "benchfleet_points_written_total 1.0" in text

@@ -12,7 +12,9 @@ import requests
 from fleet.tsdb import TsdbRejected, TsdbUnavailable
 from fleet.tsdb.influx_v1 import InfluxSettings, InfluxV1Store, encode_lines, literal, parse_influx_url, to_line
 from tests.services import InfluxService, free_port
-from twins.series import SeriesPoint
+from tests.twins.samples import CONTRACT_TELEMETRY
+from twins.messages import Telemetry
+from twins.series import SERIES_FIELDS, SeriesPoint, telemetry_points
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
@@ -161,32 +163,14 @@ def test_ping_and_describe_of_a_running_server(influxdb: InfluxService) -> None:
 
 
 def contract_mix(prefix: str, bench_count: int, messages: int) -> list[SeriesPoint]:
-    """The points of ``messages`` telemetry samples: 1 telemetry point (10 fields) + 3 port points each."""
-    fields = {
-        "battery_soc_pct": 81.2,
-        "battery_voltage_v": 13.1,
-        "battery_current_a": -1.2,
-        "battery_temp_c": 21.5,
-        "solar_power_w": 88.2,
-        "solar_energy_today_wh": 410.0,
-        "load_power_w": 12.4,
-        "wifi_clients": 7,
-        "wifi_sessions_today": 53,
-    }
+    """The points of ``messages`` telemetry samples of the contract: one wide point each."""
+    sample = Telemetry.model_validate_json(CONTRACT_TELEMETRY)
     out: list[SeriesPoint] = []
     for i in range(messages):
-        tags = {"bench_id": f"{prefix}-{i % bench_count:05d}", "municipality": "Mostar"}
-        ts = T0 + timedelta(milliseconds=i)
-        out.append(SeriesPoint("telemetry", tags, {**fields, "seq": i}, ts))
-        for port, kind in (("usb-1", "usb"), ("qi-1", "wireless"), ("scooter-1", "scooter")):
-            out.append(
-                SeriesPoint(
-                    "port",
-                    {**tags, "port_id": port, "kind": kind},
-                    {"active": True, "power_w": 7.5, "sessions_today": 14},
-                    ts,
-                )
-            )
+        one = sample.model_copy(
+            update={"bench_id": f"{prefix}-{i % bench_count:05d}", "seq": i, "ts": T0 + timedelta(milliseconds=i)}
+        )
+        out.extend(telemetry_points(one, "Mostar"))
     return out
 
 
@@ -194,12 +178,63 @@ def test_batches_of_5000_all_arrive(influxdb: InfluxService) -> None:
     """Batches of 5000 points of the real mix all reach influxd (speed: benchmarks/, docs/performance.md)."""
     store = InfluxV1Store.from_url(influxdb.url)
     prefix = f"perf{uuid.uuid4().hex[:8]}"
-    pts = contract_mix(prefix, bench_count=1000, messages=12_500)  # 50,000 points
+    pts = contract_mix(prefix, bench_count=1000, messages=20_000)
+    assert len(pts) == 20_000  # one point per sample
     for i in range(0, len(pts), 5000):
         store.write(pts[i : i + 5000])
     store.close()
     body = influxdb.query(f"SELECT count(seq) FROM telemetry WHERE bench_id =~ /^{prefix}-/", db=influxdb.database)
-    assert body["results"][0]["series"][0]["values"][0][1] == 12_500
+    assert body["results"][0]["series"][0]["values"][0][1] == 20_000
+
+
+def wave1_points(bench: str, ts: datetime) -> list[SeriesPoint]:
+    """One sample in the earlier four-point layout (docs/tsdb.md, "The earlier layout")."""
+    tags = {"bench_id": bench, "municipality": "Mostar"}
+    fields: dict[str, float | int] = {
+        "battery_soc_pct": 81.2, "battery_voltage_v": 13.1, "battery_current_a": -1.2, "battery_temp_c": 21.5,
+        "solar_power_w": 88.2, "solar_energy_today_wh": 410.0, "load_power_w": 12.4, "wifi_clients": 7,
+        "wifi_sessions_today": 53, "seq": 1,
+    }  # fmt: skip
+    ports = [("usb-1", "usb", 7.5), ("qi-1", "wireless", 0.0), ("scooter-1", "scooter", 0.0)]
+    return [SeriesPoint("telemetry", tags, fields, ts)] + [
+        SeriesPoint("port", {**tags, "port_id": p, "kind": k}, {"active": w > 0, "power_w": w, "sessions_today": 3}, ts)
+        for p, k, w in ports
+    ]
+
+
+def test_documented_statement_copies_the_earlier_layout(fresh_influxdb: InfluxService) -> None:
+    """The InfluxQL of docs/tsdb.md turns wave-1 telemetry fields into the metric fields the charts read."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "tsdb.md").read_text(encoding="utf-8")
+    statement = doc.split("## The earlier layout", 1)[-1].split("```sql", 1)[1].split("```", 1)[0]
+    store = InfluxV1Store.from_url(fresh_influxdb.url)
+    try:
+        store.write(
+            wave1_points("old-01", T0)
+            + telemetry_points(
+                Telemetry.model_validate_json(CONTRACT_TELEMETRY).model_copy(
+                    update={"bench_id": "new-01", "ts": T0 + timedelta(minutes=1)}
+                ),
+                "Mostar",
+            )
+        )
+        assert store.last(*SERIES_FIELDS["battery.soc_pct"], {"bench_id": "old-01"}) is None  # not read as such
+        fresh_influxdb.query(" ".join(statement.split()), method="POST", db=fresh_influxdb.database)
+        tags = {"bench_id": "old-01"}
+        assert store.last(*SERIES_FIELDS["battery.soc_pct"], tags) == (T0, 81.2)
+        assert store.last(*SERIES_FIELDS["wifi.sessions_today"], tags) == (T0, 53.0)
+        assert store.last(*SERIES_FIELDS["ports.power_w"], tags) is None  # port points are not copied
+        assert store.last(*SERIES_FIELDS["battery.soc_pct"], {"bench_id": "new-01"}) == (
+            T0 + timedelta(minutes=1),
+            81.2,
+        )
+        series = fresh_influxdb.query('SHOW SERIES FROM "telemetry"', db=fresh_influxdb.database)
+        keys = sorted(v[0] for v in series["results"][0]["series"][0]["values"])
+        assert keys == [
+            "telemetry,bench_id=new-01,municipality=Mostar",
+            "telemetry,bench_id=old-01,municipality=Mostar",
+        ]
+    finally:
+        store.close()
 
 
 def test_basic_auth_and_wrong_password(tmp_path: Path) -> None:

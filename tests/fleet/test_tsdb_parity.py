@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from collections.abc import Iterator
@@ -12,7 +13,10 @@ import pytest
 
 from fleet.tsdb import TimeSeriesStore, TsdbRejected, open_tsdb
 from tests.services import InfluxService
-from twins.series import SeriesPoint, SeriesSample
+from tests.twins.samples import telemetry_doc
+from twins.messages import Telemetry
+from twins.metrics import METRICS
+from twins.series import SERIES_FIELDS, SeriesPoint, SeriesSample, telemetry_points
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
@@ -195,3 +199,27 @@ def test_ping_and_describe(store: TimeSeriesStore) -> None:
     text = store.describe()
     assert "\n" not in text
     assert text.startswith(("influxdb v1 http://127.0.0.1:", "sqlite "))
+
+
+def test_wide_telemetry_points_answer_every_series_field(store: TimeSeriesStore, bench: str) -> None:
+    """One wide point per sample (twins.series.telemetry_points): every API field reads back the same in both stores."""
+    docs = [telemetry_doc(bench_id=bench, when=T0 + timedelta(minutes=i), seq=i) for i in range(4)]
+    for i, doc in enumerate(docs):
+        doc["battery"]["soc_pct"] = 50.0 + i
+        doc["ports"][0]["power_w"] = 2.0 * i
+    samples = [Telemetry.model_validate_json(json.dumps(doc)) for doc in docs]
+    store.write([p for s in samples for p in telemetry_points(s, "Mostar")])
+    end, every = T0 + timedelta(minutes=4), timedelta(minutes=2)
+    for key, (measurement, field) in SERIES_FIELDS.items():
+        expected = [m.value_fn(s) for s in samples for m in METRICS if m.key == key]
+        means = [(float(expected[0]) + float(expected[1])) / 2, (float(expected[2]) + float(expected[3])) / 2]
+        got = store.query_series(measurement, field, {"bench_id": bench}, T0, end, every)
+        assert values(got) == [round(v, 9) for v in means], key
+        assert store.last(measurement, field, {"municipality": "Mostar", "bench_id": bench}) == (
+            samples[-1].ts,
+            float(expected[-1]),
+        ), key
+    assert values(store.query_series(*SERIES_FIELDS["battery.soc_pct"], {"bench_id": bench}, T0, end, every)) == [
+        50.5,
+        52.5,
+    ]

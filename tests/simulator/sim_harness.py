@@ -12,10 +12,10 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from firmware_agent.transport.url import parse_broker_url
 from simulator.clock import StepClock
 from simulator.runner import FleetRunner
 from tests.waiting import wait_until
+from twins.broker_url import parse_broker_url
 from twins.codec import Rejected, decode_payload
 from twins.topics import TopicKind
 

@@ -10,8 +10,9 @@ import pytest
 
 from simulator.physics.backfill import backfill, yearly_yield
 from simulator.physics.battery import stored_wh
-from simulator.physics.bench_model import BenchControls, BenchModel, PollSpec
+from simulator.physics.bench_model import BenchControls, BenchModel
 from simulator.physics.errors import PhysicsError
+from simulator.physics.votes import PollSpec
 from simulator.physics.weather import SolarDayCache
 from tests.simulator.physics_sites import SeedBench, seed_bench, seed_benches
 

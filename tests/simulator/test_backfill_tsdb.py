@@ -13,7 +13,7 @@ from simulator.cli import run_simulate
 from simulator.sites import seed_sites
 from tests.services import InfluxService
 from twins.messages import Telemetry
-from twins.series import telemetry_points
+from twins.series import SERIES_FIELDS, telemetry_points
 
 STEPS_PER_DAY = 96  # every 15 minutes
 
@@ -37,15 +37,15 @@ def test_backfill_writes_every_bench_into_the_sqlite_tsdb(tmp_path: Path) -> Non
             series = store.query_series("telemetry", "seq", tags, end - timedelta(days=3), end, timedelta(minutes=15))
             assert sum(1 for s in series if s.value is not None) == 2 * STEPS_PER_DAY
             soc = store.query_series(
-                "telemetry", "battery_soc_pct", tags, end - timedelta(days=3), end, timedelta(hours=6)
+                *SERIES_FIELDS["battery.soc_pct"], tags, end - timedelta(days=3), end, timedelta(hours=6)
             )
             values = [s.value for s in soc if s.value is not None]
             assert values
             assert all(0 <= v <= 100 for v in values)
-            assert store.last("port", "power_w", {**tags, "port_id": "scooter-1"}) is not None
-            assert store.last("telemetry", "battery_soc_pct", {"municipality": site.municipality}) is not None
+            assert store.last(*SERIES_FIELDS["ports.scooter.power_w"], tags) is not None
+            assert store.last(*SERIES_FIELDS["battery.soc_pct"], {"municipality": site.municipality}) is not None
         solar = store.query_series(
-            "telemetry", "solar_power_w", {"bench_id": "mostar-01"}, end - timedelta(days=3), end, timedelta(hours=1)
+            *SERIES_FIELDS["solar.power_w"], {"bench_id": "mostar-01"}, end - timedelta(days=3), end, timedelta(hours=1)
         )
         assert max(s.value or 0.0 for s in solar) > 10  # the sun shone at some hour of two days
     finally:
@@ -73,7 +73,8 @@ def test_backfill_points_match_ingestion(tmp_path: Path) -> None:
         }
     )  # fmt: skip
     expected = telemetry_points(sample, site.municipality)
-    got = direct[10 * (1 + len(ports)) : 11 * (1 + len(ports))]
+    assert len(direct) == len(times)  # one wide point per sample
+    got = direct[10:11]
     assert [(p.measurement, dict(p.tags), p.ts) for p in got] == [(p.measurement, dict(p.tags), p.ts) for p in expected]
     for mine, theirs in zip(got, expected, strict=True):
         assert set(mine.fields) == set(theirs.fields)
@@ -85,8 +86,8 @@ def test_backfill_points_match_ingestion(tmp_path: Path) -> None:
 def test_backfill_into_influxd(fresh_influxdb: InfluxService, tmp_path: Path) -> None:
     """The same backfill into a real influxd: every telemetry sample stored."""
     assert _backfill(fresh_influxdb.url, "1d", tmp_path) == 0
-    assert fresh_influxdb.count("telemetry", "battery_soc_pct") == 12 * STEPS_PER_DAY
-    assert fresh_influxdb.count("port", "power_w") == 12 * STEPS_PER_DAY * 3
+    for key in ("battery.soc_pct", "ports.usb.power_w", "ports.scooter.sessions_today", "wifi.clients"):
+        assert fresh_influxdb.count(*SERIES_FIELDS[key]) == 12 * STEPS_PER_DAY
 
 
 @pytest.mark.parametrize(

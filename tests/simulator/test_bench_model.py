@@ -9,8 +9,9 @@ import pytest
 
 from simulator.physics.assumptions import DEFAULT_ASSUMPTIONS, DEFAULT_PORTS, Assumptions
 from simulator.physics.battery import stored_wh
-from simulator.physics.bench_model import BenchControls, BenchModel, BenchSample, BenchState, PollSpec
+from simulator.physics.bench_model import BenchControls, BenchModel, BenchSample, BenchState
 from simulator.physics.errors import PhysicsError
+from simulator.physics.votes import PollSpec
 from simulator.physics.weather import SolarDayCache
 from tests.simulator.physics_sites import seed_bench
 

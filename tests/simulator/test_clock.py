@@ -1,4 +1,4 @@
-"""The accelerated clock, the per-bench instant clock, the stepped clock and duration parsing."""
+"""The accelerated clock and the stepped clock (a ``twins.clock.ManualClock``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from simulator.clock import AcceleratedClock, InstantClock, StepClock, parse_duration
+from simulator.clock import AcceleratedClock, StepClock
+from twins.clock import ManualClock
 
 START = datetime(2026, 1, 12, 5, 0, tzinfo=UTC)
 
@@ -57,31 +58,12 @@ def test_naive_start_is_refused() -> None:
 
 
 def test_instant_and_step_clocks() -> None:
-    """The instant clock reads what was set; the stepped clock only moves forward when told."""
-    instant = InstantClock(START)
-    assert instant.now() == START
+    """The stepped clock is the one manual clock and only moves forward when told."""
     step = StepClock(START)
+    assert isinstance(step, ManualClock)
+    assert step.start == START
     step.advance(timedelta(minutes=5))
     assert step.now() == START + timedelta(minutes=5)
     assert step.real_seconds_until(START.timestamp()) == 0.0
     with pytest.raises(ValueError, match="never goes back"):
         step.advance(timedelta(seconds=-1))
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [("365d", timedelta(days=365)), ("36h", timedelta(hours=36)), ("1d12h", timedelta(days=1, hours=12)),
-     ("90m", timedelta(minutes=90)), ("45s", timedelta(seconds=45)), ("1.5h", timedelta(minutes=90))],
-)  # fmt: skip
-def test_parse_duration(text: str, expected: timedelta) -> None:
-    """Durations as the CLI and scenarios write them."""
-    assert parse_duration(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "message"), [("", "empty"), ("365", "no unit"), ("3w", "followed by"), ("0d", "positive")]
-)
-def test_bad_durations_name_the_text(text: str, message: str) -> None:
-    """A bad duration says what is wrong."""
-    with pytest.raises(ValueError, match=message):
-        parse_duration(text)

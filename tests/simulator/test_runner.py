@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from firmware_agent.transport.url import parse_broker_url
 from simulator.clock import StepClock
 from simulator.runner import FleetRunner
 from simulator.scenarios.model import parse_scenario
 from simulator.sites import fleet_sites
 from tests.services import MosquittoService
 from tests.simulator.sim_harness import Recorder, advance, connect_all, settle
+from twins.broker_url import parse_broker_url
 from twins.codec import Rejected, decode_payload
 from twins.topics import TopicKind
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
-from firmware_agent.transport.url import parse_broker_url
 from simulator.clock import AcceleratedClock
 from simulator.runner import FleetRunner
 from simulator.sites import fleet_sites
 from tests.services import MosquittoService
 from tests.simulator.sim_harness import Recorder
 from tests.waiting import wait_until
+from twins.broker_url import parse_broker_url
 
 BENCHES = 1000
 

@@ -1,0 +1,255 @@
+"""The telemetry metrics: one row per metric, and everything else (points, series, summaries, charts, backfill)
+derives from this table.
+
+Each metric has one spelling, its ``key`` (``battery.soc_pct``): the API field of
+``GET /api/benches/{id}/series?field=...``, the field name in the TSDB (``Metric.field``) and the key
+the dashboards look it up by. A ``value_fn`` reads it from a ``Telemetry`` sample.
+
+``value_fn`` uses only attribute reads, ``sum`` and comprehensions over ``ports``: the backfill
+(simulator/backfill_run.py) hands it a view whose leaves are whole numpy columns and gets a whole column
+back, so history and ingestion cannot disagree (tests/simulator/test_backfill_tsdb.py holds them equal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from twins.messages import PortKind, PortReading, Telemetry
+
+MetricKind = Literal["gauge", "counter"]
+ChartGroup = Literal["battery", "solar", "load", "ports", "wifi"]
+MetricValue = float | int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Metric:
+    """One telemetry metric (in the style of Home Assistant's ``SensorEntityDescription``)."""
+
+    key: str
+    """The one spelling: API series field, TSDB field and dashboard key (``battery.soc_pct``)."""
+    unit: str
+    """Unit symbol as shown on axes (``""`` for a count)."""
+    kind: MetricKind
+    """``gauge`` (a level now) or ``counter`` (counts up, reset at the bench's midnight)."""
+    label: str
+    """English label; also the gettext msgid the dashboards translate."""
+    value_fn: Callable[[Telemetry], MetricValue | None]
+    """The value in a sample; None when the sample has nothing to say (no port of that kind)."""
+    chart: ChartGroup | None = None
+    """The bench-page chart that draws it, if any (traces in table order)."""
+    summary: str | None = None
+    """Its name in the twin summary JSON (``GET /api/benches``, live ``twin`` events), if it is there."""
+    fleet_column: bool = False
+    """Whether the fleet page's compact columns carry it."""
+
+    @property
+    def field(self) -> str:
+        """The TSDB field name: the key itself, so the stored series reads as the API asks for it."""
+        return self.key
+
+    @property
+    def translation_key(self) -> str:
+        """The gettext msgid of the label (gettext keys messages by their English text)."""
+        return self.label
+
+
+def N_(msgid: str) -> str:  # noqa: N802 -- the gettext convention for gettext_noop
+    """Mark ``msgid`` for gettext extraction (``pybabel extract -k N_``); the dashboards translate it on display."""
+    return msgid
+
+
+def _kind_ports(sample: Telemetry, kind: PortKind) -> list[PortReading]:
+    return [p for p in sample.ports if p.kind == kind]
+
+
+def _kind_power(kind: PortKind) -> Callable[[Telemetry], MetricValue | None]:
+    def value(sample: Telemetry) -> MetricValue | None:
+        ports = _kind_ports(sample, kind)
+        return sum((p.power_w for p in ports), 0.0) if ports else None
+
+    return value
+
+
+def _kind_active(kind: PortKind) -> Callable[[Telemetry], MetricValue | None]:
+    def value(sample: Telemetry) -> MetricValue | None:
+        ports = _kind_ports(sample, kind)
+        return sum((p.active for p in ports), 0) if ports else None  # bool sums to the number active
+
+    return value
+
+
+def _kind_sessions(kind: PortKind) -> Callable[[Telemetry], MetricValue | None]:
+    def value(sample: Telemetry) -> MetricValue | None:
+        ports = _kind_ports(sample, kind)
+        return sum((p.sessions_today for p in ports), 0) if ports else None
+
+    return value
+
+
+SOLAR_POWER = Metric(
+    key="solar.power_w",
+    unit="W",
+    kind="gauge",
+    label=N_("Solar power (W)"),
+    value_fn=lambda t: t.solar.power_w,
+    chart="solar",
+    summary="solar_power_w",
+)
+
+#: Every telemetry metric, in the order charts draw them.
+METRICS: tuple[Metric, ...] = (
+    Metric(
+        key="battery.soc_pct",
+        unit="%",
+        kind="gauge",
+        label=N_("State of charge (%)"),
+        value_fn=lambda t: t.battery.soc_pct,
+        chart="battery",
+        summary="soc_pct",
+        fleet_column=True,
+    ),
+    Metric(
+        key="battery.temp_c",
+        unit="°C",
+        kind="gauge",
+        label=N_("Temperature (°C)"),
+        value_fn=lambda t: t.battery.temp_c,
+        chart="battery",
+        summary="temp_c",
+    ),
+    Metric(
+        key="battery.voltage_v",
+        unit="V",
+        kind="gauge",
+        label=N_("Battery voltage (V)"),
+        value_fn=lambda t: t.battery.voltage_v,
+    ),
+    Metric(
+        key="battery.current_a",
+        unit="A",
+        kind="gauge",
+        label=N_("Battery current (A)"),
+        value_fn=lambda t: t.battery.current_a,
+    ),
+    SOLAR_POWER,
+    Metric(
+        key="solar.energy_today_wh",
+        unit="Wh",
+        kind="counter",
+        label=N_("Solar energy today (Wh)"),
+        value_fn=lambda t: t.solar.energy_today_wh,
+        summary="energy_today_wh",
+    ),
+    Metric(
+        key="load.power_w",
+        unit="W",
+        kind="gauge",
+        label=N_("Load (W)"),
+        value_fn=lambda t: t.load.power_w,
+        chart="load",
+        summary="load_power_w",
+        fleet_column=True,
+    ),
+    Metric(
+        key="ports.power_w",
+        unit="W",
+        kind="gauge",
+        label=N_("Port power (W)"),
+        value_fn=lambda t: sum((p.power_w for p in t.ports), 0.0),
+        chart="ports",
+        summary="ports_power_w",
+    ),
+    Metric(
+        key="ports.sessions_today",
+        unit="",
+        kind="counter",
+        label=N_("Sessions today"),
+        value_fn=lambda t: sum((p.sessions_today for p in t.ports), 0),
+        chart="ports",
+        summary="port_sessions",
+    ),
+    Metric(
+        key="ports.usb.power_w",
+        unit="W",
+        kind="gauge",
+        label=N_("USB power (W)"),
+        value_fn=_kind_power("usb"),
+    ),
+    Metric(
+        key="ports.usb.active",
+        unit="",
+        kind="gauge",
+        label=N_("USB ports in use"),
+        value_fn=_kind_active("usb"),
+    ),
+    Metric(
+        key="ports.usb.sessions_today",
+        unit="",
+        kind="counter",
+        label=N_("USB sessions today"),
+        value_fn=_kind_sessions("usb"),
+    ),
+    Metric(
+        key="ports.wireless.power_w",
+        unit="W",
+        kind="gauge",
+        label=N_("Wireless pad power (W)"),
+        value_fn=_kind_power("wireless"),
+    ),
+    Metric(
+        key="ports.wireless.active",
+        unit="",
+        kind="gauge",
+        label=N_("Wireless pad ports in use"),
+        value_fn=_kind_active("wireless"),
+    ),
+    Metric(
+        key="ports.wireless.sessions_today",
+        unit="",
+        kind="counter",
+        label=N_("Wireless pad sessions today"),
+        value_fn=_kind_sessions("wireless"),
+    ),
+    Metric(
+        key="ports.scooter.power_w",
+        unit="W",
+        kind="gauge",
+        label=N_("Scooter power (W)"),
+        value_fn=_kind_power("scooter"),
+    ),
+    Metric(
+        key="ports.scooter.active",
+        unit="",
+        kind="gauge",
+        label=N_("Scooter ports in use"),
+        value_fn=_kind_active("scooter"),
+    ),
+    Metric(
+        key="ports.scooter.sessions_today",
+        unit="",
+        kind="counter",
+        label=N_("Scooter sessions today"),
+        value_fn=_kind_sessions("scooter"),
+    ),
+    Metric(
+        key="wifi.clients",
+        unit="",
+        kind="gauge",
+        label=N_("Wi-Fi clients"),
+        value_fn=lambda t: t.wifi.clients,
+        chart="wifi",
+        summary="wifi_clients",
+    ),
+    Metric(
+        key="wifi.sessions_today",
+        unit="",
+        kind="counter",
+        label=N_("Wi-Fi sessions today"),
+        value_fn=lambda t: t.wifi.sessions_today,
+    ),
+)
+
+#: The metrics by key.
+BY_KEY: Mapping[str, Metric] = {m.key: m for m in METRICS}
