@@ -131,6 +131,11 @@ class Rig:
     redis_pid: int = 0
     share_seq: int = 0
 
+    @property
+    def pg_name(self) -> str:
+        """The PostgreSQL database's name (empty for another kind of database)."""
+        return self.db_url.rsplit("/", 1)[-1] if self.db_url.startswith("postgresql") else ""
+
     def fresh_influx_db(self, label: str) -> str:
         """A new, empty influx database for one contestant."""
         self.share_seq += 1
@@ -218,19 +223,40 @@ def cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
     return {label: cpu_seconds(pid) for label, pid in pids.items()}
 
 
+def postgres_backends(database: str) -> dict[int, float]:
+    """CPU seconds of the PostgreSQL backends serving ``database`` (their title names it), by pid."""
+    found = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            title = (proc / "cmdline").read_bytes()
+            if title.startswith(b"postgres: ") and f" {database} ".encode() in title:
+                found[int(proc.name)] = cpu_seconds(int(proc.name))
+        except OSError:  # gone meanwhile
+            continue
+    return found
+
+
+def postgres_cpu(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU the backends used between two looks (a backend that appeared counts from zero)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
 def wait_count(
     rig: Rig, db: str, measurement: str, fld: str, target: int, procs: Sequence[subprocess.Popen[bytes]]
 ) -> float:
     """Poll influxd until ``target`` values are stored; returns the monotonic time it saw them."""
-    deadline = time.monotonic() + TIMEOUT_S
+    started = time.monotonic()
     while True:
         got = rig.influx.count(measurement, fld, db=db)
         now = time.monotonic()
         if got >= target:
             return now
-        if now > deadline or any(p.poll() is not None for p in procs):
+        if now - started > TIMEOUT_S or any(p.poll() is not None for p in procs):
             raise RuntimeError(f"stored {got}/{target} in {db} (contestants alive: {[p.poll() for p in procs]})")
-        time.sleep(POLL_S)
+        # Every count costs influxd a scan: poll at 1 % of the time so far (50 ms at least, 0.5 s at most).
+        time.sleep(min(0.5, max(POLL_S, (now - started) / 100)))
 
 
 def stop_all(procs: Sequence[subprocess.Popen[bytes]]) -> None:
@@ -271,6 +297,7 @@ def frozen_drain(
         pids = {f"{name}[{i}]": p.pid for i, p in enumerate(procs)}
         pids |= {"influxd": rig.influx.pid or 0, "mosquitto": rig.mosq.pid or 0, "redis": rig.redis_pid}
         before = cpu_snapshot(pids)
+        pg_before = postgres_backends(rig.pg_name) if rig.pg_name else {}
         started = time.monotonic()
         for p in procs:
             p.send_signal(signal.SIGCONT)
@@ -282,7 +309,10 @@ def frozen_drain(
             )  # fmt: skip
         ended = done((WARMUP if warm is not None else 0) + n)
         after = cpu_snapshot(pids)
-        return Drain(name, ended - started, n, {k: after[k] - before[k] for k in pids})
+        cpu = {k: after[k] - before[k] for k in pids}
+        if rig.pg_name:
+            cpu["postgres"] = postgres_cpu(pg_before, postgres_backends(rig.pg_name))
+        return Drain(name, ended - started, n, cpu)
     finally:
         if spy is not None:
             spy.send_signal(signal.SIGINT)
@@ -515,14 +545,16 @@ def report(results: dict[str, list[Drain]], args: argparse.Namespace) -> int:
     med = {name: statistics.median(d.rate for d in drains) for name, drains in results.items()}
     bare = med["bare"]
     print(f"\nmedian over {args.runs} run(s) of {args.messages:,} messages from {args.benches:,} benches:")
-    print("  (CPU µs per message, median: the contestant's own processes together, then influxd's)")
+    print("  (CPU µs per message, medians: the contestant's own processes together, influxd, PostgreSQL backends)")
     for name, rate in med.items():
         lost = [d.messages - d.stored for d in results[name] if d.stored is not None]
         note = f"  lost {max(lost)}" if lost else ""
         own = statistics.median(d.own_cpu_us for d in results[name])
         influx = statistics.median(d.cpu.get("influxd", 0.0) / d.messages * 1e6 for d in results[name])
+        pg = statistics.median(d.cpu.get("postgres", 0.0) / d.messages * 1e6 for d in results[name])
         print(
-            f"  {name:18s} {rate:9,.0f} msg/s  ratio {rate / bare:4.2f}  CPU {own:4.0f} + influxd {influx:3.0f}{note}"
+            f"  {name:18s} {rate:9,.0f} msg/s  ratio {rate / bare:4.2f}  "
+            f"CPU {own:4.0f} + influxd {influx:3.0f} + postgres {pg:3.0f}{note}"
         )
     checks: list[tuple[str, bool]] = []
     if "ingest-1w" in med:
