@@ -481,6 +481,8 @@ def main() -> int:
     benches = [f"bench-{i:05d}" for i in range(args.benches)]
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     if args.profile:
+        if not Path(PY_SPY).exists():
+            parser.error(f"--profile needs py-spy next to {PY}: {Path(PY).with_name('pip')} install py-spy")
         args.profile.mkdir(parents=True, exist_ok=True)
     if not args.no_nodered:
         nodered.ensure_installed()
