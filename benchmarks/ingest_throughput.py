@@ -396,8 +396,9 @@ def ingest_drain(rig: Rig, base: datetime, n: int, workers: int, profile: Path |
             "BENCHFLEET_INGEST_CLIENT_ID": cid,
             "BENCHFLEET_WORKER": str(i),
             "BENCHFLEET_LOG_LEVEL": "WARNING",
-            "BENCHFLEET_REDIS": rig.redis_url,  # change events to the dashboards, as in production
         }
+        if rig.redis_url:
+            env["BENCHFLEET_REDIS"] = rig.redis_url  # change events to the dashboards, as in production
         log = (rig.work / f"{cid}.log").open("ab")
         procs.append(subprocess.Popen([BENCHFLEET, "ingest"], env=env, stdout=log, stderr=subprocess.STDOUT))
         log.close()
@@ -472,6 +473,7 @@ def main() -> int:
     parser.add_argument("--influx-threads", type=int, default=2, help="connections POSTing in the influxd reference")
     parser.add_argument("--batch", type=int, default=1000, help="messages per write in the influxd reference")
     parser.add_argument("--no-nodered", action="store_true", help="leave out the Node-RED flow")
+    parser.add_argument("--no-redis", action="store_true", help="workers without BENCHFLEET_REDIS (no change events)")
     parser.add_argument("--db", default=None, help="SQLAlchemy URL (default: a temporary PostgreSQL database)")
     parser.add_argument("--profile", type=Path, default=None, help="py-spy the 1-worker drain into this folder")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs of every process)")
@@ -497,7 +499,8 @@ def main() -> int:
     influx.start()
     redis.start()
     measurement, fld = count_target()
-    rig = Rig(work, mosq, influx, db_url, redis.url, benches, measurement, fld, redis.pid or 0)
+    redis_url = "" if args.no_redis else redis.url
+    rig = Rig(work, mosq, influx, db_url, redis_url, benches, measurement, fld, redis.pid or 0)
     results: dict[str, list[Drain]] = {}
     day = 0
 
