@@ -397,6 +397,7 @@ def ingest_drain(rig: Rig, base: datetime, n: int, workers: int, profile: Path |
             "BENCHFLEET_WORKER": str(i),
             "BENCHFLEET_LOG_LEVEL": "WARNING",
         }
+        env.pop("BENCHFLEET_REDIS", None)
         if rig.redis_url:
             env["BENCHFLEET_REDIS"] = rig.redis_url  # change events to the dashboards, as in production
         log = (rig.work / f"{cid}.log").open("ab")
