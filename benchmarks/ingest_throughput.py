@@ -503,6 +503,7 @@ def main() -> int:
     redis_url = "" if args.no_redis else redis.url
     rig = Rig(work, mosq, influx, db_url, redis_url, benches, measurement, fld, redis.pid or 0)
     results: dict[str, list[Drain]] = {}
+    failed: list[str] = []
     day = 0
 
     def next_base() -> datetime:
@@ -513,13 +514,26 @@ def main() -> int:
     try:
         prepare_database(work, db_url, benches)
         for run in range(1, args.runs + 1):
-            drains = [bare_drain(rig, next_base(), args.messages)]
-            drains.append(influx_drain(rig, next_base(), args.messages, args.influx_threads, args.batch))
+            contestants: list[tuple[str, Callable[[], Drain]]] = [
+                ("bare", lambda: bare_drain(rig, next_base(), args.messages)),
+                ("influxd", lambda: influx_drain(rig, next_base(), args.messages, args.influx_threads, args.batch)),
+            ]
             for w in args.workers:
                 prof = args.profile if (args.profile and w == 1 and run == 1) else None
-                drains.append(ingest_drain(rig, next_base(), args.messages, w, prof))
+                contestants.append(
+                    (f"ingest-{w}w", lambda w=w, prof=prof: ingest_drain(rig, next_base(), args.messages, w, prof))
+                )
             if not args.no_nodered:
-                drains.append(nodered_drain(rig, next_base(), args.messages))
+                contestants.append(("node-red", lambda: nodered_drain(rig, next_base(), args.messages)))
+            drains = []
+            for label, measure in contestants:
+                try:
+                    drains.append(measure())
+                except Exception as err:  # one broken contestant must not cost the others' figures
+                    print(f"run {run}: {label:18s} FAILED: {type(err).__name__}: {err}", flush=True)
+                    failed.append(label)
+            if not drains or drains[0].name != "bare":
+                raise SystemExit("the bare reference failed: nothing to compare with")
             bare = drains[0].rate
             for d in drains:
                 stored = "" if d.stored is None else f", stored {d.stored}/{d.messages}"
@@ -543,10 +557,10 @@ def main() -> int:
             print(f"\nwhere {path.stem}'s CPU went (py-spy, samples holding the GIL, {path}):")
             for name, share in summarise(path):
                 print(f"  {share:6.1%}  {name}")
-    return report(results, args)
+    return report(results, args, failed)
 
 
-def report(results: dict[str, list[Drain]], args: argparse.Namespace) -> int:
+def report(results: dict[str, list[Drain]], args: argparse.Namespace, failed: Sequence[str] = ()) -> int:
     """Medians, ratios to bare paho and the targets; the exit code (non-zero only with --check)."""
     med = {name: statistics.median(d.rate for d in drains) for name, drains in results.items()}
     bare = med["bare"]
@@ -573,6 +587,7 @@ def report(results: dict[str, list[Drain]], args: argparse.Namespace) -> int:
         checks.append((f"workers together ({best}) >= 0.8 of bare paho", multi[best] >= 0.8 * bare))
     lost_any = any(d.stored is not None and d.stored != d.messages for ds in results.values() for d in ds)
     checks.append(("every message stored exactly once", not lost_any))
+    checks.extend((f"{label} ran (failed {failed.count(label)}x)", False) for label in sorted(set(failed)))
     for label, ok in checks:
         print(f"  {'ok    ' if ok else 'MISSED'} {label}")
     print(json.dumps({"median_msg_per_s": {k: round(v) for k, v in med.items()}}))
