@@ -10,7 +10,7 @@ from flask_limiter.util import get_remote_address
 from flask_socketio import SocketIO
 
 from dashboards.access import install_access
-from dashboards.blueprints import api, auth, configure, pages, participation, public
+from dashboards.blueprints import api, audit, auth, commands, configure, pages, participation, public
 from dashboards.config import DashboardConfig
 from dashboards.deps import Deps
 from dashboards.errors import register_error_handlers
@@ -48,7 +48,7 @@ def create_app(config: DashboardConfig, fleet: FleetApi, users: UserStore) -> tu
     install_i18n(app)
     limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", default_limits=[])
     limiter.limit(config.login_rate_limit, methods=["POST"])(auth.bp)
-    for blueprint in (auth.bp, pages.bp, api.bp, participation.bp, configure.bp, public.bp):
+    for blueprint in (auth.bp, pages.bp, api.bp, participation.bp, configure.bp, public.bp, commands.bp, audit.bp):
         app.register_blueprint(blueprint)
 
     @app.after_request

@@ -8,8 +8,11 @@ from typing import Any
 
 from twins.config import BenchConfig
 
+#: A parsed form value (what a field's parser returns).
+FormValue = bool | int | float | str
 
-def _bool(text: Any) -> bool:
+
+def _bool(text: object) -> bool:
     if isinstance(text, bool):
         return text
     if str(text).lower() in {"true", "on", "1", "yes"}:
@@ -19,21 +22,21 @@ def _bool(text: Any) -> bool:
     raise ValueError("must be on or off")
 
 
-def _int(text: Any) -> int:
+def _int(text: object) -> int:
     try:
         return int(str(text).strip())
     except ValueError as err:
         raise ValueError("must be a whole number") from err
 
 
-def _float(text: Any) -> float:
+def _float(text: object) -> float:
     try:
         return float(str(text).strip().replace(",", "."))  # a decimal comma is what bs/hr/sr users type
     except ValueError as err:
         raise ValueError("must be a number") from err
 
 
-def _str(text: Any) -> str:
+def _str(text: object) -> str:
     return str(text)
 
 
@@ -43,7 +46,7 @@ class FormField:
 
     path: str
     kind: str
-    parse: Callable[[Any], Any]
+    parse: Callable[[object], FormValue]
 
 
 #: Every editable field, in form order (polls have their own editor).
@@ -80,7 +83,7 @@ def current_values(config: BenchConfig) -> dict[str, Any]:
     return out
 
 
-def build_patch(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def build_patch(values: Mapping[str, object]) -> tuple[dict[str, Any], dict[str, str]]:
     """A nested merge patch from submitted dotted values, and the per-field parse errors."""
     patch: dict[str, Any] = {}
     errors: dict[str, str] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dashboards.openapi_ops import ops_paths
 from twins.series import SERIES_FIELDS
 
 _ERROR = {
@@ -128,5 +129,6 @@ def openapi_document() -> dict[str, Any]:
             "/public/api/polls/{poll_id}/results": {
                 "get": _get("Aggregate tallies (total, per municipality) for citizens", public=True, params=[_POLL_ID])
             },
+            **ops_paths(),
         },
     }

@@ -27,7 +27,7 @@ def participation_data(fleet: FleetApi, poll: PollInfo, scope: Scope, locale: st
     results = fleet.poll_results(poll.poll_id, scope)
     doc = poll_doc(poll, locale)
     labels = participation_labels()
-    options = [o["id"] for o in poll.options]
+    options = [o.id for o in poll.options]
     figures: dict[str, Any] = {
         "options": option_bars(results.total, options, doc["option_text"], labels["options"]),
         "municipalities": municipality_bars(
@@ -36,11 +36,7 @@ def participation_data(fleet: FleetApi, poll: PollInfo, scope: Scope, locale: st
         "turnout": _turnout_figure(fleet, poll, scope, labels),
     }
     if not public:
-        benches = [
-            {"bench_id": t.bench_id, "name": t.attributes.name, "lat": t.attributes.lat, "lon": t.attributes.lon}
-            for t in fleet.list_twins(scope)
-            if t.bench_id in poll.bench_ids
-        ]
+        benches = [t for t in fleet.list_twins(scope) if t.bench_id in poll.bench_ids]
         figures["map"] = participation_map(benches, results.by_bench, labels["map"])
     if public:
         doc.pop("bench_ids", None)

@@ -53,7 +53,7 @@ def poll_doc(poll: PollInfo, locale: str | None = None) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "id": poll.poll_id,
         "question": dict(poll.question),
-        "options": [dict(o) for o in poll.options],
+        "options": [o.model_dump(mode="json") for o in poll.options],
         "opens": to_rfc3339(poll.opens),
         "closes": to_rfc3339(poll.closes),
         "bench_ids": list(poll.bench_ids),
@@ -61,7 +61,7 @@ def poll_doc(poll: PollInfo, locale: str | None = None) -> dict[str, Any]:
     }
     if locale:
         doc["text"] = localised(poll.question, locale)
-        doc["option_text"] = {o["id"]: localised(o.get("labels", {}), locale) for o in poll.options}
+        doc["option_text"] = {o.id: localised(o.labels, locale) for o in poll.options}
     return doc
 
 
@@ -99,7 +99,7 @@ def results_csv(poll: PollInfo, results: PollResults, municipality_of: Mapping[s
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["poll_id", "bench_id", "municipality", "option", "votes"])
-    options = [o["id"] for o in poll.options]
+    options = [o.id for o in poll.options]
     for bench_id in sorted(results.by_bench):
         tally = results.by_bench[bench_id]
         for option in options:

@@ -9,7 +9,16 @@ from typing import Any
 
 from twins.clock import to_rfc3339
 from twins.messages import Telemetry
-from twins.metrics import METRICS, Metric, MetricValue
+from twins.metrics import (
+    BATTERY_SOC,
+    BATTERY_TEMP,
+    LOAD_POWER,
+    METRICS,
+    SOLAR_POWER,
+    WIFI_CLIENTS,
+    Metric,
+    MetricValue,
+)
 from twins.twin import Twin
 
 
@@ -17,10 +26,18 @@ def _ts(value: datetime | None) -> str | None:
     return to_rfc3339(value) if value else None
 
 
-#: Metrics in the twin summary, under their summary names (from the metric table).
+#: Metrics in the twin summary, under their keys (from the metric table).
 SUMMARY_METRICS: tuple[Metric, ...] = tuple(m for m in METRICS if m.summary)
 #: Metrics in the fleet page's columns (from the metric table).
 FLEET_METRICS: tuple[Metric, ...] = tuple(m for m in METRICS if m.fleet_column)
+#: The summary keys the pages and their scripts single out, by role (``window.METRIC_KEYS`` in the pages).
+PAGE_KEYS: dict[str, str] = {
+    "soc": BATTERY_SOC.key,
+    "temp": BATTERY_TEMP.key,
+    "solar": SOLAR_POWER.key,
+    "load": LOAD_POWER.key,
+    "wifi": WIFI_CLIENTS.key,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +57,10 @@ class TwinSummary:
     desired_version: int
     ts: str | None
     metrics: Mapping[str, MetricValue | None]
-    """Summary name (``Metric.summary``) → value in the latest sample (None before the first one)."""
+    """Metric key (``battery.soc_pct``) → value in the latest sample (None before the first one)."""
 
     def as_json(self) -> dict[str, Any]:
-        """JSON form: the metrics flat beside the other keys (``soc_pct``, ``load_power_w``...)."""
+        """JSON form: the metrics flat beside the other keys (``battery.soc_pct``, ``load.power_w``...)."""
         return {
             "bench_id": self.bench_id,
             "name": self.name,
@@ -62,8 +79,8 @@ class TwinSummary:
 
 
 def _metric_values(metrics: tuple[Metric, ...], sample: Telemetry | None) -> dict[str, MetricValue | None]:
-    """Summary name → value of each metric in ``sample`` (all None without a sample)."""
-    return {m.summary or m.key: m.value_fn(sample) if sample else None for m in metrics}
+    """Metric key → value of each metric in ``sample`` (all None without a sample)."""
+    return {m.key: m.value_fn(sample) if sample else None for m in metrics}
 
 
 def summarise(twin: Twin, now: datetime) -> TwinSummary:
@@ -88,7 +105,7 @@ def summarise(twin: Twin, now: datetime) -> TwinSummary:
 
 
 #: Columns of the fleet page's compact data (one list per column, index = bench); metric columns are named
-#: by their summary names.
+#: by their metric keys.
 FLEET_COLUMNS: tuple[str, ...] = (
     "bench_id",
     "name",
@@ -97,7 +114,7 @@ FLEET_COLUMNS: tuple[str, ...] = (
     "lon",
     "health",
     "online",
-    *(m.summary or m.key for m in FLEET_METRICS),
+    *(m.key for m in FLEET_METRICS),
     "last_seen",
     "config_state",
 )
@@ -110,7 +127,7 @@ def fleet_columns(twins: list[Twin], now: datetime) -> dict[str, list[Any]]:
     to 5 decimals (about 1 m), which roughly halves the JSON compared with a list of summaries.
     """
     cols: dict[str, list[Any]] = {c: [] for c in FLEET_COLUMNS}
-    metric_cols = [(cols[m.summary or m.key], m.value_fn) for m in FLEET_METRICS]
+    metric_cols = [(cols[m.key], m.value_fn) for m in FLEET_METRICS]
     for t in twins:
         a, tel = t.attributes, t.telemetry
         cols["bench_id"].append(t.bench_id)
@@ -162,9 +179,9 @@ def alerts_of(twin: Twin, now: datetime) -> list[dict[str, Any]]:
     ]
 
 
-def _flatten(doc: Any, prefix: str = "") -> dict[str, Any]:
+def _flatten(doc: object, prefix: str = "") -> dict[str, object]:
     if isinstance(doc, dict):
-        out: dict[str, Any] = {}
+        out: dict[str, object] = {}
         for key, value in doc.items():
             out.update(_flatten(value, f"{prefix}{key}."))
         return out
@@ -176,8 +193,8 @@ class ConfigRow:
     """One config field: desired value, value the bench reports as applied, whether they differ."""
 
     path: str
-    desired: Any
-    reported: Any
+    desired: object
+    reported: object
     differs: bool
 
 

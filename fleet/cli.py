@@ -113,6 +113,35 @@ def _secret(settings: Settings) -> str:
     return key
 
 
+def _build_checked(build: Callable[..., Any], settings: Settings) -> Any:
+    """Build a runtime; an older database schema stops the start with one line naming `benchfleet migrate`."""
+    from fleet.db.migrate import SchemaOutdated
+
+    try:
+        return build(settings, SystemClock())
+    except SchemaOutdated as err:
+        raise click.ClickException(str(err)) from None
+
+
+@main.command()
+@click.option("--db", help="Database (BENCHFLEET_DB): sqlite:///path or postgresql://...")
+@click.pass_context
+def migrate(ctx: click.Context, /, **flags: Any) -> None:
+    """Upgrade the database schema to this version's (a wave-1 database included)."""
+    from fleet.db.engine import make_engine
+    from fleet.db.migrate import upgrade
+
+    settings = _settings(ctx, **flags)
+    _configure_logging(settings.log_level)
+    _ensure_parent(settings.db)
+    engine = make_engine(settings.db)
+    try:
+        done = upgrade(engine)
+    finally:
+        engine.dispose()
+    click.echo(f"database schema: {done.before or 'none (wave 1 or empty)'} -> {done.after}")
+
+
 @main.command()
 @server_options
 @click.pass_context
@@ -124,7 +153,7 @@ def serve(ctx: click.Context, /, **flags: Any) -> None:
     _configure_logging(settings.log_level)
     if settings.mqtt_url.embedded:
         raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; serve needs a real broker URL")
-    runtime = build_runtime(settings, SystemClock())
+    runtime = _build_checked(build_runtime, settings)
     runtime.start()
     runtime.republish_desired()
     click.echo(f"BenchFleet dashboard: http://{settings.http}/")
@@ -145,7 +174,7 @@ def ingest(ctx: click.Context, /, **flags: Any) -> None:
     _configure_logging(settings.log_level)
     if settings.mqtt_url.embedded:
         raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; ingest needs a broker URL")
-    runtime = build_runtime(settings, SystemClock())
+    runtime = _build_checked(build_runtime, settings)
     runtime.start()
     click.echo(f"ingesting from {settings.mqtt_url.redacted()} as {settings.ingest_client_id}", err=True)
     try:
@@ -199,7 +228,7 @@ def demo(
     # One simulated clock for benches and fleet: accelerated benches stamp simulated time, which a fleet on
     # the wall clock would reject as ts_in_future.
     clock = demo_clock(1.0 if realtime else speed)
-    runtime = build_runtime(settings, clock)
+    runtime = build_runtime(settings, clock, auto_migrate=True)  # the demo's own database: just upgrade it
     runtime.start()
     if history_span is not None:
         _write_history(runtime, clock.now(), history_span)
@@ -283,6 +312,14 @@ def _user_store(ctx: click.Context) -> Any:
     return UserStore(make_engine(settings.db))
 
 
+def _audit_cli(ctx: click.Context, action: str, target: str, before: Any = None, after: Any = None) -> None:
+    """Append a user/token change to the audit log (fleet.ops.audit)."""
+    from fleet.db.engine import make_engine
+    from fleet.ops.audit import record_cli
+
+    record_cli(make_engine(_settings(ctx).db), action, target, before, after)
+
+
 def _ensure_parent(db_url: str) -> None:
     if db_url.startswith("sqlite:///"):
         Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -313,6 +350,7 @@ def user_add(ctx: click.Context, name: str, role: str, municipality: str | None,
         created = _user_store(ctx).add_user(name, password, role, municipality, locale)
     except UserError as err:
         raise click.ClickException(str(err)) from None
+    _audit_cli(ctx, "user.add", f"user:{name}", None, {"role": created.role, "municipality": created.municipality})
     click.echo(f"user {created.name} ({created.role}{', ' + created.municipality if created.municipality else ''})")
 
 
@@ -331,6 +369,7 @@ def user_remove(ctx: click.Context, name: str) -> None:
     """Remove a user and their tokens."""
     if not _user_store(ctx).remove_user(name):
         raise click.ClickException(f"no user {name!r}")
+    _audit_cli(ctx, "user.remove", f"user:{name}", {"name": name}, None)
     click.echo(f"removed {name}")
 
 
@@ -349,6 +388,7 @@ def token_create(ctx: click.Context, name: str, label: str) -> None:
 
     try:
         click.echo(_user_store(ctx).create_token(name, label))
+        _audit_cli(ctx, "token.create", f"user:{name}", None, {"label": label})
     except UserError as err:
         raise click.ClickException(str(err)) from None
 
@@ -364,9 +404,9 @@ def benches() -> None:
 def benches_import(ctx: click.Context, csv_file: Path) -> None:
     """Add or update benches from a CSV with the columns of benches.csv."""
     from fleet.db.engine import make_engine
+    from fleet.db.migrate import SchemaOutdated, ensure_schema
     from fleet.db.store import SqlStore
     from fleet.registry import RegistryCsvError, load_csv
-    from fleet.twin_repo import TwinRepository
 
     settings = _settings(ctx)
     try:
@@ -374,13 +414,13 @@ def benches_import(ctx: click.Context, csv_file: Path) -> None:
     except RegistryCsvError as err:
         raise click.ClickException(str(err)) from None
     _ensure_parent(settings.db)
-    store = SqlStore(make_engine(settings.db))
-    store.create_schema()
-    repo = TwinRepository(store)
-    repo.load()
-    now = SystemClock().now()
-    repo.register(records, now)
-    repo.flush(now)
+    engine = make_engine(settings.db)
+    try:
+        ensure_schema(engine, auto_upgrade=False)
+    except SchemaOutdated as err:
+        raise click.ClickException(str(err)) from None
+    store = SqlStore(engine)
+    store.upsert_benches(records, SystemClock().now())
     click.echo(f"imported {len(records)} benches; registry has {store.count_benches()}")
 
 
@@ -398,6 +438,45 @@ def benches_list(ctx: click.Context) -> None:
     for rec in store.list_benches():
         a = rec.attributes
         click.echo(f"{rec.bench_id}\t{a.municipality}\t{a.lat:.4f}\t{a.lon:.4f}")
+
+
+# -- backup and restore of the SQL database (fleet/backup.py, docs/backup.md) -------------------------------
+@main.command()
+@click.option("--db", help="Database (BENCHFLEET_DB) to back up.")
+@click.option("--folder", type=click.Path(file_okay=False, path_type=Path), help="Default: BENCHFLEET_BACKUP_DIR.")
+@click.option("--keep", type=click.IntRange(min=1), default=None, help="Backups kept (BENCHFLEET_BACKUP_KEEP).")
+@click.pass_context
+def backup(ctx: click.Context, db: str | None, folder: Path | None, keep: int | None) -> None:
+    """Back up the SQL database now (pg_dump or SQLite's backup API) and keep the newest backups."""
+    from fleet.backup import BackupError, BackupJob
+
+    settings = _settings(ctx, db=db)
+    default = BackupJob.from_settings(settings, SystemClock())
+    job = BackupJob(settings.db, folder or default.folder, keep or default.keep, SystemClock())
+    try:
+        path = job.backup_now()
+    except BackupError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(str(path))
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--db", help="Database (BENCHFLEET_DB) to restore into; created if it does not exist.")
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the database's content.")
+@click.pass_context
+def restore(ctx: click.Context, file: Path, db: str | None, yes: bool) -> None:
+    """Replace the SQL database's content with the backup FILE (stop the servers first)."""
+    from fleet.backup import BackupError, redacted, restore_database
+
+    settings = _settings(ctx, db=db)
+    if not yes:
+        click.confirm(f"Replace everything in {redacted(settings.db)} with {file}?", abort=True)
+    try:
+        restore_database(settings.db, file)
+    except BackupError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"restored {file} into {redacted(settings.db)}")
 
 
 if __name__ == "__main__":

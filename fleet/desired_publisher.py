@@ -47,10 +47,16 @@ class DesiredPublisher:
         if not reason.is_failure:
             self.connected.set()
 
-    def publish_desired(self, twin: Twin, at: datetime) -> mqtt.MQTTMessageInfo:
-        """Publish a twin's desired config (retained)."""
+    def publish_desired(self, twin: Twin, at: datetime, timeout_s: float = 5.0) -> bool:
+        """Publish a twin's desired config (retained) and wait up to ``timeout_s`` for the PUBACK;
+        False if it did not come (offline: paho still sends the message when it reconnects)."""
         payload = encode(desired_message(twin, at))
-        return self._client.publish(topic_for(twin.bench_id, TopicKind.DESIRED), payload, qos=QOS, retain=True)
+        info = self._client.publish(topic_for(twin.bench_id, TopicKind.DESIRED), payload, qos=QOS, retain=True)
+        try:
+            info.wait_for_publish(timeout_s)
+        except (RuntimeError, ValueError):  # not connected, or paho's queue is full
+            return False
+        return info.is_published()
 
     def publish_command(self, command: Command) -> mqtt.MQTTMessageInfo:
         """Publish a one-off command (not retained: a command is for now, not for whenever)."""

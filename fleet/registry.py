@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -98,15 +97,3 @@ def default_fleet() -> list[BenchRecord]:
     """The 12 benches installed in November 2023 (the seed data)."""
     text = resources.files("fleet.seed").joinpath("benches.csv").read_text(encoding="utf-8")
     return parse_csv(text, source="seed benches.csv")
-
-
-def to_csv(records: Iterable[BenchRecord]) -> str:
-    """Write records back in the seed CSV format."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for r in records:
-        a = r.attributes
-        row = [r.bench_id, a.name, a.municipality, a.entity, a.canton, a.lat, a.lon, a.altitude_m, a.installed]
-        writer.writerow(row)
-    return out.getvalue()

@@ -5,13 +5,16 @@ from __future__ import annotations
 import gc
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
+from fleet.backup import BackupJob
 from fleet.db.engine import make_engine
+from fleet.db.migrate import ensure_schema
 from fleet.db.store import SqlStore
 from fleet.desired_publisher import DesiredPublisher
 from fleet.event_bus import EventBus
@@ -19,14 +22,19 @@ from fleet.ingest.metrics import IngestMetrics
 from fleet.ingest.mqtt_source import MqttSource
 from fleet.ingest.pipeline import IngestPipeline
 from fleet.ingest.worker import IngestWorker
+from fleet.ops.audit import AuditLog
+from fleet.ops.commands import CommandService, CommandTimeouts
 from fleet.registry import default_fleet
 from fleet.scheduler import HealthSweep, Job, build_scheduler
 from fleet.service import FleetService
 from fleet.settings import Settings, parse_mqtt_url
+from fleet.state.cache import TwinCache
+from fleet.state.desired import DesiredPublication
+from fleet.state.twin_store import TwinStore
 from fleet.tsdb.base import TimeSeriesStore
 from fleet.tsdb.factory import open_tsdb
+from fleet.tsdb.retention import RetentionJob
 from fleet.tsdb.writer import SpoolingWriter
-from fleet.twin_repo import TwinRepository
 from twins.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -40,7 +48,8 @@ class FleetRuntime:
     clock: Clock
     engine: Engine
     store: SqlStore
-    repo: TwinRepository
+    twins: TwinStore
+    cache: TwinCache
     tsdb: TimeSeriesStore
     writer: SpoolingWriter
     metrics: IngestMetrics
@@ -49,33 +58,43 @@ class FleetRuntime:
     source: MqttSource
     worker: IngestWorker
     publisher: DesiredPublisher
+    publication: DesiredPublication
     service: FleetService
     scheduler: BackgroundScheduler
+
+    @property
+    def repo(self) -> TwinCache:
+        """The process's read copy of the twins (wave-1 name; SQL owns them: ``twins``)."""
+        return self.cache
 
     def start(self) -> None:
         """Connect to the broker, start ingesting and the scheduled jobs."""
         tune_gc()
+        self.cache.start()
         self.worker.start()
         self.source.start()
         self.publisher.start()
         self.scheduler.start()
 
     def republish_desired(self) -> int:
-        """Publish every changed desired config again (idempotent: benches ignore versions they have)."""
+        """Publish every changed desired config again, each under its bench's lock (idempotent: benches
+        ignore versions they have)."""
+        self.publisher.connected.wait(10)
         count = 0
         now = self.clock.now()
-        for twin in self.repo.all():
+        for twin in self.twins.list_twins():
             if twin.desired_version > 0:
-                self.publisher.publish_desired(twin, now)
+                self.publication.publish_latest(twin.bench_id, now)
                 count += 1
         return count
 
     def stop(self) -> None:
-        """Stop ingesting, flush twins, close the stores."""
+        """Stop ingesting (what is unacknowledged is redelivered later), close the stores."""
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.source.stop()
         self.worker.stop()
+        self.cache.stop()
         self.publisher.stop()
         self.writer.close()
         self.tsdb.close()
@@ -99,29 +118,37 @@ def _probe_broker(source: MqttSource, settings: Settings) -> dict[str, Any]:
     return {"ok": source.connected.is_set(), "url": settings.mqtt_url.redacted()}
 
 
-def build_runtime(settings: Settings, clock: Clock, *, mqtt_url: str | None = None) -> FleetRuntime:
-    """Open the stores, load twins (seeding the 12 default benches into an empty registry) and wire ingestion."""
+def build_runtime(
+    settings: Settings, clock: Clock, *, mqtt_url: str | None = None, auto_migrate: bool = False
+) -> FleetRuntime:
+    """Open the stores (an empty database gets the schema; an older one raises SchemaOutdated unless
+    ``auto_migrate``), seed the 12 default benches into an empty registry and wire ingestion."""
     url = settings.mqtt_url if mqtt_url is None else parse_mqtt_url(mqtt_url)
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     _ensure_sqlite_dirs(settings.db, settings.tsdb)
 
     engine = make_engine(settings.db)
+    try:
+        ensure_schema(engine, auto_upgrade=auto_migrate)
+    except Exception:
+        engine.dispose()
+        raise
     store = SqlStore(engine)
-    store.create_schema()
-    repo = TwinRepository(store)
+    twins = TwinStore(engine)
     if store.count_benches() == 0:
-        repo.register(default_fleet(), clock.now())
-        repo.flush(clock.now())
-        log.info("empty registry seeded with the %d default benches", len(repo))
-    repo.load()
+        seeded = twins.register(default_fleet(), clock.now())
+        log.info("empty registry seeded with the %d default benches", seeded)
+    twins.ensure_rows(clock.now())
+    cache = TwinCache(twins)
+    cache.reload()
 
     tsdb = open_tsdb(settings.tsdb)
     writer = SpoolingWriter(tsdb, data_dir / "tsdb-spool")
     metrics = IngestMetrics()
     bus = EventBus()
-    pipeline = IngestPipeline(repo, store, writer, metrics, clock, auto_register=settings.auto_register)
-    pipeline.subscribe(bus.publish)
+    bus.subscribe(cache.on_event)  # first: listeners after it that read the fleet list see the change
+    pipeline = IngestPipeline(twins, writer, metrics, clock, bus.publish, auto_register=settings.auto_register)
     source = MqttSource(url, settings.ingest_client_id, settings.share_group)
     worker = IngestWorker(source.queue, pipeline, source.ack)
     publisher = DesiredPublisher(url, f"{settings.ingest_client_id}-desired")
@@ -130,14 +157,27 @@ def build_runtime(settings: Settings, clock: Clock, *, mqtt_url: str | None = No
         "tsdb": lambda: {"ok": tsdb.ping(), "store": tsdb.describe(), "spooled_points": writer.pending()},
         "database": lambda: {"ok": store.ping(), "store": store.describe()},
     }
-    service = FleetService(repo, store, tsdb, publisher, metrics, bus, clock, probes)
-    scheduler = build_scheduler([Job("health_sweep", 15.0, HealthSweep(repo, bus, clock).run)])
+    publication = DesiredPublication(twins, publisher)
+    audit = AuditLog(engine, clock)
+    commands = CommandService(engine, publisher, audit, clock)
+    service = FleetService(
+        twins, cache, store, tsdb, publication, metrics, bus, clock, probes, audit=audit, commands=commands
+    )
+    scheduler = build_scheduler(
+        [
+            Job("health_sweep", 15.0, HealthSweep(cache, bus, clock).run),
+            Job("command_timeouts", 5.0, CommandTimeouts(engine, clock).run),
+            Job("retention", 600.0, RetentionJob(tsdb, clock, timedelta(days=settings.raw_retention_days)).run),
+            Job("backup", 600.0, BackupJob.from_settings(settings, clock).run),
+        ]
+    )
     return FleetRuntime(
         settings,
         clock,
         engine,
         store,
-        repo,
+        twins,
+        cache,
         tsdb,
         writer,
         metrics,
@@ -146,6 +186,7 @@ def build_runtime(settings: Settings, clock: Clock, *, mqtt_url: str | None = No
         source,
         worker,
         publisher,
+        publication,
         service,
         scheduler,
     )

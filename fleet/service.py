@@ -4,76 +4,101 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from fleet.db.store import SqlStore
 from fleet.event_bus import EventBus
 from fleet.events import ConfigStatusChanged, Listener, TwinChanged
 from fleet.ingest.metrics import IngestMetrics
+from fleet.ops.audit import AuditEntry, AuditLog, AuditQuery
+from fleet.ops.commands import CommandRecord, CommandService
 from fleet.service_api import PollInfo, PollResults, Scope
+from fleet.state.cache import TwinCache
+from fleet.state.desired import DesiredPublication, DesiredVersions
+from fleet.state.twin_store import TwinStore
 from fleet.tsdb.base import TimeSeriesStore
-from fleet.twin_repo import TwinRepository
 from twins.clock import Clock
 from twins.series import SERIES_FIELDS, SeriesSample
-from twins.twin import Twin, patch_desired
-
-
-class DesiredSink(Protocol):
-    """Where a new desired config goes (the MQTT publisher, retained)."""
-
-    def publish_desired(self, twin: Twin, at: datetime) -> object:
-        """Publish a twin's desired config."""
-        ...
+from twins.twin import Twin
 
 
 class FleetService:
-    """The one implementation of fleet.service_api.FleetApi."""
+    """The one implementation of fleet.service_api.FleetApi: reads single twins from SQL, the fleet list
+    from the process's TwinCache, and allocates desired versions in the database."""
 
     def __init__(
         self,
-        repo: TwinRepository,
+        twins: TwinStore,
+        cache: TwinCache,
         store: SqlStore,
         tsdb: TimeSeriesStore,
-        desired_sink: DesiredSink,
+        publication: DesiredPublication,
         metrics: IngestMetrics,
         bus: EventBus,
         clock: Clock,
         probes: Mapping[str, Callable[[], dict[str, Any]]] | None = None,
+        *,
+        audit: AuditLog | None = None,
+        commands: CommandService | None = None,
     ) -> None:
-        self._repo = repo
+        self._twins = twins
+        self._cache = cache
+        self._desired = DesiredVersions(twins)
         self._store = store
         self._tsdb = tsdb
-        self._sink = desired_sink
+        self._publication = publication
         self._metrics = metrics
         self._bus = bus
         self._clock = clock
         self._probes = dict(probes or {})
+        self._audit = audit
+        self._commands = commands
 
     def now(self) -> datetime:
         """Current time from the fleet's clock."""
         return self._clock.now()
 
     def list_twins(self, scope: Scope) -> list[Twin]:
-        """Every twin within ``scope``, ordered by bench id."""
-        return [t for t in self._repo.all() if scope.allows(t.attributes.municipality)]
+        """Every twin within ``scope``, ordered by bench id (from the cache that events keep fresh)."""
+        return [t for t in self._cache.all() if scope.allows(t.attributes.municipality)]
 
     def get_twin(self, bench_id: str) -> Twin | None:
-        """One twin, or None."""
-        return self._repo.get(bench_id)
+        """One twin as committed in SQL, or None."""
+        return self._twins.get_twin(bench_id)
 
     def patch_desired(self, bench_id: str, patch: Mapping[str, Any], if_match: int | None, actor: str) -> Twin:
-        """Merge-patch the desired config, persist, publish retained, and announce ``pending``."""
+        """Merge-patch the desired config as the next database-allocated version, publish the newest
+        committed one retained (under the bench's lock), and announce ``pending``."""
         now = self._clock.now()
-        if self._repo.get(bench_id) is None:
-            raise KeyError(bench_id)
-        twin = self._repo.update(bench_id, lambda t: patch_desired(t, dict(patch), now, if_match))
-        self._repo.flush(now)
-        self._sink.publish_desired(twin, now)
+        twin = self._desired.patch(bench_id, patch, if_match, actor, now)
+        self._publication.publish_latest(bench_id, now)
+        # Audited after the commit and the publication (a failing audit write must not keep a committed config
+        # from its bench); desired_history keeps both versions, so the entry is exact whenever it is written.
+        if self._audit is not None:
+            self._audit.record_desired(bench_id, twin.desired_version, actor)
         self._bus.publish(TwinChanged(twin, "desired"))
         self._bus.publish(
             ConfigStatusChanged(bench_id, twin.attributes.municipality, twin.desired_version, "pending", None, now)
         )
         return twin
+
+    def send_command(self, bench_id: str, name: str, args: Mapping[str, Any], actor: str) -> CommandRecord:
+        """Record, audit and publish a command (fleet.ops.commands)."""
+        if self._commands is None:
+            raise RuntimeError("commands are not wired in this process")
+        return self._commands.send(bench_id, name, args, actor)
+
+    def get_command(self, command_id: str) -> CommandRecord | None:
+        """One command and how it went, or None."""
+        return self._commands.get(command_id) if self._commands is not None else None
+
+    def recent_commands(self, bench_id: str, limit: int = 20) -> list[CommandRecord]:
+        """A bench's latest commands, newest first."""
+        return self._commands.recent(bench_id, limit) if self._commands is not None else []
+
+    def audit_entries(self, query: AuditQuery, scope: Scope) -> list[AuditEntry]:
+        """Audit entries matching ``query`` within ``scope``, newest first."""
+        return self._audit.entries(query, scope.municipalities) if self._audit is not None else []
 
     def series(
         self, bench_id: str, field_name: str, start: datetime, end: datetime, every: timedelta
@@ -94,7 +119,7 @@ class FleetService:
             PollInfo(
                 poll_id=pid,
                 question=dict(poll.question),
-                options=[o.model_dump(mode="json") for o in poll.options],
+                options=tuple(poll.options),
                 opens=poll.opens,
                 closes=poll.closes,
                 bench_ids=tuple(benches),

@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fleet.events import Listener
+from twins.config import PollOption
 from twins.series import SeriesSample
 from twins.twin import Twin
+
+if TYPE_CHECKING:  # fleet.ops imports Scope's module users; the types are only needed for checking
+    from fleet.ops.audit import AuditEntry, AuditQuery
+    from fleet.ops.commands import CommandRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +47,7 @@ class PollInfo:
 
     poll_id: str
     question: Mapping[str, str]
-    options: Sequence[Mapping[str, Any]]
+    options: Sequence[PollOption]
     opens: datetime
     closes: datetime
     bench_ids: tuple[str, ...] = field(default_factory=tuple)
@@ -67,6 +72,23 @@ class FleetApi(Protocol):
     def patch_desired(self, bench_id: str, patch: Mapping[str, Any], if_match: int | None, actor: str) -> Twin:
         """Merge-patch a bench's desired config and publish it (retained); raises KeyError for an unknown
         bench, twins.twin.VersionConflict on a stale If-Match, twins.twin.InvalidConfig on a bad config."""
+        ...
+
+    def send_command(self, bench_id: str, name: str, args: Mapping[str, Any], actor: str) -> CommandRecord:
+        """Record, audit and publish a command; KeyError for an unknown bench, fleet.ops.commands.CommandRefused
+        for a name or args the bench would not take."""
+        ...
+
+    def get_command(self, command_id: str) -> CommandRecord | None:
+        """One command and how it went, or None."""
+        ...
+
+    def recent_commands(self, bench_id: str, limit: int = 20) -> list[CommandRecord]:
+        """A bench's latest commands, newest first."""
+        ...
+
+    def audit_entries(self, query: AuditQuery, scope: Scope) -> list[AuditEntry]:
+        """Audit log entries matching ``query`` within ``scope``, newest first."""
         ...
 
     def series(

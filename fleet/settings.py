@@ -103,6 +103,19 @@ def _bool(name: str) -> Callable[[str], bool]:
     return parse
 
 
+def _int(name: str, low: int, high: int, unit: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(str(text).strip())
+        except ValueError:
+            raise SettingsError(f"{name}: {text!r} is not a whole number of {unit}") from None
+        if not low <= value <= high:
+            raise SettingsError(f"{name}: {value} {unit} is out of range; use {low} to {high}")
+        return value
+
+    return parse
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Every setting of the server processes, already checked."""
@@ -120,6 +133,15 @@ class Settings:
     ingest_client_id: str = "benchfleet-ingest"
     socketio_queue: str = ""
     log_level: str = "INFO"
+    raw_retention_days: int = 30
+    backup_dir: str = ""
+    backup_keep: int = 7
+    backup_hour: int = 2
+
+    @property
+    def backup_folder(self) -> Path:
+        """Where nightly SQL backups go: BENCHFLEET_BACKUP_DIR, else ``<data_dir>/backups``."""
+        return Path(self.backup_dir) if self.backup_dir else Path(self.data_dir) / "backups"
 
     @property
     def mqtt_url(self) -> MqttUrl:
@@ -152,6 +174,11 @@ _SPEC: dict[str, tuple[str, Callable[[str], Any]]] = {
     "ingest_client_id": ("BENCHFLEET_INGEST_CLIENT_ID", str),
     "socketio_queue": ("BENCHFLEET_SOCKETIO_QUEUE", str),
     "log_level": ("BENCHFLEET_LOG_LEVEL", _check_log_level),
+    # Raw telemetry is deleted after this many days; hourly and daily aggregates are kept (docs/tsdb.md).
+    "raw_retention_days": ("BENCHFLEET_RAW_RETENTION_DAYS", _int("BENCHFLEET_RAW_RETENTION_DAYS", 1, 36500, "days")),
+    "backup_dir": ("BENCHFLEET_BACKUP_DIR", str),
+    "backup_keep": ("BENCHFLEET_BACKUP_KEEP", _int("BENCHFLEET_BACKUP_KEEP", 1, 10000, "backups")),
+    "backup_hour": ("BENCHFLEET_BACKUP_HOUR", _int("BENCHFLEET_BACKUP_HOUR", 0, 23, "hours (UTC)")),
 }
 
 
@@ -163,6 +190,8 @@ def _checked(var: str, check: Callable[[str], Any], value: Any, default: Any) ->
         return value
     if isinstance(default, bool):
         raise SettingsError(f"{var}: {value!r} is not a boolean; use true or false")
+    if isinstance(default, int) and isinstance(value, int) and not isinstance(value, bool):
+        return check(str(value))  # TOML integers go through the same range check as text
     raise SettingsError(f'{var}: {value!r} is not a string; write it in quotes, e.g. "{value}"')
 
 

@@ -74,6 +74,16 @@ def pg_url(pg_database: PostgresDatabase) -> str:
 
 
 @pytest.fixture
+def db_url() -> Iterator[str]:
+    """The fleet database of one test: a fresh PostgreSQL database (twins live on PostgreSQL in
+    production), dropped at the end. Tests about the demo use ``tmp_sqlite_url`` instead."""
+    database = PostgresDatabase()
+    database.create()
+    yield database.url
+    database.drop()
+
+
+@pytest.fixture
 def amqtt_broker() -> Iterator[AmqttService]:
     """The embedded amqtt broker in a background thread on a free port."""
     broker = AmqttService()

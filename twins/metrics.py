@@ -39,8 +39,8 @@ class Metric:
     """The value in a sample; None when the sample has nothing to say (no port of that kind)."""
     chart: ChartGroup | None = None
     """The bench-page chart that draws it, if any (traces in table order)."""
-    summary: str | None = None
-    """Its name in the twin summary JSON (``GET /api/benches``, live ``twin`` events), if it is there."""
+    summary: bool = False
+    """Whether the twin summary JSON (``GET /api/benches``, live ``twin`` events) carries it, under its key."""
     fleet_column: bool = False
     """Whether the fleet page's compact columns carry it."""
 
@@ -88,6 +88,49 @@ def _kind_sessions(kind: PortKind) -> Callable[[Telemetry], MetricValue | None]:
     return value
 
 
+#: Metrics the dashboards name directly (the bench page's "Now" card, the fleet table and map); in METRICS too.
+BATTERY_SOC = Metric(
+    key="battery.soc_pct",
+    unit="%",
+    kind="gauge",
+    label=N_("State of charge (%)"),
+    value_fn=lambda t: t.battery.soc_pct,
+    chart="battery",
+    summary=True,
+    fleet_column=True,
+)
+
+BATTERY_TEMP = Metric(
+    key="battery.temp_c",
+    unit="°C",
+    kind="gauge",
+    label=N_("Temperature (°C)"),
+    value_fn=lambda t: t.battery.temp_c,
+    chart="battery",
+    summary=True,
+)
+
+LOAD_POWER = Metric(
+    key="load.power_w",
+    unit="W",
+    kind="gauge",
+    label=N_("Load (W)"),
+    value_fn=lambda t: t.load.power_w,
+    chart="load",
+    summary=True,
+    fleet_column=True,
+)
+
+WIFI_CLIENTS = Metric(
+    key="wifi.clients",
+    unit="",
+    kind="gauge",
+    label=N_("Wi-Fi clients"),
+    value_fn=lambda t: t.wifi.clients,
+    chart="wifi",
+    summary=True,
+)
+
 SOLAR_POWER = Metric(
     key="solar.power_w",
     unit="W",
@@ -95,30 +138,13 @@ SOLAR_POWER = Metric(
     label=N_("Solar power (W)"),
     value_fn=lambda t: t.solar.power_w,
     chart="solar",
-    summary="solar_power_w",
+    summary=True,
 )
 
 #: Every telemetry metric, in the order charts draw them.
 METRICS: tuple[Metric, ...] = (
-    Metric(
-        key="battery.soc_pct",
-        unit="%",
-        kind="gauge",
-        label=N_("State of charge (%)"),
-        value_fn=lambda t: t.battery.soc_pct,
-        chart="battery",
-        summary="soc_pct",
-        fleet_column=True,
-    ),
-    Metric(
-        key="battery.temp_c",
-        unit="°C",
-        kind="gauge",
-        label=N_("Temperature (°C)"),
-        value_fn=lambda t: t.battery.temp_c,
-        chart="battery",
-        summary="temp_c",
-    ),
+    BATTERY_SOC,
+    BATTERY_TEMP,
     Metric(
         key="battery.voltage_v",
         unit="V",
@@ -140,18 +166,9 @@ METRICS: tuple[Metric, ...] = (
         kind="counter",
         label=N_("Solar energy today (Wh)"),
         value_fn=lambda t: t.solar.energy_today_wh,
-        summary="energy_today_wh",
+        summary=True,
     ),
-    Metric(
-        key="load.power_w",
-        unit="W",
-        kind="gauge",
-        label=N_("Load (W)"),
-        value_fn=lambda t: t.load.power_w,
-        chart="load",
-        summary="load_power_w",
-        fleet_column=True,
-    ),
+    LOAD_POWER,
     Metric(
         key="ports.power_w",
         unit="W",
@@ -159,7 +176,7 @@ METRICS: tuple[Metric, ...] = (
         label=N_("Port power (W)"),
         value_fn=lambda t: sum((p.power_w for p in t.ports), 0.0),
         chart="ports",
-        summary="ports_power_w",
+        summary=True,
     ),
     Metric(
         key="ports.sessions_today",
@@ -168,7 +185,7 @@ METRICS: tuple[Metric, ...] = (
         label=N_("Sessions today"),
         value_fn=lambda t: sum((p.sessions_today for p in t.ports), 0),
         chart="ports",
-        summary="port_sessions",
+        summary=True,
     ),
     Metric(
         key="ports.usb.power_w",
@@ -233,15 +250,7 @@ METRICS: tuple[Metric, ...] = (
         label=N_("Scooter sessions today"),
         value_fn=_kind_sessions("scooter"),
     ),
-    Metric(
-        key="wifi.clients",
-        unit="",
-        kind="gauge",
-        label=N_("Wi-Fi clients"),
-        value_fn=lambda t: t.wifi.clients,
-        chart="wifi",
-        summary="wifi_clients",
-    ),
+    WIFI_CLIENTS,
     Metric(
         key="wifi.sessions_today",
         unit="",

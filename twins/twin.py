@@ -87,12 +87,7 @@ class Twin(_Frozen):
 
     def config_state(self) -> ConfigState:
         """Where the latest desired version stands on the bench."""
-        report = self.reported.config if self.reported else None
-        if self.desired_version == 0:
-            return "applied" if report is None else report.status
-        if report is None or report.version < self.desired_version:
-            return "pending"
-        return report.status
+        return config_state_of(self.desired_version, self.reported)
 
     def health(self, now: datetime, thresholds: HealthThresholds | None = None) -> Health:
         """Derived health at ``now``."""
@@ -106,6 +101,16 @@ class Twin(_Frozen):
             "desired": self.desired_meta.version,
             "connectivity": self.connectivity_meta.version,
         }
+
+
+def config_state_of(desired_version: int, reported: Reported | None) -> ConfigState:
+    """Where desired version ``desired_version`` stands on a bench that reported ``reported``."""
+    report = reported.config if reported else None
+    if desired_version == 0:
+        return "applied" if report is None else report.status
+    if report is None or report.version < desired_version:
+        return "pending"
+    return report.status
 
 
 def new_twin(bench_id: str, attributes: Attributes, config: BenchConfig | None = None) -> Twin:
@@ -130,10 +135,15 @@ def _is_newer(candidate: Telemetry, current: Telemetry | None) -> bool:
     return current is None or (candidate.ts, candidate.seq) > (current.ts, current.seq)
 
 
+def votes_mismatch(bench_votes: VoteCounts | None, counted: VoteCounts) -> bool:
+    """Tell whether the bench's own vote counts disagree with the votes counted by the fleet."""
+    return bench_votes is not None and _normalise(bench_votes) != _normalise(counted)
+
+
 def _mismatch_since(
     bench_votes: VoteCounts | None, counted: VoteCounts, prev: datetime | None, now: datetime
 ) -> datetime | None:
-    if bench_votes is None or _normalise(bench_votes) == _normalise(counted):
+    if not votes_mismatch(bench_votes, counted):
         return None
     return prev or now
 
@@ -264,10 +274,12 @@ __all__ = [
     "apply_reported",
     "apply_status",
     "apply_telemetry",
+    "config_state_of",
     "count_vote",
     "default_config",
     "describe_errors",
     "new_twin",
     "patch_desired",
     "validate_config",
+    "votes_mismatch",
 ]

@@ -24,7 +24,7 @@ bp = Blueprint("api", __name__)
 def healthz() -> Response:
     """State of broker, TSDB and database connections."""
     report = deps().fleet.health_report()
-    return jsonify({"status": "ok", **report})
+    return jsonify(report)  # health_report sets "status" itself
 
 
 @bp.get("/metrics")

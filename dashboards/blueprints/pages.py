@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from dashboards.access import login_required, scope, visible_twin
 from dashboards.bench_data import bench_figures
@@ -13,13 +12,13 @@ from dashboards.errors import ApiError
 from dashboards.figures.bench_charts import LIVE_TRACES, RANGES
 from dashboards.figures.fleet_map import fleet_map
 from dashboards.labels import health_labels
-from dashboards.views_model import config_rows, fleet_columns, twin_document
+from dashboards.views_model import PAGE_KEYS, config_rows, fleet_columns, twin_document
 
 bp = Blueprint("pages", __name__)
 
 
 @bp.get("/")
-def index() -> Any:
+def index() -> WerkzeugResponse:
     """Start at the fleet page."""
     return redirect(url_for("pages.fleet"))
 
@@ -28,7 +27,7 @@ def index() -> Any:
 @login_required
 def fleet() -> str:
     """The fleet map and table."""
-    return render_template("fleet.html")
+    return render_template("fleet.html", keys=PAGE_KEYS)
 
 
 @bp.get("/fleet/data.json")
@@ -58,6 +57,7 @@ def bench(bench_id: str) -> str:
         rows=config_rows(twin),
         ranges=list(RANGES),
         live_traces=LIVE_TRACES,
+        keys=PAGE_KEYS,
         health_text=health_labels(),
     )
 

@@ -22,11 +22,13 @@ class ChartRange:
     every: timedelta
 
 
-#: The ranges the page offers; about 300 buckets each.
+#: The ranges the page offers; about 300 buckets each. Buckets of whole hours or days are read from the
+#: hourly or daily aggregates (fleet/tsdb/rollup.py): raw points are kept only BENCHFLEET_RAW_RETENTION_DAYS.
 RANGES: dict[str, ChartRange] = {
     "24h": ChartRange("24h", timedelta(hours=24), timedelta(minutes=5)),
     "7d": ChartRange("7d", timedelta(days=7), timedelta(minutes=30)),
     "30d": ChartRange("30d", timedelta(days=30), timedelta(hours=2)),
+    "365d": ChartRange("365d", timedelta(days=365), timedelta(days=1)),
 }
 
 #: The charts drawn from metrics, in page order; each draws the metrics of its group (twins/metrics.py).
@@ -45,9 +47,9 @@ def chart_metrics(chart: ChartGroup) -> tuple[Metric, ...]:
 #: Series each chart needs (API field names: metric keys).
 CHART_FIELDS: tuple[str, ...] = tuple(m.key for chart in METRIC_CHARTS for m in chart_metrics(chart))
 
-#: Where a live telemetry summary value goes: (chart, trace index, summary key).
+#: Where a live telemetry summary value goes: (chart, trace index, metric key).
 LIVE_TRACES: tuple[tuple[str, int, str], ...] = tuple(
-    (chart, i, m.summary) for chart in METRIC_CHARTS for i, m in enumerate(chart_metrics(chart)) if m.summary
+    (chart, i, m.key) for chart in METRIC_CHARTS for i, m in enumerate(chart_metrics(chart)) if m.summary
 )
 
 

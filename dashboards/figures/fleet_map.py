@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboards.figures.style import HEALTH_COLOURS
+from twins.metrics import LOAD_POWER
 
 OUTLINE_PATH = Path(__file__).resolve().parents[1] / "static" / "bih-outline.geojson"
 CENTRE = (17.8, 44.2)  # lon, lat of the middle of the country
@@ -36,15 +37,15 @@ def outline() -> tuple[list[float | None], list[float | None]]:
     return lons, lats
 
 
-def marker_size(load_power_w: float | None) -> float:
+def marker_size(load_w: float | None) -> float:
     """Marker diameter in px: 6 for an idle or silent bench, up to 20 at 70 W load."""
-    return 6.0 if load_power_w is None else 6.0 + min(load_power_w, 70.0) / 5.0
+    return 6.0 if load_w is None else 6.0 + min(load_w, 70.0) / 5.0
 
 
 def _markers(columns: Mapping[str, Sequence[Any]]) -> dict[str, Any]:
     return {
         "color": [HEALTH_COLOURS.get(h, HEALTH_COLOURS["unknown"]) for h in columns["health"]],
-        "size": [marker_size(p) for p in columns["load_power_w"]],
+        "size": [marker_size(p) for p in columns[LOAD_POWER.key]],
         "line": {"width": 0.5, "color": "#333"},
     }
 

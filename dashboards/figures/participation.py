@@ -9,6 +9,7 @@ from dashboards.figures.fleet_map import outline
 from dashboards.figures.style import base_layout
 from twins.clock import to_rfc3339
 from twins.series import SeriesSample
+from twins.twin import Twin
 
 _PALETTE = (
     "#1565c0",
@@ -63,12 +64,10 @@ def municipality_bars(
     }
 
 
-def participation_map(
-    benches: Sequence[Mapping[str, Any]], by_bench: Mapping[str, Mapping[str, int]], title: str
-) -> dict[str, Any]:
+def participation_map(benches: Sequence[Twin], by_bench: Mapping[str, Mapping[str, int]], title: str) -> dict[str, Any]:
     """Benches over the outline, sized by votes cast there (offline, like the fleet map)."""
     lons, lats = outline()
-    votes = [sum(by_bench.get(b["bench_id"], {}).values()) for b in benches]
+    votes = [sum(by_bench.get(b.bench_id, {}).values()) for b in benches]
     peak = max(votes, default=0) or 1
     return {
         "data": [
@@ -84,10 +83,10 @@ def participation_map(
             {
                 "type": "scatter",
                 "mode": "markers",
-                "x": [b["lon"] for b in benches],
-                "y": [b["lat"] for b in benches],
-                "customdata": [b["bench_id"] for b in benches],
-                "text": [f"{b['name']}: {v}" for b, v in zip(benches, votes, strict=True)],
+                "x": [b.attributes.lon for b in benches],
+                "y": [b.attributes.lat for b in benches],
+                "customdata": [b.bench_id for b in benches],
+                "text": [f"{b.attributes.name}: {v}" for b, v in zip(benches, votes, strict=True)],
                 "hoverinfo": "text",
                 "marker": {"size": [8 + 30 * v / peak for v in votes], "color": "#1565c0", "opacity": 0.7},
                 "showlegend": False,

@@ -1,8 +1,8 @@
-"""Tables of the fleet database: registry, twins and counted votes."""
+"""Tables of the fleet database: registry, twins (one column group per section), counted votes, desired history."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Float, Index, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, Float, Index, Integer, String, Table, Text
 
 from fleet.db.metadata import metadata
 
@@ -22,13 +22,32 @@ benches = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
-# The whole twin as one JSON document: sections change together in one ingestion batch, and the
-# document is what the API serves. A later PostgreSQL-first design can split sections into columns.
+# One row per twin, one group of columns per section. Each section is written by its own conditional
+# UPDATE (docs/state.md): a section's order key (telemetry ts+seq, reported ts, status ts, desired
+# version) sits in the WHERE, so a writer holding an older value can never overwrite a newer one,
+# whichever process or worker it runs in. JSON documents are kept as text: pydantic writes and
+# reads them, and the reported document is compared as text.
 twins = Table(
     "twins",
     metadata,
     Column("bench_id", String(64), primary_key=True),
-    Column("doc", Text, nullable=False),
+    Column("telemetry", Text, nullable=True),
+    Column("telemetry_ts", DateTime(timezone=True), nullable=True),
+    Column("telemetry_seq", BigInteger, nullable=True),
+    Column("telemetry_version", Integer, nullable=False, default=0),
+    Column("reported", Text, nullable=True),
+    Column("reported_ts", DateTime(timezone=True), nullable=True),
+    Column("reported_version", Integer, nullable=False, default=0),
+    Column("online", Boolean, nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("status_ts", DateTime(timezone=True), nullable=True),
+    Column("last_seen", DateTime(timezone=True), nullable=True),
+    Column("connectivity_version", Integer, nullable=False, default=0),
+    Column("connectivity_updated", DateTime(timezone=True), nullable=True),
+    Column("desired", Text, nullable=False),
+    Column("desired_version", Integer, nullable=False, default=0),
+    Column("desired_updated", DateTime(timezone=True), nullable=True),
+    Column("votes_mismatch_since", DateTime(timezone=True), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -47,4 +66,28 @@ vote_events = Table(
 )
 Index("ix_vote_events_poll", vote_events.c.poll_id, vote_events.c.bench_id, vote_events.c.option)
 
-FLEET_TABLES = (benches, twins, vote_events)
+# Counted votes per (bench, poll, option), incremented in the transaction that inserts the new vote
+# events: reading 10k twins must not GROUP BY millions of vote rows. vote_events stays the authority
+# (the migration and tests rebuild this table from it).
+vote_counts = Table(
+    "vote_counts",
+    metadata,
+    Column("bench_id", String(64), primary_key=True),
+    Column("poll_id", String(64), primary_key=True),
+    Column("option", String(32), primary_key=True),
+    Column("votes", Integer, nullable=False),
+)
+
+# Every desired version ever allocated, with who set it: the primary key makes a version number
+# impossible to hand out twice, and the audit log builds on it.
+desired_history = Table(
+    "desired_history",
+    metadata,
+    Column("bench_id", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("config", Text, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+FLEET_TABLES = (benches, twins, vote_events, vote_counts, desired_history)

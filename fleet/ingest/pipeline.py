@@ -1,4 +1,4 @@
-"""The ingestion pipeline: decode, validate, check the bench, update twins, store, notify."""
+"""The ingestion pipeline: decode, validate, check the bench, one SQL transaction, points, then events."""
 
 from __future__ import annotations
 
@@ -9,16 +9,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from fleet.db.store import SqlStore, VoteRow
-from fleet.events import ConfigStatusChanged, FleetEvent, Listener, TwinChanged, VoteCounted
+from fleet.events import ConfigStatusChanged, FleetEvent, TwinChanged, VoteCounted
 from fleet.ingest.metrics import IngestMetrics
-from fleet.twin_repo import TwinRepository
+from fleet.ops.commands import record_command_results
+from fleet.state.bench_index import BenchIndex
+from fleet.state.twin_store import TwinStore, auto_registered
+from fleet.state.writes import BatchOutcome, TwinWrites, VoteRow
 from twins.clock import Clock
 from twins.codec import Decoded, Rejected, RejectReason, check_not_future, decode
 from twins.messages import BenchEvent, Reported, Status, Telemetry, VoteEvent
 from twins.series import SeriesPoint, telemetry_points, vote_point
 from twins.topics import INBOUND_KINDS, ROOT, TopicKind
-from twins.twin import Twin, apply_activity, apply_reported, apply_status, apply_telemetry, count_vote
+from twins.twin import Twin, config_state_of
 
 log = logging.getLogger(__name__)
 
@@ -44,19 +46,23 @@ class RawMessage:
 
 @dataclass(frozen=True, slots=True)
 class PreparedBatch:
-    """A processed batch whose points still have to be made durable."""
+    """A batch committed to SQL whose points still have to be made durable, and the events to publish after."""
 
     points: list[SeriesPoint]
+    events: list[FleetEvent]
     cpu_seconds: float
 
 
 @dataclass
-class _Batch:
+class DecodedBatch:
+    """The accepted messages of a batch, their points so far and the twin writes they ask for."""
+
     now: datetime
     points: list[SeriesPoint] = field(default_factory=list)
-    votes: list[VoteRow] = field(default_factory=list)
-    changed: dict[str, str] = field(default_factory=dict)
-    events: list[FleetEvent] = field(default_factory=list)
+    writes: TwinWrites = field(default_factory=TwinWrites)
+    accepted: list[Decoded] = field(default_factory=list)
+    cpu_seconds: float = 0.0
+    checked: bool = False
 
 
 class RejectLog:
@@ -97,76 +103,98 @@ def _bench_of(topic: str) -> str:
     return parts[1][:64] if len(parts) >= 2 and parts[1] else "?"
 
 
+def _ignore(_event: FleetEvent) -> None:
+    """No listener (a test or tool that reads SQL only)."""
+
+
 class IngestPipeline:
-    """Turns batches of raw messages into twin updates, stored points and counted votes."""
+    """Turns batches of raw messages into one SQL transaction, stored points and, last, fleet events.
+
+    ``publish`` (the EventBus's) is called only after the batch's transaction committed and its points
+    are durable: a listener never hears of a change that could still be lost.
+    """
 
     def __init__(
         self,
-        repo: TwinRepository,
-        store: SqlStore,
+        twins: TwinStore,
         sink: PointSink,
         metrics: IngestMetrics,
         clock: Clock,
+        publish: Callable[[FleetEvent], None] = _ignore,
         *,
         auto_register: bool = False,
-        twin_flush_interval_s: float = 1.0,
+        index: BenchIndex | None = None,
     ) -> None:
-        self._repo = repo
-        self._store = store
+        self._twins = twins
         self._sink = sink
         self._metrics = metrics
         self._clock = clock
+        self._publish = publish
         self._auto_register = auto_register
-        self._listeners: list[Listener] = []
+        self._index = index or BenchIndex(twins)
         self._in_counters: dict[str, Any] = {}
         self._reject_log = RejectLog()
-        self._flush_interval = twin_flush_interval_s
-        self._last_flush = time.monotonic()
-        self._handlers: dict[TopicKind, Callable[[Twin, Decoded, _Batch], Twin]] = {
+        self._handlers: dict[TopicKind, Callable[[Decoded, str, DecodedBatch], None]] = {
             TopicKind.TELEMETRY: self._on_telemetry,
             TopicKind.EVENTS: self._on_event,
             TopicKind.REPORTED: self._on_reported,
             TopicKind.STATUS: self._on_status,
         }
 
-    def subscribe(self, listener: Listener) -> None:
-        """Call ``listener`` with every event this pipeline produces."""
-        self._listeners.append(listener)
-
     # --- one batch --------------------------------------------------------------------------------
 
     def handle(self, messages: Sequence[RawMessage]) -> None:
-        """Process a batch; returns when everything in it is durable (then its messages may be acked)."""
-        self.commit(self.prepare(messages))
+        """Process a batch; returns when everything in it is durable and its events are published."""
+        prepared = self.prepare(messages)
+        self.commit(prepared)
+        self.announce(prepared)
 
     def prepare(self, messages: Sequence[RawMessage]) -> PreparedBatch:
-        """Decode, validate, update twins, count votes (SQL) and build the batch's points (CPU-bound part)."""
+        """``decode`` then ``store``."""
+        return self.store(self.decode(messages))
+
+    def decode(self, messages: Sequence[RawMessage]) -> DecodedBatch:
+        """Decode and validate a batch (CPU only: no store is asked, so this step cannot fail for want of one)."""
         started = time.perf_counter()
-        batch = _Batch(now=self._clock.now())
+        batch = DecodedBatch(now=self._clock.now())
         for msg in messages:
-            self._one(msg, batch)
-        self._count_votes(batch)
-        self._notify(batch)
-        return PreparedBatch(batch.points, time.perf_counter() - started)
+            self._decode(msg, batch)
+        batch.cpu_seconds = time.perf_counter() - started
+        return batch
+
+    def store(self, batch: DecodedBatch) -> PreparedBatch:
+        """Check the benches against the registry, collapse the twin writes per bench, commit them and the
+        votes in ONE SQL transaction and read the changed twins back. Safe to repeat after a failure (the
+        database away): the bench check is done once, and every write is conditional or keyed."""
+        started = time.perf_counter()
+        if not batch.checked:
+            self._check_benches(batch)
+            batch.checked = True
+        outcome = self._twins.apply_batch(batch.writes, batch.now)
+        record_command_results(self._twins.engine, batch.accepted, batch.now)  # cmd_result → command status
+        points = list(batch.points)
+        events = self._events(batch, outcome, points)
+        self._metrics.stale_ignored.inc(batch.writes.telemetry_offered - outcome.telemetry_applied)
+        self._metrics.twins_saved.inc(len(outcome.changed))
+        return PreparedBatch(points, events, batch.cpu_seconds + time.perf_counter() - started)
 
     def commit(self, prepared: PreparedBatch) -> None:
-        """Make the batch's points durable (TSDB or spool) and persist twins when due (I/O-bound part)."""
+        """Make the batch's points durable (TSDB or spool; the I/O-bound part)."""
         started = time.perf_counter()
         if prepared.points:
             self._sink.write(prepared.points)
             self._metrics.points_written.inc(len(prepared.points))
-        if time.monotonic() - self._last_flush >= self._flush_interval:
-            self.flush_twins()
         self._metrics.batch_seconds.observe(prepared.cpu_seconds + time.perf_counter() - started)
 
-    def flush_twins(self) -> int:
-        """Persist changed twins now."""
-        self._last_flush = time.monotonic()
-        written = self._repo.flush(self._clock.now())
-        self._metrics.twins_saved.inc(written)
-        return written
+    def announce(self, prepared: PreparedBatch) -> None:
+        """Publish the batch's events (after its transaction committed and its points are durable)."""
+        for event in prepared.events:
+            try:
+                self._publish(event)
+            except Exception:  # a broken listener must never stop ingestion
+                log.exception("publishing %s failed", type(event).__name__)
 
-    def _one(self, msg: RawMessage, batch: _Batch) -> None:
+    def _decode(self, msg: RawMessage, batch: DecodedBatch) -> None:
         # Count every message before anything can reject it, so messages_in = accepted + rejected.
         label = _kind_label(msg.topic)
         counter = self._in_counters.get(label)
@@ -179,103 +207,101 @@ class IngestPipeline:
             kind = decoded.topic.kind
             if kind not in INBOUND_KINDS:
                 raise Rejected(RejectReason.WRONG_DIRECTION, f"{kind.value} is published by the fleet, not benches")
-            bench_id = decoded.topic.bench_id
-            twin = self._repo.get(bench_id)
-            if twin is None:
-                if not self._auto_register:
-                    raise Rejected(RejectReason.UNKNOWN_BENCH, f"bench {bench_id!r} is not registered")
-                twin = self._repo.auto_register(bench_id, batch.now)
-            handler = self._handlers[kind]
-            self._repo.update(bench_id, lambda t: handler(t, decoded, batch))
+            batch.accepted.append(decoded)
         except Rejected as rej:
-            self._metrics.rejected.labels(rej.reason.value).inc()
-            self._reject_log.log(_bench_of(msg.topic), rej.reason.value, rej.detail)
+            self._reject(msg.topic, rej)
+
+    def _reject(self, topic: str, rej: Rejected) -> None:
+        self._metrics.rejected.labels(rej.reason.value).inc()
+        self._reject_log.log(_bench_of(topic), rej.reason.value, rej.detail)
+
+    def _check_benches(self, batch: DecodedBatch) -> None:
+        """Drop messages of unregistered benches (or register them), then hand the rest to their handler."""
+        known = self._index.lookup({d.topic.bench_id for d in batch.accepted})  # the one step that may fail
+        for decoded in batch.accepted:
+            bench_id = decoded.topic.bench_id
+            municipality = known.get(bench_id)
+            if municipality is None:
+                if not self._auto_register:
+                    reason = RejectReason.UNKNOWN_BENCH.value
+                    self._metrics.rejected.labels(reason).inc()
+                    self._reject_log.log(bench_id, reason, f"bench {bench_id!r} is not registered")
+                    continue
+                record = auto_registered(bench_id)
+                batch.writes.register[bench_id] = record
+                municipality = known[bench_id] = record.attributes.municipality
+                self._index.add(bench_id, municipality)
+            self._handlers[decoded.topic.kind](decoded, municipality, batch)
 
     # --- handlers, one per topic kind ---------------------------------------------------------------
 
-    def _on_telemetry(self, twin: Twin, decoded: Decoded, batch: _Batch) -> Twin:
+    def _on_telemetry(self, decoded: Decoded, municipality: str, batch: DecodedBatch) -> None:
         sample = decoded.message
         assert isinstance(sample, Telemetry)
         # Older samples (replayed outbox, redelivery) still belong in the time series.
-        batch.points.extend(telemetry_points(sample, twin.attributes.municipality))
+        batch.points.extend(telemetry_points(sample, municipality))
         self._metrics.lag.set((batch.now - sample.ts).total_seconds())
-        updated, changed = apply_telemetry(twin, sample, batch.now)
-        if changed:
-            batch.changed[twin.bench_id] = "telemetry"
-        else:
-            self._metrics.stale_ignored.inc()
-        return updated
+        batch.writes.offer_telemetry(sample)
+        batch.writes.seen.add(sample.bench_id)
 
-    def _on_event(self, twin: Twin, decoded: Decoded, batch: _Batch) -> Twin:
+    def _on_event(self, decoded: Decoded, municipality: str, batch: DecodedBatch) -> None:
         event: BenchEvent = decoded.message  # type: ignore[assignment]
         if isinstance(event, VoteEvent):
-            batch.votes.append(VoteRow(event, twin.attributes.municipality))
+            batch.writes.offer_vote(VoteRow(event, municipality))
         else:
-            batch.points.append(_event_point(event, twin.attributes.municipality))
-        return apply_activity(twin, batch.now)
+            batch.points.append(_event_point(event, municipality))
+        batch.writes.seen.add(event.bench_id)
 
-    def _on_reported(self, twin: Twin, decoded: Decoded, batch: _Batch) -> Twin:
+    def _on_reported(self, decoded: Decoded, municipality: str, batch: DecodedBatch) -> None:
         doc = decoded.message
         assert isinstance(doc, Reported)
-        before = (twin.config_state(), twin.reported.config if twin.reported else None)
-        updated, changed = apply_reported(twin, doc, batch.now)
-        if changed:
-            batch.changed[twin.bench_id] = "reported"
-            report = updated.reported.config if updated.reported else None
-            if (updated.config_state(), report) != before and report is not None:
-                batch.events.append(
-                    ConfigStatusChanged(
-                        twin.bench_id,
-                        twin.attributes.municipality,
-                        report.version,
-                        updated.config_state(),
-                        report.error,
-                        batch.now,
-                    )
-                )
-        return updated
+        batch.writes.offer_reported(doc)
+        batch.writes.seen.add(doc.bench_id)
 
-    def _on_status(self, twin: Twin, decoded: Decoded, batch: _Batch) -> Twin:
+    def _on_status(self, decoded: Decoded, municipality: str, batch: DecodedBatch) -> None:
         status = decoded.message
         assert isinstance(status, Status)
-        updated, changed = apply_status(twin, status, batch.now)
-        if changed:
-            batch.changed[twin.bench_id] = "connectivity"
-        return updated
+        batch.writes.offer_status(status)
+        if status.online:  # an offline last will is published by the broker, not the bench
+            batch.writes.seen.add(status.bench_id)
 
-    # --- votes and notification -----------------------------------------------------------------------
+    # --- events ---------------------------------------------------------------------------------------
 
-    def _count_votes(self, batch: _Batch) -> None:
-        if not batch.votes:
-            return
-        unique = list({str(v.event.id): v for v in batch.votes}.values())
-        new_ids = self._store.record_votes(unique, batch.now)
-        self._metrics.votes_duplicate.inc(len(batch.votes) - len(new_ids))
-        self._metrics.votes_counted.inc(len(new_ids))
-        for row in unique:
-            if str(row.event.id) not in new_ids:
+    def _events(self, batch: DecodedBatch, outcome: BatchOutcome, points: list[SeriesPoint]) -> list[FleetEvent]:
+        """Votes' points, and the events of the batch with twins as read back after the commit."""
+        self._metrics.votes_duplicate.inc(batch.writes.votes_offered - len(outcome.new_votes))
+        self._metrics.votes_counted.inc(len(outcome.new_votes))
+        for row in outcome.new_votes:
+            points.append(vote_point(row.event, row.municipality))
+        if not outcome.changed:
+            return []
+        twins = self._twins.get_twins(list(outcome.changed))
+        events: list[FleetEvent] = [
+            TwinChanged(twins[b], section) for b, section in outcome.changed.items() if b in twins
+        ]
+        for bench_id, (desired_version, reported) in outcome.reported_before.items():
+            twin = twins.get(bench_id)
+            if twin is None:
                 continue
+            events.extend(_config_status(twin, desired_version, reported, batch.now))
+        for row in outcome.new_votes:
             ev = row.event
-            self._repo.update(ev.bench_id, _vote_counter(ev, batch.now))
-            batch.points.append(vote_point(ev, row.municipality))
-            batch.changed[ev.bench_id] = "votes"
-            batch.events.append(VoteCounted(ev.bench_id, row.municipality, ev.data.poll_id, ev.data.option, ev.ts))
+            events.append(VoteCounted(ev.bench_id, row.municipality, ev.data.poll_id, ev.data.option, ev.ts))
+        return events
 
-    def _notify(self, batch: _Batch) -> None:
-        if not self._listeners:
-            return
-        events: list[FleetEvent] = []
-        for bench_id, section in batch.changed.items():
-            twin = self._repo.get(bench_id)
-            if twin is not None:
-                events.append(TwinChanged(twin, section))
-        events.extend(batch.events)
-        for listener in self._listeners:
-            for event in events:
-                try:
-                    listener(event)
-                except Exception:  # a broken listener must never stop ingestion
-                    log.exception("listener %r failed", listener)
+
+def _config_status(twin: Twin, desired_version: int, before: Reported | None, now: datetime) -> list[FleetEvent]:
+    report = twin.reported.config if twin.reported else None
+    if report is None:
+        return []
+    was = (config_state_of(desired_version, before), before.config if before else None)
+    if (twin.config_state(), report) == was:
+        return []
+    return [
+        ConfigStatusChanged(
+            twin.bench_id, twin.attributes.municipality, report.version, twin.config_state(), report.error, now
+        )
+    ]
 
 
 def _event_point(event: BenchEvent, municipality: str) -> SeriesPoint:
@@ -285,10 +311,3 @@ def _event_point(event: BenchEvent, municipality: str) -> SeriesPoint:
         {"id": str(event.id), "data": event.data.model_dump_json()},
         event.ts,
     )
-
-
-def _vote_counter(event: VoteEvent, at: datetime) -> Callable[[Twin], Twin]:
-    def apply(twin: Twin) -> Twin:
-        return count_vote(twin, event.data.poll_id, event.data.option, at)
-
-    return apply

@@ -1,8 +1,9 @@
 """The ingestion worker: drain the queue in batches, run the pipeline, acknowledge what is durable.
 
 Two stages overlap: while the writer thread makes batch k durable (an HTTP round trip to the TSDB,
-during which influxd works on the other core), the worker thread already decodes batch k+1. Batches
-are acknowledged strictly in arrival order, and only after their points are durable.
+during which influxd works on the other core), the worker thread already decodes batch k+1 and
+commits its SQL transaction. Batches are acknowledged strictly in arrival order, only after their
+transaction committed and their points are durable; their events are published after the ack.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
-from fleet.ingest.pipeline import IngestPipeline, RawMessage
+from fleet.ingest.pipeline import IngestPipeline, PreparedBatch, RawMessage
 
 log = logging.getLogger(__name__)
 _A = TypeVar("_A")
@@ -51,19 +52,23 @@ class IngestWorker:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
-        self._pending: deque[tuple[list[RawMessage], Future[None]]] = deque()
+        self._pending: deque[tuple[list[RawMessage], PreparedBatch, Future[None]]] = deque()
         self.processed = 0
+        self.failed_attempts = 0
 
     def start(self) -> None:
         """Start the worker thread."""
         self._thread.start()
 
+    def alive(self) -> bool:
+        """Tell whether the worker thread is running."""
+        return self._thread.is_alive()
+
     def stop(self, timeout: float = 10.0) -> None:
-        """Finish the batches at hand, flush twins and stop."""
+        """Finish the batches at hand and stop."""
         self._stop.set()
         self._thread.join(timeout)
         self._writer.shutdown(wait=True)
-        self._pipeline.flush_twins()
 
     def _take_batch(self) -> list[RawMessage]:
         try:
@@ -90,20 +95,23 @@ class IngestWorker:
             batch = self._take_batch()
             if not batch:
                 self._settle(0)
-                self._idle()
                 continue
             try:
-                prepared = self._retrying(self._pipeline.prepare, batch)
+                # Decoding cannot fail for want of a store; the SQL transaction can, and is retried
+                # (the database away for a while): the batch stays unacknowledged meanwhile.
+                decoded = self._pipeline.decode(batch)
+                prepared = self._retrying(self._pipeline.store, decoded)
             except _Stopped:
                 break
-            self._pending.append((batch, self._writer.submit(self._retrying, self._pipeline.commit, prepared)))
+            future = self._writer.submit(self._retrying, self._pipeline.commit, prepared)
+            self._pending.append((batch, prepared, future))
             self._settle(self._max_pending - 1)
         self._settle(0)
 
     def _settle(self, keep: int) -> None:
         """Acknowledge finished batches in order until at most ``keep`` are still being written."""
-        while self._pending and (len(self._pending) > keep or self._pending[0][1].done()):
-            batch, future = self._pending[0]
+        while self._pending and (len(self._pending) > keep or self._pending[0][2].done()):
+            batch, prepared, future = self._pending[0]
             try:
                 future.result()
             except _Stopped:
@@ -114,22 +122,18 @@ class IngestWorker:
             self._pending.popleft()
             self._ack(batch)
             self.processed += len(batch)
+            self._pipeline.announce(prepared)
 
     def _retrying(self, step: Callable[[_A], _R], arg: _A) -> _R:
         # The stores are down: keep the batch unacknowledged and retry; every step is idempotent
-        # (votes by event id, twins by ts/seq, points by series and timestamp).
+        # (votes by event id, twin sections by their conditional UPDATEs, points by series and timestamp).
         backoff = self._backoff
         while not self._stop.is_set():
             try:
                 return step(arg)
             except Exception:
+                self.failed_attempts += 1
                 log.exception("ingestion step failed; retrying in %.1f s", backoff)
                 self._stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
+                backoff = min(backoff * 2, 5.0)  # a returning store is noticed within seconds
         raise _Stopped
-
-    def _idle(self) -> None:
-        try:
-            self._pipeline.flush_twins()
-        except Exception:
-            log.exception("twin flush failed; will retry")

@@ -2,10 +2,13 @@
 
 from fleet.tsdb.base import TimeSeriesStore, TsdbError, TsdbRejected, TsdbUnavailable
 from fleet.tsdb.factory import open_tsdb
-from fleet.tsdb.writer import BatchingWriter, SpoolingWriter, WriterStats
+from fleet.tsdb.retention import RetentionJob, RetentionReport
+from fleet.tsdb.rollup import period_sum
+from fleet.tsdb.writer import SpoolingWriter, WriterStats
 
 __all__ = [
-    "BatchingWriter",
+    "RetentionJob",
+    "RetentionReport",
     "SpoolingWriter",
     "TimeSeriesStore",
     "TsdbError",
@@ -13,4 +16,5 @@ __all__ = [
     "TsdbUnavailable",
     "WriterStats",
     "open_tsdb",
+    "period_sum",
 ]

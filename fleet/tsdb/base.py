@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Literal, Protocol
 
 from twins.series import FieldValue, SeriesPoint, SeriesSample
 
@@ -13,6 +13,10 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_MS = timedelta(milliseconds=1)
 # A guard against a typo such as every=1ms over a year (31 billion buckets): refuse, don't allocate.
 MAX_BUCKETS = 100_000
+
+#: What ``query_series`` computes per bucket; ``mean`` unless asked otherwise (reports ask for ``sum``).
+Aggregate = Literal["mean", "sum", "min", "max", "count"]
+AGGREGATES: tuple[Aggregate, ...] = ("mean", "sum", "min", "max", "count")
 
 
 class TsdbError(Exception):
@@ -49,17 +53,49 @@ class TimeSeriesStore(Protocol):
         start: datetime,
         end: datetime,
         every: timedelta,
+        fn: Aggregate = "mean",
     ) -> list[SeriesSample]:
-        """Mean of ``field`` per ``every`` bucket over [start, end) for points matching ``tags``.
+        """Mean (or ``fn``) of ``field`` per ``every`` bucket over [start, end) for points matching ``tags``.
 
         Buckets are aligned to the Unix epoch like InfluxQL ``GROUP BY time(every)``: the first sample
         is the bucket containing ``start``, the last the bucket containing the last instant before
-        ``end``. Empty buckets are returned with value None (InfluxQL ``fill(null)``).
+        ``end``. Empty buckets are returned with value None (InfluxQL ``fill(null)``). Rolled-up
+        measurements are read from their hourly or daily aggregates when ``every`` allows it
+        (fleet/tsdb/rollup.py), so the answer does not depend on whether raw points are still kept.
         """
         ...
 
     def last(self, measurement: str, field: str, tags: Mapping[str, str]) -> tuple[datetime, float] | None:
         """Latest (timestamp, value) of ``field`` among points matching ``tags``; None if there is none."""
+        ...
+
+    def query_raw(
+        self,
+        measurement: str,
+        field: str,
+        tags: Mapping[str, str],
+        start: datetime,
+        end: datetime,
+        every: timedelta,
+        fn: Aggregate = "mean",
+    ) -> list[SeriesSample]:
+        """``query_series`` over the points as stored, never choosing an aggregate instead."""
+        ...
+
+    # -- lifecycle: what fleet/tsdb/retention.py needs ----------------------------------------------
+    def aggregate(self, measurement: str, start: datetime, end: datetime, every: timedelta) -> list[SeriesPoint]:
+        """One point per (series, non-empty bucket) over [start, end) with ``<field>.<stat>`` for each stat.
+
+        Stats: mean, min, max, sum, count (an integer) and last, of every numeric field; floats otherwise.
+        """
+        ...
+
+    def oldest(self, measurement: str) -> datetime | None:
+        """Timestamp of the oldest point of ``measurement``; None if it has none."""
+        ...
+
+    def delete_before(self, measurement: str, before: datetime) -> None:
+        """Delete every point of ``measurement`` stamped before ``before``."""
         ...
 
     def ping(self) -> bool:

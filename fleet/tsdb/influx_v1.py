@@ -19,6 +19,7 @@ from influxdb_client.client.write.point import Point
 from influxdb_client.domain.write_precision import WritePrecision
 
 from fleet.tsdb.base import (
+    Aggregate,
     TsdbRejected,
     TsdbUnavailable,
     bucket_starts,
@@ -31,7 +32,8 @@ from fleet.tsdb.base import (
     to_ms,
 )
 from fleet.tsdb.line_protocol import encode_batch
-from twins.series import SeriesPoint, SeriesSample
+from fleet.tsdb.rollup import STATS, read_series, stat_field
+from twins.series import FieldValue, SeriesPoint, SeriesSample
 
 SETTING = "BENCHFLEET_TSDB"
 SCHEMES = {"influxdb": "http", "influxdbs": "https"}
@@ -234,12 +236,13 @@ class InfluxV1Store:
             body = gzip.compress(body, compresslevel=1)
         self._request("POST", "/write", params=params, data=body, headers=self._headers)
 
-    def _query(self, q: str) -> list[list[Any]]:
-        """Run one InfluxQL statement; return the values of its first series ([] if none)."""
+    def _results(self, q: str, method: str = "GET") -> list[dict[str, Any]]:
+        """Run one InfluxQL statement; return the series of its answer (each with name, tags, columns, values)."""
         params = {"db": self.settings.database, "q": q, "epoch": "ms"}
         if self.settings.retention_policy:
             params["rp"] = self.settings.retention_policy
-        resp = self._request("GET", "/query", params=params, headers=self._auth_headers())
+        # /query answers SELECT and SHOW to GET; statements that change data (DELETE) must be POSTed.
+        resp = self._request(method, "/query", params=params, headers=self._auth_headers())
         try:
             results = resp.json()["results"]
         except (ValueError, KeyError) as err:
@@ -247,7 +250,12 @@ class InfluxV1Store:
         first = results[0] if results else {}
         if "error" in first:
             raise TsdbRejected(f"{self.describe()}: {first['error']} (query: {q})")
-        series = first.get("series") or []
+        series: list[dict[str, Any]] = first.get("series") or []
+        return series
+
+    def _query(self, q: str) -> list[list[Any]]:
+        """Run one InfluxQL statement; return the values of its first series ([] if none)."""
+        series = self._results(q)
         if not series:
             return []
         values: list[list[Any]] = series[0].get("values") or []
@@ -267,19 +275,67 @@ class InfluxV1Store:
         start: datetime,
         end: datetime,
         every: timedelta,
+        fn: Aggregate = "mean",
     ) -> list[SeriesSample]:
-        """Mean per epoch-aligned bucket via InfluxQL GROUP BY time(every) fill(null)."""
+        """Mean (or ``fn``) per epoch-aligned bucket; long buckets of rolled-up metrics from their aggregates."""
+        return read_series(self.query_raw, self.last, measurement, field, tags, start, end, every, fn)
+
+    def query_raw(
+        self,
+        measurement: str,
+        field: str,
+        tags: Mapping[str, str],
+        start: datetime,
+        end: datetime,
+        every: timedelta,
+        fn: Aggregate = "mean",
+    ) -> list[SeriesSample]:
+        """``fn`` per epoch-aligned bucket via InfluxQL GROUP BY time(every) fill(null) over the stored points."""
         buckets = bucket_starts(start, end, every)
         if not buckets:
             return []
         conditions = [f"time >= {to_ms(start)}ms", f"time < {to_ms(end)}ms"]
         conditions += [f"{ident(k)} = {literal(v)}" for k, v in sorted(tags.items())]
         q = (
-            f"SELECT mean({ident(field)}) FROM {self._source(measurement)} WHERE {' AND '.join(conditions)} "
+            f"SELECT {fn}({ident(field)}) FROM {self._source(measurement)} WHERE {' AND '.join(conditions)} "
             f"GROUP BY time({every_ms(every)}ms) fill(null)"
         )
         means = {int(ts): float(v) for ts, v in self._query(q) if v is not None}
         return fill_buckets(buckets, means)
+
+    # -- lifecycle (fleet/tsdb/retention.py) ---------------------------------------------------------
+    def aggregate(self, measurement: str, start: datetime, end: datetime, every: timedelta) -> list[SeriesPoint]:
+        """One point per (series, non-empty bucket) with ``<field>.<stat>`` for every numeric field and STATS."""
+        selectors = ", ".join(f"{stat}(*)" for stat in STATS)
+        q = (
+            f"SELECT {selectors} FROM {self._source(measurement)} "
+            f"WHERE time >= {to_ms(start)}ms AND time < {to_ms(end)}ms GROUP BY time({every_ms(every)}ms), * fill(none)"
+        )
+        points: list[SeriesPoint] = []
+        for series in self._results(q):
+            columns: list[str] = series["columns"]
+            # Columns are named like "mean_battery.soc_pct"; split off the function name once per series.
+            named = [(i, *col.split("_", 1)) for i, col in enumerate(columns) if "_" in col and col != "time"]
+            tags = {k: v for k, v in (series.get("tags") or {}).items() if v}
+            for row in series.get("values") or []:
+                fields: dict[str, FieldValue] = {}
+                for i, stat, name in named:
+                    value = row[i]
+                    if value is None or isinstance(value, bool | str):
+                        continue
+                    fields[stat_field(name, stat)] = int(value) if stat == "count" else float(value)  # type: ignore[arg-type]
+                if fields:
+                    points.append(SeriesPoint(measurement, tags, fields, from_ms(int(row[0]))))
+        return points
+
+    def oldest(self, measurement: str) -> datetime | None:
+        """Timestamp of the oldest point of ``measurement`` (InfluxQL answers in time order)."""
+        rows = self._query(f"SELECT * FROM {self._source(measurement)} LIMIT 1")
+        return from_ms(int(rows[0][0])) if rows else None
+
+    def delete_before(self, measurement: str, before: datetime) -> None:
+        """``DELETE FROM measurement WHERE time < before`` (all retention policies of the database)."""
+        self._results(f"DELETE FROM {ident(measurement)} WHERE time < {to_ms(before)}ms", method="POST")
 
     def last(self, measurement: str, field: str, tags: Mapping[str, str]) -> tuple[datetime, float] | None:
         """The newest value of ``field`` among the matching series (InfluxQL last())."""

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from fleet.tsdb.base import (
+    Aggregate,
     TsdbRejected,
     TsdbUnavailable,
     bucket_starts,
@@ -27,10 +28,13 @@ from fleet.tsdb.base import (
     numeric,
     to_ms,
 )
+from fleet.tsdb.rollup import STATS, read_series, stat_field
 from twins.series import FieldValue, SeriesPoint, SeriesSample
 
 SETTING = "BENCHFLEET_TSDB"
 NUMERIC_TYPES = frozenset({"float", "integer"})
+#: query_series functions in SQL.
+SQL_FUNCTIONS: dict[Aggregate, str] = {"mean": "avg", "sum": "sum", "min": "min", "max": "max", "count": "count"}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
@@ -204,8 +208,22 @@ class SqliteStore:
         start: datetime,
         end: datetime,
         every: timedelta,
+        fn: Aggregate = "mean",
     ) -> list[SeriesSample]:
-        """Mean per epoch-aligned bucket over [start, end), empty buckets None (as InfluxQL fill(null))."""
+        """Mean (or ``fn``) per epoch-aligned bucket; long buckets of rolled-up metrics from their aggregates."""
+        return read_series(self.query_raw, self.last, measurement, field, tags, start, end, every, fn)
+
+    def query_raw(
+        self,
+        measurement: str,
+        field: str,
+        tags: Mapping[str, str],
+        start: datetime,
+        end: datetime,
+        every: timedelta,
+        fn: Aggregate = "mean",
+    ) -> list[SeriesSample]:
+        """``fn`` per epoch-aligned bucket over the stored points, empty buckets None (as InfluxQL fill(null))."""
         buckets = bucket_starts(start, end, every)
         if not buckets:
             return []
@@ -217,7 +235,7 @@ class SqliteStore:
                 marks = ",".join("?" * len(ids))
                 # Floor-modulo keeps buckets aligned for times before 1970 too (SQLite's % truncates).
                 sql = (
-                    f"SELECT ts - (((ts % ?) + ?) % ?) AS b, avg(value), count(*) FROM points "
+                    f"SELECT ts - (((ts % ?) + ?) % ?) AS b, {SQL_FUNCTIONS[fn]}(value), count(*) FROM points "
                     f"WHERE series_id IN ({marks}) AND field = ? AND ts >= ? AND ts < ? GROUP BY b"
                 )
                 rows = self._db.execute(sql, [width, width, width, *ids, field, to_ms(start), to_ms(end)]).fetchall()
@@ -226,7 +244,84 @@ class SqliteStore:
         if rows and kind not in NUMERIC_TYPES:
             # InfluxQL refuses mean() over booleans and strings; so do we, for the same answers.
             raise TsdbRejected(f"{self.describe()}: cannot average {measurement}.{field} ({kind} values)")
-        return fill_buckets(buckets, {int(b): float(mean) for b, mean, _n in rows})
+        return fill_buckets(buckets, {int(b): float(value) for b, value, _n in rows})
+
+    # -- lifecycle (fleet/tsdb/retention.py) ---------------------------------------------------------
+    def _numeric_fields(self, measurement: str) -> list[str]:
+        return sorted(f for (m, f), t in self._types.items() if m == measurement and t in NUMERIC_TYPES)
+
+    def _all_fields(self, measurement: str) -> list[str]:
+        return sorted(f for (m, f) in self._types if m == measurement)
+
+    def aggregate(self, measurement: str, start: datetime, end: datetime, every: timedelta) -> list[SeriesPoint]:
+        """One point per (series, non-empty bucket) with ``<field>.<stat>`` for every numeric field and STATS."""
+        width = every_ms(every)
+        lo, hi = to_ms(start), to_ms(end)
+        bucket = "ts - (((ts % ?) + ?) % ?)"
+        stats_sql = (
+            f"SELECT {bucket} AS b, avg(value), min(value), max(value), sum(value), count(*) FROM points "
+            "WHERE series_id = ? AND field = ? AND ts >= ? AND ts < ? GROUP BY b"
+        )
+        # A bare column next to a single max() takes the value of the row holding the maximum (SQLite rule).
+        last_sql = (
+            f"SELECT {bucket} AS b, max(ts), value FROM points "
+            "WHERE series_id = ? AND field = ? AND ts >= ? AND ts < ? GROUP BY b"
+        )
+        fields: dict[tuple[int, int], dict[str, FieldValue]] = {}
+        with self._lock:
+            try:
+                series = self._db.execute(
+                    "SELECT id, tagset FROM series WHERE measurement = ?", (measurement,)
+                ).fetchall()
+                for sid, _tagset in series:
+                    for name in self._numeric_fields(measurement):
+                        args = (width, width, width, sid, name, lo, hi)
+                        for b, mean, low, high, total, count in self._db.execute(stats_sql, args):
+                            values: tuple[float | int, ...] = (mean, low, high, total, count)
+                            got = fields.setdefault((sid, int(b)), {})
+                            for stat, value in zip(STATS[:5], values, strict=True):
+                                got[stat_field(name, stat)] = int(value) if stat == "count" else float(value)
+                        for b, _ts, value in self._db.execute(last_sql, args):
+                            fields[(sid, int(b))][stat_field(name, "last")] = float(value)
+            except sqlite3.Error as err:
+                raise TsdbUnavailable(f"{self.describe()}: {err}") from err
+        tags = {sid: dict(json.loads(tagset)) for sid, tagset in series}
+        return [SeriesPoint(measurement, tags[sid], values, from_ms(b)) for (sid, b), values in sorted(fields.items())]
+
+    def oldest(self, measurement: str) -> datetime | None:
+        """Timestamp of the oldest point of ``measurement`` (one index lookup per series and field)."""
+        found: list[int] = []
+        with self._lock:
+            try:
+                for sid in self._matching_series(measurement, {}):
+                    for name in self._all_fields(measurement):
+                        row = self._db.execute(
+                            "SELECT min(ts) FROM points WHERE series_id = ? AND field = ?", (sid, name)
+                        ).fetchone()
+                        if row[0] is not None:
+                            found.append(int(row[0]))
+            except sqlite3.Error as err:
+                raise TsdbUnavailable(f"{self.describe()}: {err}") from err
+        return from_ms(min(found)) if found else None
+
+    def delete_before(self, measurement: str, before: datetime) -> None:
+        """Delete the points of ``measurement`` older than ``before`` in one transaction (freed pages are reused)."""
+        cutoff = to_ms(before)
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    for sid in self._matching_series(measurement, {}):
+                        for name in self._all_fields(measurement):
+                            self._db.execute(
+                                "DELETE FROM points WHERE series_id = ? AND field = ? AND ts < ?", (sid, name, cutoff)
+                            )
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as err:
+                raise TsdbUnavailable(f"{self.describe()}: {err}") from err
 
     def last(self, measurement: str, field: str, tags: Mapping[str, str]) -> tuple[datetime, float] | None:
         """Newest (timestamp, value) of ``field`` among the matching series."""

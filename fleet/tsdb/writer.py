@@ -2,8 +2,7 @@
 
 SpoolingWriter.write returns once the points are durable: accepted by the store, or appended and
 fsynced to the disk spool. While the spool holds anything, new points queue behind it, and a
-background thread replays it oldest first with exponential backoff. BatchingWriter gathers single
-points into batches for producers that add them one by one.
+background thread replays it oldest first with exponential backoff.
 """
 
 from __future__ import annotations
@@ -245,84 +244,3 @@ class SpoolingWriter:
         self._last_error = None
         self._state.notify_all()
 
-
-class BatchingWriter:
-    """Collects points one at a time and hands them on in batches (size or age, whichever comes first)."""
-
-    def __init__(
-        self,
-        writer: SpoolingWriter,
-        *,
-        batch_size: int = 5000,
-        flush_interval_s: float = 1.0,
-        clock: Clock | None = None,
-        poll_interval_s: float = 0.05,
-    ) -> None:
-        """Start the age-flush thread; ``writer`` receives every batch."""
-        self.writer = writer
-        self.batch_size = batch_size
-        self.flush_interval = timedelta(seconds=flush_interval_s)
-        self.clock: Clock = clock or SystemClock()
-        self.poll_interval_s = poll_interval_s
-        self._buffer: list[SeriesPoint] = []
-        self._oldest: datetime | None = None
-        self._lock = threading.Lock()
-        # One flush at a time, so batches reach the writer in the order they were filled.
-        self._flush_lock = threading.Lock()
-        self._closed = threading.Event()
-        self._thread = threading.Thread(target=self._age_loop, name="tsdb-batching", daemon=True)
-        self._thread.start()
-
-    def add(self, point: SeriesPoint) -> None:
-        """Buffer one point; hands a full batch on at once (blocking until it is durable)."""
-        self.add_many((point,))
-
-    def add_many(self, points: Sequence[SeriesPoint]) -> None:
-        """Buffer several points; full batches are handed on before returning (memory stays bounded)."""
-        for point in points:
-            with self._lock:
-                if not self._buffer:
-                    self._oldest = self.clock.now()
-                self._buffer.append(point)
-                full = len(self._buffer) >= self.batch_size
-            if full:
-                self.flush()
-
-    def buffered(self) -> int:
-        """Points waiting in memory for their batch."""
-        with self._lock:
-            return len(self._buffer)
-
-    def flush(self) -> None:
-        """Hand the buffered points on now."""
-        with self._flush_lock:
-            with self._lock:
-                batch, oldest = self._buffer, self._oldest
-                self._buffer, self._oldest = [], None
-            if not batch:
-                return
-            try:
-                self.writer.write(batch)
-            except BaseException:
-                # Not durable: put the batch back in front so a later flush retries it in order.
-                with self._lock:
-                    self._buffer = batch + self._buffer
-                    self._oldest = oldest
-                raise
-
-    def _age_loop(self) -> None:
-        """Flush a batch once its oldest point has waited flush_interval (by the clock)."""
-        while not self._closed.wait(self.poll_interval_s):
-            with self._lock:
-                due = self._oldest is not None and self.clock.now() - self._oldest >= self.flush_interval
-            if due:
-                try:
-                    self.flush()
-                except Exception:
-                    log.exception("TSDB batch flush failed; the points stay buffered for the next try")
-
-    def close(self) -> None:
-        """Flush what is buffered and stop the age thread (the SpoolingWriter stays open)."""
-        self._closed.set()
-        self._thread.join(timeout=5)
-        self.flush()

@@ -118,12 +118,11 @@ class FakeFleet:
         found: dict[str, PollInfo] = {}
         for twin in self.list_twins(scope):
             for poll in twin.desired.polls:
-                doc = poll.model_dump(mode="json")
                 prev = found.get(poll.id)
                 found[poll.id] = PollInfo(
                     poll.id,
-                    doc["question"],
-                    doc["options"],
+                    dict(poll.question),
+                    tuple(poll.options),
                     poll.opens,
                     poll.closes,
                     (prev.bench_ids if prev else ()) + (twin.bench_id,),

@@ -22,7 +22,7 @@ from dashboards.config import DashboardConfig
 from fleet.auth.store import UserStore
 from fleet.service_api import EVERYTHING
 from tests.dashboards.served import chromium, log_in, served
-from tests.services import MosquittoService
+from tests.services import MosquittoService, PostgresDatabase
 from tests.waiting import wait_until
 from twins.clock import SystemClock, to_rfc3339
 
@@ -61,18 +61,21 @@ def _telemetry(
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Mosquitto + fleet runtime (SQLite stores) + dashboard on a free port + one simulated bench agent."""
+    """Mosquitto + fleet runtime (twins on PostgreSQL, SQLite TSDB) + dashboard on a free port + one simulated
+    bench agent."""
     from firmware_agent.main import build_options, run_agent
     from fleet.runtime import build_runtime
     from fleet.settings import Settings
 
     tmp = tmp_path_factory.mktemp("e2e")
+    database = PostgresDatabase()
+    database.create()
     broker = MosquittoService(tmp / "mosquitto")
     broker.start()
     settings = Settings(
         mqtt=broker.url,
         tsdb=f"sqlite:///{tmp / 'series.db'}",
-        db=f"sqlite:///{tmp / 'fleet.db'}",
+        db=database.url,
         data_dir=str(tmp / "data"),
         ingest_client_id=f"e2e-{uuid.uuid4().hex[:8]}",
     )
@@ -102,6 +105,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         app.extensions["benchfleet"].live.stop()
         runtime.stop()
         broker.stop()
+        database.drop()
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +162,13 @@ def test_fleet_page_shows_the_twelve_benches(page: Any, stack: Stack, artifacts:
     critical = page.locator("#fleet-table tbody tr").count()
     assert 1 <= critical < 12
     page.select_option("#filter-health", "")
+    # The battery column reads the summary's metric key: sorted by it, the lowest charge comes first.
+    page.click("#fleet-table th:nth-child(5)")
+    cells = page.locator("#fleet-table tbody tr td:nth-child(5)").all_inner_texts()
+    socs = [int(t.split("\u202f")[0]) for t in cells if t != "—"]  # the agent's bench may not have reported yet
+    assert len(socs) >= len(others)
+    assert socs == sorted(socs)
+    assert socs[0] == 8
     _save(page, artifacts, "fleet.png")
 
 

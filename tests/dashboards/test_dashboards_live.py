@@ -64,7 +64,7 @@ def test_each_user_gets_only_their_benches(app: Flask, socketio: SocketIO, login
     wait_until(lambda: "mostar-01" in mo.twin_ids(), timeout=2, message="mo gets the Mostar twin")
     wait_until(lambda: "mostar-01" in ada.twin_ids(), timeout=2, message="admin gets the Mostar twin")
     latest = mo.named("twin")[-1]["twins"][-1]
-    assert latest["soc_pct"] == 42.0
+    assert latest["battery.soc_pct"] == 42.0
     # The flush that reached mo and ada is over; tre's room received nothing.
     assert bridge(app).flushes >= 1
     assert tre.twin_ids() == []
@@ -106,7 +106,7 @@ def test_updates_of_one_bench_coalesce_to_its_latest_state(app: Flask, fleet: Fa
         fleet.ingest_telemetry(telemetry("mostar-01", fleet.now(), seq, soc=40.0 + seq))
     live.flush_once()
     twins = [(room, t) for name, data, room in sent if name == "twin" for t in data["twins"]]
-    assert [(room, t["bench_id"], t["soc_pct"]) for room, t in twins] == [
+    assert [(room, t["bench_id"], t["battery.soc_pct"]) for room, t in twins] == [
         ("all", "mostar-01", 49.0),
         ("m:Mostar", "mostar-01", 49.0),
     ]

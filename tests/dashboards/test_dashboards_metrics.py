@@ -10,7 +10,7 @@ from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
 from dashboards.figures.bench_charts import CHART_FIELDS, LIVE_TRACES, METRIC_CHARTS, bench_charts, chart_metrics
-from dashboards.views_model import FLEET_COLUMNS, summarise
+from dashboards.views_model import FLEET_COLUMNS, PAGE_KEYS, summarise
 from tests.dashboards.fake_fleet import seed_twins, telemetry
 from twins.metrics import METRICS
 from twins.series import SERIES_FIELDS, SeriesSample
@@ -19,16 +19,16 @@ from twins.twin import apply_telemetry
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "dashboards" / "translations"
 T0 = datetime(2026, 11, 26, 10, tzinfo=UTC)
-#: The summary JSON as bench.js, fleet.js and API scripts read it (unchanged by the metric table).
+#: The metrics of the summary JSON as bench.js, fleet.js and API scripts read it: the metric keys.
 SUMMARY_METRIC_KEYS = {
-    "soc_pct",
-    "temp_c",
-    "solar_power_w",
-    "energy_today_wh",
-    "load_power_w",
-    "ports_power_w",
-    "port_sessions",
-    "wifi_clients",
+    "battery.soc_pct",
+    "battery.temp_c",
+    "solar.power_w",
+    "solar.energy_today_wh",
+    "load.power_w",
+    "ports.power_w",
+    "ports.sessions_today",
+    "wifi.clients",
 }
 
 
@@ -40,12 +40,14 @@ def test_summary_keys_and_values_come_from_the_table() -> None:
     assert all(empty[k] is None for k in SUMMARY_METRIC_KEYS)
     fed, _ = apply_telemetry(twin, telemetry(twin.bench_id, T0, 5, soc=42.0, load=30.0), T0)
     doc = summarise(fed, T0).as_json()
-    assert (doc["soc_pct"], doc["load_power_w"], doc["ports_power_w"], doc["port_sessions"]) == (42.0, 30.0, 7.5, 14)
-    assert {m.summary for m in METRICS if m.summary} == SUMMARY_METRIC_KEYS
+    got = (doc["battery.soc_pct"], doc["load.power_w"], doc["ports.power_w"], doc["ports.sessions_today"])
+    assert got == (42.0, 30.0, 7.5, 14)
+    assert {m.key for m in METRICS if m.summary} == SUMMARY_METRIC_KEYS
 
 
 def test_fleet_columns_carry_the_fleet_metrics() -> None:
-    assert {"soc_pct", "load_power_w"} <= set(FLEET_COLUMNS)
+    assert {"battery.soc_pct", "load.power_w"} <= set(FLEET_COLUMNS)
+    assert set(PAGE_KEYS.values()) <= SUMMARY_METRIC_KEYS  # the pages read only what the summary carries
     assert len(FLEET_COLUMNS) == len(set(FLEET_COLUMNS))
 
 
@@ -69,10 +71,10 @@ def test_charts_draw_each_charted_metric_once_with_its_label() -> None:
 
 
 def test_live_traces_point_at_the_trace_of_their_metric() -> None:
-    by_summary = {m.summary: m for m in METRICS if m.summary}
+    by_key = {m.key: m for m in METRICS if m.summary}
     assert len(LIVE_TRACES) == len(CHART_FIELDS)
-    for chart, index, summary in LIVE_TRACES:
-        assert chart_metrics(chart)[index] is by_summary[summary]  # type: ignore[arg-type]
+    for chart, index, key in LIVE_TRACES:
+        assert chart_metrics(chart)[index] is by_key[key]  # type: ignore[arg-type]
 
 
 def test_metric_labels_are_marked_for_extraction() -> None:

@@ -17,12 +17,12 @@ from tests.waiting import wait_until
 from twins.clock import SystemClock
 
 
-def make_settings(tmp_path: Path, mqtt_url: str, tsdb_url: str | None = None, **extra: str):
-    """Settings for a runtime whose files live in ``tmp_path``."""
+def make_settings(tmp_path: Path, mqtt_url: str, tsdb_url: str | None = None, db_url: str | None = None, **extra: str):
+    """Settings for a runtime whose files live in ``tmp_path`` (fleet database: ``db_url``, else SQLite there)."""
     flags = {
         "mqtt": mqtt_url,
         "tsdb": tsdb_url or f"sqlite:///{tmp_path / 'series.db'}",
-        "db": f"sqlite:///{tmp_path / 'fleet.db'}",
+        "db": db_url or f"sqlite:///{tmp_path / 'fleet.db'}",
         "data_dir": str(tmp_path / "data"),
         "ingest_client_id": f"ingest-{uuid.uuid4().hex[:8]}",
         **extra,
@@ -34,11 +34,13 @@ RuntimeFactory = Callable[..., FleetRuntime]
 
 
 @pytest.fixture
-def runtime_factory(tmp_path: Path) -> Iterator[RuntimeFactory]:
-    """Build (and at the end stop) fleet runtimes; started and connected before they are returned."""
+def runtime_factory(tmp_path: Path, db_url: str) -> Iterator[RuntimeFactory]:
+    """Build (and at the end stop) fleet runtimes on the test's PostgreSQL database; started and connected
+    before they are returned."""
     started: list[FleetRuntime] = []
 
     def build(mqtt_url: str, tsdb_url: str | None = None, *, start: bool = True, **extra: str) -> FleetRuntime:
+        extra.setdefault("db", db_url)
         runtime = build_runtime(make_settings(tmp_path, mqtt_url, tsdb_url, **extra), SystemClock())
         if start:
             runtime.start()

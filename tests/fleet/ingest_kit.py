@@ -1,4 +1,5 @@
-"""A real ingestion pipeline for tests: SQLite fleet database, SQLite TSDB behind the spooling writer."""
+"""A real ingestion pipeline for tests: the fleet database at a URL (PostgreSQL by default), SQLite TSDB behind
+the spooling writer."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from fleet.events import FleetEvent
 from fleet.ingest.metrics import IngestMetrics
 from fleet.ingest.pipeline import IngestPipeline
 from fleet.registry import default_fleet
+from fleet.state.twin_store import TwinStore
 from fleet.tsdb.sqlite_store import SqliteStore
 from fleet.tsdb.writer import SpoolingWriter
-from fleet.twin_repo import TwinRepository
 from tests.twins.samples import T0
 from twins.clock import ManualClock
 from twins.codec import RejectReason
@@ -27,7 +28,7 @@ class Kit:
     """Everything a pipeline test looks at."""
 
     pipeline: IngestPipeline
-    repo: TwinRepository
+    twins: TwinStore
     store: SqlStore
     tsdb: SqliteStore
     writer: SpoolingWriter
@@ -72,22 +73,24 @@ class Kit:
 
 
 @contextmanager
-def pipeline_kit(folder: Path, *, auto_register: bool = False, listen: bool = True) -> Iterator[Kit]:
-    """A pipeline over the 12 seed benches, its clock at T0 + 1 s."""
+def pipeline_kit(
+    folder: Path, db_url: str | None = None, *, auto_register: bool = False, listen: bool = True
+) -> Iterator[Kit]:
+    """A pipeline over the 12 seed benches, its clock at T0 + 1 s (SQLite in ``folder`` without ``db_url``)."""
     folder.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(f"sqlite:///{folder / 'fleet.db'}")
+    engine = make_engine(db_url or f"sqlite:///{folder / 'fleet.db'}")
     store = SqlStore(engine)
     store.create_schema()
-    repo = TwinRepository(store)
-    repo.register(default_fleet(), T0)
+    twins = TwinStore(engine)
+    twins.register(default_fleet(), T0)
     tsdb = SqliteStore(folder / "series.db")
     writer = SpoolingWriter(tsdb, folder / "spool")
     metrics = IngestMetrics()
     clock = ManualClock(T0 + timedelta(seconds=1))
-    pipeline = IngestPipeline(repo, store, writer, metrics, clock, auto_register=auto_register)
-    kit = Kit(pipeline, repo, store, tsdb, writer, metrics, clock)
-    if listen:
-        pipeline.subscribe(kit.events.append)
+    events: list[FleetEvent] = []
+    publish = events.append if listen else (lambda _e: None)
+    pipeline = IngestPipeline(twins, writer, metrics, clock, publish, auto_register=auto_register)
+    kit = Kit(pipeline, twins, store, tsdb, writer, metrics, clock, events)
     try:
         yield kit
     finally:

@@ -133,12 +133,14 @@ def test_status_last_will_marks_bench_offline(
     assert "offline" in [r.code for r in health.reasons]
 
 
-def _ingest_process(mqtt_url: str, influx_url: str, tmp_path: Path, client_id: str) -> subprocess.Popen[bytes]:
+def _ingest_process(
+    mqtt_url: str, influx_url: str, tmp_path: Path, client_id: str, db_url: str
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "BENCHFLEET_MQTT": mqtt_url,
         "BENCHFLEET_TSDB": influx_url,
-        "BENCHFLEET_DB": f"sqlite:///{tmp_path / 'fleet.db'}",
+        "BENCHFLEET_DB": db_url,
         "BENCHFLEET_DATA_DIR": str(tmp_path / "data"),
         "BENCHFLEET_INGEST_CLIENT_ID": client_id,
         "BENCHFLEET_LOG_LEVEL": "WARNING",
@@ -161,10 +163,10 @@ def _count(influxdb: InfluxService, since: datetime, benches: list[str], span: t
 
 @pytest.mark.slow
 def test_ingester_killed_mid_stream_loses_no_message(
-    mosquitto: MosquittoService, influxdb: InfluxService, tmp_path: Path, publisher_factory
+    mosquitto: MosquittoService, influxdb: InfluxService, tmp_path: Path, db_url: str, publisher_factory
 ) -> None:
     client_id = f"ingest-kill-{uuid.uuid4().hex[:6]}"
-    proc = _ingest_process(mosquitto.url, influxdb.url, tmp_path, client_id)
+    proc = _ingest_process(mosquitto.url, influxdb.url, tmp_path, client_id, db_url)
     base = _fresh_ts() - timedelta(days=30)  # a window no other test writes into
     pub = publisher_factory(mosquitto.url)
     total = 3000
@@ -189,7 +191,7 @@ def test_ingester_killed_mid_stream_loses_no_message(
                 proc.send_signal(signal.SIGKILL)  # no goodbye, no flush: unacked messages stay at the broker
                 proc.wait(10)
             if i == 2 * total // 3:
-                proc = _ingest_process(mosquitto.url, influxdb.url, tmp_path, client_id)
+                proc = _ingest_process(mosquitto.url, influxdb.url, tmp_path, client_id, db_url)
         wait_until(
             lambda: _count(influxdb, base, DEFAULT_BENCHES) == total,
             timeout=60,
@@ -237,13 +239,15 @@ def test_influxdb_down_for_30_seconds_loses_no_point(
     assert rt.writer.pending() == 0
 
 
-def test_pipeline_on_the_embedded_amqtt_broker(runtime_factory: RuntimeFactory, publisher_factory) -> None:
+def test_pipeline_on_the_embedded_amqtt_broker(
+    runtime_factory: RuntimeFactory, publisher_factory, tmp_sqlite_url: str
+) -> None:
     from fleet.embedded_broker import EmbeddedBroker
 
     broker = EmbeddedBroker()
     broker.start()
     try:
-        rt = runtime_factory(broker.url)  # SQLite TSDB and SQLite database: the demo's setup
+        rt = runtime_factory(broker.url, db=tmp_sqlite_url)  # SQLite TSDB and SQLite database: the demo's setup
         pub = publisher_factory(broker.url)
         pub.publish("benches/zepce-01/telemetry", dumps(telemetry("zepce-01", seq=3)), qos=1)
         event = vote("zepce-01", poll_id="bridge-2027", option="no")
@@ -260,9 +264,12 @@ def test_pipeline_on_the_embedded_amqtt_broker(runtime_factory: RuntimeFactory, 
 
 
 def test_twins_and_votes_on_postgresql(
-    mosquitto: MosquittoService, pg_url: str, runtime_factory: RuntimeFactory, publisher_factory
+    mosquitto: MosquittoService, runtime_factory: RuntimeFactory, publisher_factory
 ) -> None:
-    rt = runtime_factory(mosquitto.url, db=pg_url)
+    from fleet.db.engine import make_engine
+    from fleet.state.twin_store import TwinStore
+
+    rt = runtime_factory(mosquitto.url)
     assert rt.store.describe().startswith("postgresql")
     pub = publisher_factory(mosquitto.url)
     pub.publish("benches/ravno-01/telemetry", dumps(telemetry("ravno-01", seq=11)), qos=1)
@@ -271,8 +278,10 @@ def test_twins_and_votes_on_postgresql(
         pub.publish("benches/ravno-01/events", dumps(event), qos=1)
     wait_until(lambda: rt.metrics.votes_duplicate._value.get() >= 2, timeout=15)
     wait_until(lambda: (t := rt.service.get_twin("ravno-01")) and t.telemetry and t.telemetry.seq == 11, timeout=15)
-    rt.pipeline.flush_twins()
-    stored = {t.bench_id: t for t in rt.store.load_twins()}
-    assert stored["ravno-01"].telemetry is not None
-    assert stored["ravno-01"].telemetry.seq == 11
+    engine = make_engine(rt.settings.db)  # another connection sees it: it is committed, not process state
+    stored = TwinStore(engine).get_twin("ravno-01")
+    engine.dispose()
+    assert stored is not None
+    assert stored.telemetry is not None
+    assert stored.telemetry.seq == 11
     assert rt.service.poll_results("pg-poll", EVERYTHING).by_municipality == {"Ravno": {"yes": 1}}

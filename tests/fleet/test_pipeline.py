@@ -1,4 +1,4 @@
-"""The ingestion pipeline fed raw messages directly (no broker), with a real SQL store and a real TSDB."""
+"""The ingestion pipeline fed raw messages directly (no broker), with real PostgreSQL twins and a real TSDB."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from fleet.event_bus import EventBus
 from fleet.events import ConfigStatusChanged, FleetEvent, TwinChanged, VoteCounted
-from fleet.ingest.pipeline import RawMessage
+from fleet.ingest.pipeline import IngestPipeline, RawMessage
+from fleet.state.cache import TwinCache
+from fleet.state.desired import DesiredVersions
 from tests.fleet.ingest_kit import Kit, pipeline_kit
 from tests.twins.samples import (
     EVENT_DATA,
@@ -26,15 +29,15 @@ from tests.twins.samples import (
     vote_doc,
 )
 from twins.codec import MAX_PAYLOAD_BYTES, RejectReason
-from twins.twin import Twin, patch_desired
+from twins.twin import Twin
 
 S = timedelta(seconds=1)
 MOSTAR = "benches/mostar-01"
 
 
 @pytest.fixture
-def kit(tmp_path: Path) -> Iterator[Kit]:
-    with pipeline_kit(tmp_path) as k:
+def kit(tmp_path: Path, db_url: str) -> Iterator[Kit]:
+    with pipeline_kit(tmp_path, db_url) as k:
         yield k
 
 
@@ -43,7 +46,7 @@ def msg(kind: str, doc: object, bench: str = "mostar-01") -> RawMessage:
 
 
 def twin(kit: Kit, bench_id: str = "mostar-01") -> Twin:
-    found = kit.repo.get(bench_id)
+    found = kit.twins.get_twin(bench_id)
     assert found is not None
     return found
 
@@ -104,7 +107,7 @@ def test_redelivered_telemetry_overwrites_its_point_not_the_series(kit: Kit) -> 
 
 
 def test_batch_of_many_benches(kit: Kit) -> None:
-    benches = [r.bench_id for r in kit.repo.all()]
+    benches = [r.bench_id for r in kit.twins.list_twins()]
     kit.pipeline.handle([msg("telemetry", telemetry_doc(bench_id=b, seq=i), bench=b) for i, b in enumerate(benches)])
     assert all(twin(kit, b).telemetry is not None for b in benches)
     changed = {e.twin.bench_id for e in twin_changes(kit)}
@@ -152,7 +155,7 @@ def test_each_reject_reason_is_counted_and_logged(
     assert t.telemetry is not None
     assert t.telemetry.seq == 5
     assert kit.series("telemetry", "seq", "mostar-01") == [5]
-    assert kit.repo.get("nowhere-01") is None
+    assert kit.twins.get_twin("nowhere-01") is None
 
 
 def test_every_message_is_counted_in_messages_in(kit: Kit) -> None:
@@ -171,8 +174,8 @@ def test_rejection_detail_names_the_field_in_the_log(kit: Kit, caplog: pytest.Lo
     assert "invalid_payload" in caplog.text
 
 
-def test_unknown_bench_is_auto_registered_with_the_flag(tmp_path: Path) -> None:
-    with pipeline_kit(tmp_path, auto_register=True) as kit:
+def test_unknown_bench_is_auto_registered_with_the_flag(tmp_path: Path, db_url: str) -> None:
+    with pipeline_kit(tmp_path, db_url, auto_register=True) as kit:
         kit.pipeline.handle([msg("telemetry", telemetry_doc(bench_id="novi-01", seq=3), bench="novi-01")])
         t = twin(kit, "novi-01")
         assert t.telemetry is not None
@@ -247,7 +250,7 @@ def test_other_events_are_stored_as_points_and_show_activity(kit: Kit) -> None:
 
 
 def test_reported_config_report_emits_config_status_changed(kit: Kit) -> None:
-    kit.repo.update("mostar-01", lambda t: patch_desired(t, {"telemetry_interval_s": 30}, T0))
+    DesiredVersions(kit.twins).patch("mostar-01", {"telemetry_interval_s": 30}, None, "test", T0)
     applied = reported_doc(when=T0, config={"version": 1, "status": "applied"})
     kit.pipeline.handle([msg("reported", applied)])
     changes = config_changes(kit)
@@ -258,7 +261,7 @@ def test_reported_config_report_emits_config_status_changed(kit: Kit) -> None:
     assert len(config_changes(kit)) == 1
     assert [e.section for e in twin_changes(kit)] == ["reported"]
     assert twin(kit).reported_meta.version == 1
-    kit.repo.update("mostar-01", lambda t: patch_desired(t, {"telemetry_interval_s": 40}, T0))
+    DesiredVersions(kit.twins).patch("mostar-01", {"telemetry_interval_s": 40}, None, "test", T0)
     rejected = reported_doc(when=T0 + S, config={"version": 2, "status": "rejected", "error": "bad"})
     kit.pipeline.handle([msg("reported", rejected)])
     last = config_changes(kit)[-1]
@@ -293,18 +296,22 @@ def test_listeners_get_twin_changed_with_the_new_twin(kit: Kit) -> None:
     assert event.twin == twin(kit)
 
 
-def test_a_failing_listener_does_not_break_ingestion(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    with pipeline_kit(tmp_path, listen=False) as kit:
+def test_a_failing_listener_does_not_break_ingestion(
+    tmp_path: Path, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with pipeline_kit(tmp_path, db_url, listen=False) as kit:
 
         def broken(event: FleetEvent) -> None:
             raise RuntimeError("listener bug")
 
         seen: list[FleetEvent] = []
-        kit.pipeline.subscribe(broken)
-        kit.pipeline.subscribe(seen.append)
+        bus = EventBus()
+        bus.subscribe(broken)
+        bus.subscribe(seen.append)
+        pipeline = IngestPipeline(kit.twins, kit.writer, kit.metrics, kit.clock, bus.publish)
         with caplog.at_level(logging.ERROR):
-            kit.pipeline.handle([msg("telemetry", telemetry_doc(seq=1)), msg("events", vote_doc())])
-            kit.pipeline.handle([msg("telemetry", telemetry_doc(when=T0 + S, seq=2))])
+            pipeline.handle([msg("telemetry", telemetry_doc(seq=1)), msg("events", vote_doc())])
+            pipeline.handle([msg("telemetry", telemetry_doc(when=T0 + S, seq=2))])
         assert twin(kit).telemetry is not None
         assert twin(kit).telemetry.seq == 2  # type: ignore[union-attr]
         assert kit.store.vote_count() == 1
@@ -313,22 +320,19 @@ def test_a_failing_listener_does_not_break_ingestion(tmp_path: Path, caplog: pyt
         assert "listener bug" in caplog.text
 
 
-def test_flush_persists_twins_to_sql(kit: Kit) -> None:
+def test_events_carry_the_twin_as_committed_in_sql(kit: Kit) -> None:
     kit.pipeline.handle([msg("telemetry", telemetry_doc(seq=11)), msg("events", vote_doc())])
-    kit.pipeline.flush_twins()
-    stored = {t.bench_id: t for t in kit.store.load_twins()}
-    assert stored["mostar-01"] == twin(kit)
-    assert stored["mostar-01"].telemetry is not None
-    assert stored["mostar-01"].counted_votes == {"park-2026": {"yes": 1}}
+    [changed] = twin_changes(kit)
+    stored = twin(kit)
+    assert changed.twin == stored
+    assert stored.telemetry is not None
+    assert stored.counted_votes == {"park-2026": {"yes": 1}}
 
 
-def test_repository_reload_recounts_votes_from_the_vote_table(kit: Kit) -> None:
-    from fleet.twin_repo import TwinRepository
-
+def test_cache_reload_reads_counted_votes_from_sql(kit: Kit) -> None:
     kit.pipeline.handle([msg("events", vote_doc()), msg("events", vote_doc(option="no"))])
-    kit.pipeline.flush_twins()
-    fresh = TwinRepository(kit.store)
-    assert fresh.load() == 12
+    fresh = TwinCache(kit.twins)
+    assert fresh.reload() == 12
     reloaded = fresh.get("mostar-01")
     assert reloaded is not None
     assert reloaded.counted_votes == {"park-2026": {"yes": 1, "no": 1}}

@@ -18,24 +18,24 @@ def _raw(topic: str, doc: dict) -> RawMessage:
     return RawMessage(topic, json.dumps(doc).encode())
 
 
-def test_sample_from_a_clock_far_ahead_is_rejected_and_later_samples_still_apply(tmp_path: Path) -> None:
-    with pipeline_kit(tmp_path) as kit:
+def test_sample_from_a_clock_far_ahead_is_rejected_and_later_samples_still_apply(tmp_path: Path, db_url: str) -> None:
+    with pipeline_kit(tmp_path, db_url) as kit:
         future = telemetry_doc("mostar-01", when=T0 + timedelta(days=365 * 73), seq=1)
         kit.pipeline.handle([_raw("benches/mostar-01/telemetry", future)])
         assert kit.rejected("ts_in_future") == 1
         kit.pipeline.handle([_raw("benches/mostar-01/telemetry", telemetry_doc("mostar-01", when=T0, seq=2))])
-        twin = kit.repo.get("mostar-01")
+        twin = kit.twins.get_twin("mostar-01")
         assert twin is not None
         assert twin.telemetry is not None
         assert twin.telemetry.seq == 2
 
 
-def test_small_clock_drift_ahead_is_accepted(tmp_path: Path) -> None:
-    with pipeline_kit(tmp_path) as kit:
+def test_small_clock_drift_ahead_is_accepted(tmp_path: Path, db_url: str) -> None:
+    with pipeline_kit(tmp_path, db_url) as kit:
         ahead = telemetry_doc("mostar-01", when=T0 + timedelta(minutes=4), seq=1)
         kit.pipeline.handle([_raw("benches/mostar-01/telemetry", ahead)])
         assert kit.rejected("ts_in_future") == 0
-        assert kit.repo.get("mostar-01").telemetry.seq == 1  # type: ignore[union-attr]
+        assert kit.twins.get_twin("mostar-01").telemetry.seq == 1  # type: ignore[union-attr]
 
 
 def test_votes_in_the_same_second_are_separate_turnout_points(tmp_path: Path) -> None:

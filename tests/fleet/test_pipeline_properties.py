@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from fleet.ingest.pipeline import RawMessage
 from fleet.registry import default_fleet
 from tests.fleet.ingest_kit import Kit, pipeline_kit
+from tests.services import PostgresDatabase
 from tests.twins.samples import (
     EVENT_DATA,
     cmd_doc,
@@ -103,8 +104,13 @@ def expected_rejections(batch: list[RawMessage]) -> int:
 @contextmanager
 def one_pipeline() -> Iterator[Kit]:
     # One pipeline per test function: hypothesis runs every example against it (no function fixtures).
-    with tempfile.TemporaryDirectory() as folder, pipeline_kit(Path(folder), listen=True) as kit:
-        yield kit
+    database = PostgresDatabase()
+    database.create()
+    try:
+        with tempfile.TemporaryDirectory() as folder, pipeline_kit(Path(folder), database.url, listen=True) as kit:
+            yield kit
+    finally:
+        database.drop()
 
 
 def _check(kit: Kit, batch: list[RawMessage]) -> None:
@@ -146,7 +152,7 @@ def test_almost_valid_messages_are_accepted_or_counted() -> None:
 
         run()
         # The mix really did exercise the accepting paths too.
-        assert any(t.telemetry is not None or t.reported is not None for t in kit.repo.all())
+        assert any(t.telemetry is not None or t.reported is not None for t in kit.twins.list_twins())
 
 
 def test_mixed_batches_keep_twins_consistent() -> None:
@@ -156,10 +162,10 @@ def test_mixed_batches_keep_twins_consistent() -> None:
         @given(batches)
         def run(batch: list[RawMessage]) -> None:
             _check(kit, batch)
-            for twin in kit.repo.all():
+            for twin in kit.twins.list_twins():
                 assert twin.bench_id in KNOWN
                 # Counted votes always equal what the vote table holds (votes counted exactly once).
             counted = kit.store.counted_votes_by_bench()
-            assert {t.bench_id: t.counted_votes for t in kit.repo.all() if t.counted_votes} == counted
+            assert {t.bench_id: t.counted_votes for t in kit.twins.list_twins() if t.counted_votes} == counted
 
         run()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fleet.registry import CSV_COLUMNS, RegistryCsvError, default_fleet, load_csv, parse_csv, to_csv
+from fleet.registry import CSV_COLUMNS, RegistryCsvError, default_fleet, load_csv, parse_csv
 
 HEADER = ",".join(CSV_COLUMNS)
 GOOD = "mostar-01,Mostar,Mostar,FBiH,Herzegovina-Neretva,43.3433,17.8081,60,2023-11"
@@ -41,11 +41,6 @@ def test_seed_has_the_twelve_benches_one_per_municipality() -> None:
     zepce = next(r for r in fleet if r.bench_id == "zepce-01").attributes
     assert (zepce.name, zepce.municipality, zepce.canton) == ("Žepče", "Žepče", "Zenica-Doboj")
     assert zepce.altitude_m == 230
-
-
-def test_to_csv_round_trips() -> None:
-    fleet = default_fleet()
-    assert parse_csv(to_csv(fleet)) == fleet
 
 
 def test_load_csv_names_the_file(tmp_path: Path) -> None:

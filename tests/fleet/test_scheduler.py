@@ -5,32 +5,30 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from fleet.db.engine import make_engine
-from fleet.db.store import SqlStore
 from fleet.event_bus import EventBus
 from fleet.events import FleetEvent, TwinChanged
+from fleet.ingest.pipeline import RawMessage
 from fleet.registry import default_fleet
 from fleet.scheduler import HealthSweep, Job, build_scheduler
-from fleet.twin_repo import TwinRepository
+from fleet.state.cache import TwinCache
+from tests.fleet.ingest_kit import pipeline_kit
 from tests.payloads import dumps, telemetry
 from tests.waiting import wait_until
 from twins.clock import ManualClock
-from twins.messages import Telemetry
-from twins.twin import apply_telemetry
 
 
-def test_sweep_announces_a_bench_going_stale(tmp_path: Path) -> None:
-    store = SqlStore(make_engine(f"sqlite:///{tmp_path / 'fleet.db'}"))
-    store.create_schema()
-    start = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+def test_sweep_announces_a_bench_going_stale(tmp_path: Path, db_url: str) -> None:
+    start = datetime(2026, 11, 26, 10, 0, 1, tzinfo=UTC)
     clock = ManualClock(start)
-    repo = TwinRepository(store)
-    repo.register(default_fleet(), start)
-    sample = Telemetry.model_validate_json(dumps(telemetry("mostar-01", ts="2026-11-26T10:00:00Z")))
-    for twin in repo.all():
-        repo.update(
-            twin.bench_id, lambda t: apply_telemetry(t, sample.model_copy(update={"bench_id": t.bench_id}), start)[0]
+    with pipeline_kit(tmp_path, db_url) as kit:
+        kit.pipeline.handle(
+            [
+                RawMessage(f"benches/{r.bench_id}/telemetry", dumps(telemetry(r.bench_id, ts="2026-11-26T10:00:00Z")))
+                for r in default_fleet()
+            ]
         )
+        repo = TwinCache(kit.twins)
+        repo.reload()
     bus = EventBus()
     seen: list[FleetEvent] = []
     bus.subscribe(seen.append)

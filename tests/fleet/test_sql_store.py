@@ -1,12 +1,12 @@
-"""SqlStore on SQLite and PostgreSQL: registry upserts, twin documents, votes counted once per event id, tallies."""
+"""SqlStore on SQLite and PostgreSQL: registry upserts, votes counted once per event id, tallies."""
 
 from __future__ import annotations
 
 import json
 import threading
 import uuid
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import delete
@@ -15,9 +15,10 @@ from fleet.db.engine import make_engine
 from fleet.db.schema import FLEET_TABLES
 from fleet.db.store import SqlStore, TallyRow, VoteRow
 from fleet.registry import BenchRecord, default_fleet
-from tests.twins.samples import T0, status_doc, telemetry_doc, vote_doc
-from twins.messages import Status, Telemetry, VoteEvent
-from twins.twin import Attributes, Twin, apply_status, apply_telemetry, count_vote, new_twin, patch_desired
+from fleet.state.votes import insert_votes
+from tests.twins.samples import T0, vote_doc
+from twins.messages import VoteEvent
+from twins.twin import Attributes
 
 S = timedelta(seconds=1)
 
@@ -79,62 +80,41 @@ def test_unicode_names_survive(store: SqlStore) -> None:
     assert [r.attributes.name for r in store.list_benches()] == ["Zavidovići", "Žepče"]
 
 
-# --- twins ------------------------------------------------------------------------------------------------
-
-
-def _rich_twin() -> Twin:
-    twin = new_twin("mostar-01", default_fleet()[4].attributes)
-    sample = Telemetry.model_validate_json(json.dumps(telemetry_doc(when=T0, seq=3)))
-    twin, _ = apply_telemetry(twin, sample, T0 + S)
-    twin, _ = apply_status(twin, Status.model_validate_json(json.dumps(status_doc(True, when=T0))), T0)
-    twin = count_vote(twin, "park-2026", "yes", T0)
-    return patch_desired(twin, {"telemetry_interval_s": 30}, T0 + 2 * S)
-
-
-def test_save_and_load_twins(store: SqlStore) -> None:
-    rich = _rich_twin()
-    plain = new_twin("trebinje-01", default_fleet()[9].attributes)
-    assert store.save_twins([rich, plain], T0) == 2
-    loaded = {t.bench_id: t for t in store.load_twins()}
-    assert loaded == {"mostar-01": rich, "trebinje-01": plain}
-    # Saving again replaces the document.
-    newer = patch_desired(rich, {"telemetry_interval_s": 45}, T0 + 3 * S)
-    assert store.save_twins([newer], T0 + 3 * S) == 1
-    loaded = {t.bench_id: t for t in store.load_twins()}
-    assert loaded["mostar-01"].desired.telemetry_interval_s == 45
-    assert loaded["mostar-01"].desired_version == 2
-    assert len(loaded) == 2
-    assert store.save_twins([], T0) == 0
-
-
 # --- votes ------------------------------------------------------------------------------------------------------
+
+
+def record_votes(store: SqlStore, votes: Sequence[VoteRow], received_at: datetime) -> set[str]:
+    """Count votes as an ingest batch does (``insert_votes`` in a transaction); the ids counted now."""
+    with store.engine.begin() as conn:
+        return {str(v.event.id) for v in insert_votes(conn, votes, received_at)}
 
 
 def test_record_votes_returns_only_new_ids(store: SqlStore) -> None:
     a, b, c = vote(option="yes"), vote(option="no"), vote(option="yes")
-    assert store.record_votes(rows(a, b), T0) == {str(a.id), str(b.id)}
-    assert store.record_votes(rows(a, b, c), T0 + S) == {str(c.id)}
-    assert store.record_votes(rows(a, b, c), T0 + 2 * S) == set()
+    assert record_votes(store, rows(a, b), T0) == {str(a.id), str(b.id)}
+    assert record_votes(store, rows(a, b, c), T0 + S) == {str(c.id)}
+    assert record_votes(store, rows(a, b, c), T0 + 2 * S) == set()
     assert store.vote_count() == 3
-    assert store.record_votes([], T0) == set()
+    assert record_votes(store, [], T0) == set()
 
 
 def test_duplicate_id_in_one_call_counts_once(store: SqlStore) -> None:
     a = vote()
-    assert store.record_votes(rows(a, a, a), T0) == {str(a.id)}
+    assert record_votes(store, rows(a, a, a), T0) == {str(a.id)}
     assert store.vote_count() == 1
 
 
 def test_redelivery_with_other_content_does_not_recount(store: SqlStore) -> None:
     event_id = str(uuid.uuid4())
-    store.record_votes(rows(vote(option="yes", event_id=event_id)), T0)
+    record_votes(store, rows(vote(option="yes", event_id=event_id)), T0)
     # Same event id with a different option (a corrupted replay): the first one stands.
-    assert store.record_votes(rows(vote(option="no", event_id=event_id)), T0 + S) == set()
+    assert record_votes(store, rows(vote(option="no", event_id=event_id)), T0 + S) == set()
     assert store.tally("park-2026") == [TallyRow("mostar-01", "Mostar", "yes", 1)]
 
 
 def _cast_votes(store: SqlStore) -> None:
-    store.record_votes(
+    record_votes(
+        store,
         rows(vote("mostar-01", "yes"), vote("mostar-01", "yes"), vote("mostar-01", "no"), municipality="Mostar")
         + rows(vote("mostar-02", "yes"), municipality="Mostar")
         + rows(vote("trebinje-01", "no"), vote("trebinje-01", "no"), municipality="Trebinje")
@@ -181,7 +161,7 @@ def test_concurrent_ingesters_count_each_vote_exactly_once(store: SqlStore) -> N
     def ingest(order: list[VoteEvent]) -> None:
         try:
             for i in range(0, len(order), 5):
-                results.append(store.record_votes(rows(*order[i : i + 5]), T0))
+                results.append(record_votes(store, rows(*order[i : i + 5]), T0))
         except BaseException as err:  # surfaced below: a thread's assertion would be lost otherwise
             errors.append(err)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from fleet.tsdb import BatchingWriter, SpoolingWriter, TsdbRejected, TsdbUnavailable, open_tsdb
+from fleet.tsdb import SpoolingWriter, TsdbRejected, TsdbUnavailable, open_tsdb
 from fleet.tsdb.influx_v1 import InfluxV1Store
 from fleet.tsdb.spool import Spool, SpoolInUseError, encode_point
 from fleet.tsdb.sqlite_store import SqliteStore
@@ -258,28 +258,6 @@ def test_spool_reads_in_bounded_chunks_and_drops_torn_lines(tmp_path: Path, benc
     assert not segment.exists()
 
 
-def test_batching_writer_flushes_by_size_and_by_age(tmp_path: Path, clock: ManualClock, bench: str) -> None:
-    """Full batches go out at once; a partial batch goes out when its oldest point is flush_interval old."""
-    store = SqliteStore(tmp_path / "series.sqlite3")
-    writer = SpoolingWriter(store, tmp_path / "spool", clock=clock)
-    batching = BatchingWriter(writer, batch_size=10, flush_interval_s=2.0, clock=clock)
-    try:
-        for point in points(bench, 0, 25):
-            batching.add(point)
-        assert writer.stats.written == 20
-        assert batching.buffered() == 5
-        clock.advance(timedelta(seconds=1))
-        assert batching.buffered() == 5
-        clock.advance(timedelta(seconds=1))
-        wait_until(lambda: batching.buffered() == 0, timeout=10, message="age flush")
-        assert writer.stats.written == 25
-        assert store.last("telemetry", "seq", {"bench_id": bench}) == (T0 + timedelta(milliseconds=24), 24.0)
-    finally:
-        batching.close()
-        writer.close()
-        store.close()
-
-
 def test_one_writer_per_spool_folder(tmp_path: Path) -> None:
     """A second writer on the same spool folder is refused with a clear error until the first closes."""
     first = Spool(tmp_path / "spool")
@@ -289,24 +267,19 @@ def test_one_writer_per_spool_folder(tmp_path: Path) -> None:
     Spool(tmp_path / "spool").close()
 
 
-def test_full_spool_refuses_and_batching_writer_keeps_the_points(
-    tmp_path: Path, clock: ManualClock, bench: str
-) -> None:
+def test_full_spool_refuses_and_keeps_what_it_holds(tmp_path: Path, clock: ManualClock, bench: str) -> None:
     """Store down and spool at max_spool_bytes: write raises TsdbUnavailable and nothing is dropped silently."""
     store = InfluxV1Store.from_url(f"influxdb://127.0.0.1:{free_port()}/nowhere")
     first_two_batches = sum(len(encode_point(p)) for p in points(bench, 0, 20))
     writer = SpoolingWriter(store, tmp_path / "spool", clock=clock, max_spool_bytes=first_two_batches)
-    batching = BatchingWriter(writer, batch_size=10, flush_interval_s=3600, clock=clock)
     try:
-        batching.add_many(points(bench, 0, 20))  # two batches, spooled: now the spool is full
+        writer.write(points(bench, 0, 10))
+        writer.write(points(bench, 10, 10))  # two batches, spooled: now the spool is full
         assert writer.pending() == 20
         assert writer.spool_bytes == first_two_batches
         with pytest.raises(TsdbUnavailable, match="spool is full"):
-            batching.add_many(points(bench, 20, 10))
-        assert batching.buffered() == 10, "the refused batch stays buffered, in order"
-        assert writer.pending() == 20
-        with pytest.raises(TsdbUnavailable):
-            batching.close()  # closing cannot make them durable either, and says so
+            writer.write(points(bench, 20, 10))
+        assert writer.pending() == 20, "the refused batch is not half-spooled"
     finally:
         writer.close()
         store.close()

@@ -85,8 +85,6 @@ def test_no_duplicate_keys_fields_or_labels() -> None:
     for attribute in ("key", "field", "label"):
         seen = [getattr(m, attribute) for m in METRICS]
         assert len(seen) == len(set(seen)), attribute
-    summaries = [m.summary for m in METRICS if m.summary]
-    assert len(summaries) == len(set(summaries))
     assert SEQ_FIELD not in {m.field for m in METRICS}
     assert BY_KEY[SOLAR_POWER.key] is SOLAR_POWER
     assert all(m.translation_key == m.label for m in METRICS)
@@ -136,6 +134,25 @@ def test_old_spellings_are_gone_from_product_code() -> None:
         r"[\"'](battery_soc_pct|battery_voltage_v|battery_current_a|battery_temp_c|solar_energy_today_wh)[\"']"
     )
     found = {p.relative_to(ROOT).as_posix(): old.findall(p.read_text(encoding="utf-8")) for p in _product_files()}
+    assert {path: hits for path, hits in found.items() if hits} == {}
+
+
+#: The twin summary's and fleet columns' names before they became the metric keys.
+OLD_SUMMARY_NAMES = re.compile(
+    r"\b(soc_pct|temp_c|solar_power_w|energy_today_wh|load_power_w|ports_power_w|port_sessions|wifi_clients)\b"
+)
+
+
+def test_dashboards_read_metrics_by_their_keys_only() -> None:
+    """The summary JSON, fleet columns, templates and scripts spell a metric only as its key (``battery.soc_pct``)."""
+    keys = re.compile("|".join(re.escape(m.key) for m in sorted(METRICS, key=lambda m: -len(m.key))))
+    files = [p for p in _product_files() if p.relative_to(ROOT).parts[0] == "dashboards"]
+    assert any(p.suffix == ".js" for p in files)
+    assert any(p.suffix == ".html" for p in files)
+    found = {
+        p.relative_to(ROOT).as_posix(): OLD_SUMMARY_NAMES.findall(keys.sub("", p.read_text(encoding="utf-8")))
+        for p in files
+    }
     assert {path: hits for path, hits in found.items() if hits} == {}
 
 

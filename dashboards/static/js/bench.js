@@ -4,6 +4,7 @@
   const root = document.getElementById("bench");
   const benchId = root.dataset.bench;
   const T = window.BENCH_TEXT;
+  const K = window.METRIC_KEYS;  // summary keys by role: the metric table's keys
   const charts = ["battery", "solar", "energy", "load", "ports", "wifi"];
   let lastTs = null;
   let range = "24h";
@@ -21,11 +22,11 @@
   function setText(id, text) { const el = document.getElementById(id); if (el) el.textContent = text; }
 
   function showSummary(s) {
-    setText("now-soc", BF.num(s.soc_pct, 1, "%"));
-    setText("now-temp", BF.num(s.temp_c, 1, "°C"));
-    setText("now-solar", BF.num(s.solar_power_w, 1, "W"));
-    setText("now-load", BF.num(s.load_power_w, 1, "W"));
-    setText("now-wifi", BF.num(s.wifi_clients, 0));
+    setText("now-soc", BF.num(s[K.soc], 1, "%"));
+    setText("now-temp", BF.num(s[K.temp], 1, "°C"));
+    setText("now-solar", BF.num(s[K.solar], 1, "W"));
+    setText("now-load", BF.num(s[K.load], 1, "W"));
+    setText("now-wifi", BF.num(s[K.wifi], 0));
     setText("now-ts", BF.time(s.ts));
     setText("conn-online", s.online === null ? "—" : (s.online ? T.yes : T.no));
     const seen = document.getElementById("conn-last-seen");

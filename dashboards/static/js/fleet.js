@@ -2,6 +2,7 @@
 (function () {
   "use strict";
   const T = window.FLEET_TEXT;
+  const K = window.METRIC_KEYS;  // column names by role: the metric table's keys
   const PAGE = 100;
   const REFRESH_MS = 60000;
   const state = {cols: null, index: new Map(), colours: {}, sortKey: "name", sortDir: 1, page: 0, rows: []};
@@ -16,7 +17,7 @@
     const xy = kind === "tiles" ? ["lon", "lat"] : ["x", "y"];
     const out = {
       color: c.health.map(colour),
-      size: c.load_power_w.map(size),
+      size: c[K.load].map(size),
       customdata: c.bench_id.slice(),
       hovertext: c.name.map((n, i) => n + " (" + c.municipality[i] + ")<br>" + (T.health[c.health[i]] || c.health[i])),
     };
@@ -72,7 +73,7 @@
       html.push('<tr data-bench="' + c.bench_id[i] + '"><td><a href="/benches/' + c.bench_id[i] + '">' +
         escapeHtml(c.name[i]) + '</a></td><td>' + escapeHtml(c.municipality[i]) + '</td><td class="health ' +
         c.health[i] + '">' + (T.health[c.health[i]] || c.health[i]) + '</td><td>' + on + '</td><td>' +
-        BF.num(c.soc_pct[i], 0, "%") + '</td><td>' + BF.time(c.last_seen[i]) + '</td></tr>');
+        BF.num(c[K.soc][i], 0, "%") + '</td><td>' + BF.time(c.last_seen[i]) + '</td></tr>');
     }
     body.innerHTML = html.join("");
     document.getElementById("page").textContent = (state.page + 1) + " / " + pages;

@@ -1,0 +1,1 @@
+"""Operations: commands to benches, the audit log, alarms."""
