@@ -10,6 +10,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -94,10 +95,46 @@ def _run_dashboard(runtime: Any, settings: Settings, secret: str, public_results
         public_results=public_results,
         tile_url=settings.tile_url or None,
         secure_cookies=settings.http_host not in ("127.0.0.1", "localhost"),
-        socketio_message_queue=settings.socketio_queue or None,
+        socketio_message_queue=settings.redis_url or None,
     )
-    app, socketio = create_app(config, runtime.service, UserStore(runtime.engine))
-    socketio.run(app, host=settings.http_host, port=settings.http_port, allow_unsafe_werkzeug=True, log_output=False)
+    app = create_app(config, runtime.service, UserStore(runtime.engine))
+    live = app.extensions["benchfleet"].live
+    runtime.bus.subscribe(live.on_event)  # the one fan-out: the bridge hears the bus, nothing else
+    live.start()
+    try:
+        live.socketio.run(
+            app, host=settings.http_host, port=settings.http_port, allow_unsafe_werkzeug=True, log_output=False
+        )
+    finally:
+        live.stop()
+
+
+def _role_settings(settings: Settings, role: str, slot: int | None) -> Settings:
+    """Settings with this process's MQTT client id (see fleet.client_ids) and deprecations logged."""
+    from fleet.client_ids import server_client_id
+
+    for line in settings.deprecations():
+        log.warning("%s", line)
+    client_id = server_client_id(settings.ingest_client_id, Path(settings.data_dir), role, slot)
+    return replace(settings, ingest_client_id=client_id)
+
+
+def _start_relay(runtime: Any, settings: Settings, role: str) -> Any:
+    """Cross-process events through BENCHFLEET_REDIS, or None (one process alone needs none)."""
+    if not settings.redis_url:
+        return None
+    from fleet.event_relay import RedisEventRelay, new_origin
+
+    # After an outage the process may have missed events: its cache reloads what SQL holds.
+    relay = RedisEventRelay(settings.redis_url, runtime.bus, origin=new_origin(role), on_resync=runtime.cache.reload)
+    relay.start()
+    return relay
+
+
+def _stop(*parts: Any) -> None:
+    for part in parts:
+        if part is not None:
+            part.stop()
 
 
 def _secret(settings: Settings) -> str:
@@ -111,6 +148,17 @@ def _secret(settings: Settings) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+_worker_option = click.option(
+    "--worker",
+    type=click.IntRange(0, 9999),
+    default=None,
+    help="This worker's slot (BENCHFLEET_WORKER, default 0): keep it across restarts so the worker resumes its "
+    "MQTT session; give each worker of a share group its own.",
+)
+_share_option = click.option("--share-group", help="MQTT shared-subscription group (BENCHFLEET_SHARE_GROUP).")
+_redis_option = click.option("--redis", help="Redis for events across processes (BENCHFLEET_REDIS).")
 
 
 def _build_checked(build: Callable[..., Any], settings: Settings) -> Any:
@@ -144,6 +192,9 @@ def migrate(ctx: click.Context, /, **flags: Any) -> None:
 
 @main.command()
 @server_options
+@_worker_option
+@_share_option
+@_redis_option
 @click.pass_context
 def serve(ctx: click.Context, /, **flags: Any) -> None:
     """Ingestion + dashboard + scheduler against the configured broker and stores."""
@@ -153,18 +204,23 @@ def serve(ctx: click.Context, /, **flags: Any) -> None:
     _configure_logging(settings.log_level)
     if settings.mqtt_url.embedded:
         raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; serve needs a real broker URL")
+    settings = _role_settings(settings, "serve", settings.worker)
     runtime = _build_checked(build_runtime, settings)
+    relay = _start_relay(runtime, settings, "serve")
     runtime.start()
     runtime.republish_desired()
     click.echo(f"BenchFleet dashboard: http://{settings.http}/")
     try:
         _run_dashboard(runtime, settings, _secret(settings), settings.public_results)
     finally:
-        runtime.stop()
+        _stop(relay, runtime)
 
 
 @main.command()
 @server_options
+@_worker_option
+@_share_option
+@_redis_option
 @click.pass_context
 def ingest(ctx: click.Context, /, **flags: Any) -> None:
     """Ingestion only (no dashboard): one of several workers sharing the bench topics."""
@@ -174,13 +230,47 @@ def ingest(ctx: click.Context, /, **flags: Any) -> None:
     _configure_logging(settings.log_level)
     if settings.mqtt_url.embedded:
         raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; ingest needs a broker URL")
+    settings = _role_settings(settings, "ingest", settings.worker)
     runtime = _build_checked(build_runtime, settings)
+    relay = _start_relay(runtime, settings, "ingest")
+    if relay is None:
+        log.warning("BENCHFLEET_REDIS is not set: dashboards of other processes won't show this worker's changes live")
     runtime.start()
-    click.echo(f"ingesting from {settings.mqtt_url.redacted()} as {settings.ingest_client_id}", err=True)
+    group = f" in share group {settings.share_group}" if settings.share_group else ""
+    click.echo(f"ingesting from {settings.mqtt_url.redacted()} as {settings.ingest_client_id}{group}", err=True)
     try:
         _wait_for_signal()
     finally:
-        runtime.stop()
+        _stop(relay, runtime)
+
+
+@main.command()
+@server_options
+@_redis_option
+@click.pass_context
+def dashboard(ctx: click.Context, /, **flags: Any) -> None:
+    """Web and Socket.IO only: no ingestion, no scheduler; live events come from the other processes."""
+    from fleet.runtime import build_runtime
+
+    settings = _settings(ctx, **flags)
+    _configure_logging(settings.log_level)
+    if settings.mqtt_url.embedded:
+        raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; dashboard needs a broker URL")
+    if not settings.redis_url:
+        log.warning("BENCHFLEET_REDIS is not set: this dashboard shows only its own changes live, not ingestion's")
+    settings = _role_settings(settings, "dashboard", None)
+    runtime = _build_checked(build_runtime, settings)
+    relay = _start_relay(runtime, settings, "dashboard")
+    runtime.cache.start()
+    runtime.publisher.start()  # desired configs after a PATCH are still published (retained)
+    click.echo(f"BenchFleet dashboard: http://{settings.http}/", err=True)
+    try:
+        _run_dashboard(runtime, settings, _secret(settings), settings.public_results)
+    finally:
+        _stop(relay, runtime.publisher, runtime.cache)
+        runtime.writer.close()
+        runtime.tsdb.close()
+        runtime.engine.dispose()
 
 
 @main.command()
@@ -228,6 +318,7 @@ def demo(
     # One simulated clock for benches and fleet: accelerated benches stamp simulated time, which a fleet on
     # the wall clock would reject as ts_in_future.
     clock = demo_clock(1.0 if realtime else speed)
+    settings = _role_settings(settings, "serve", settings.worker)
     runtime = build_runtime(settings, clock, auto_migrate=True)  # the demo's own database: just upgrade it
     runtime.start()
     if history_span is not None:
@@ -407,6 +498,7 @@ def benches_import(ctx: click.Context, csv_file: Path) -> None:
     from fleet.db.migrate import SchemaOutdated, ensure_schema
     from fleet.db.store import SqlStore
     from fleet.registry import RegistryCsvError, load_csv
+    from fleet.state.twin_store import TwinStore
 
     settings = _settings(ctx)
     try:
@@ -420,8 +512,30 @@ def benches_import(ctx: click.Context, csv_file: Path) -> None:
     except SchemaOutdated as err:
         raise click.ClickException(str(err)) from None
     store = SqlStore(engine)
-    store.upsert_benches(records, SystemClock().now())
+    twins = TwinStore(engine)
+    twins.register(records, SystemClock().now())  # registry rows and, for new benches, their twin rows
     click.echo(f"imported {len(records)} benches; registry has {store.count_benches()}")
+    _announce_benches(settings, list(twins.get_twins([r.bench_id for r in records]).values()))
+
+
+def _announce_benches(settings: Settings, twins: list[Any]) -> None:
+    """Tell running processes about added or changed benches (through BENCHFLEET_REDIS), so no restart is needed."""
+    if not settings.redis_url or not twins:
+        return
+    import redis
+
+    from fleet.event_relay import new_origin, publish_events
+    from fleet.events import TwinChanged
+
+    try:
+        sent = publish_events(settings.redis_url, [TwinChanged(t, "attributes") for t in twins], new_origin("import"))
+    except (redis.RedisError, OSError) as err:
+        click.echo(
+            f"warning: Redis unreachable ({err}); running processes see these benches after a resync or restart",
+            err=True,
+        )
+        return
+    click.echo(f"announced {sent} benches to running processes", err=True)
 
 
 @benches.command("list")

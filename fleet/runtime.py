@@ -9,7 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from fleet.backup import BackupJob
@@ -22,10 +21,11 @@ from fleet.ingest.metrics import IngestMetrics
 from fleet.ingest.mqtt_source import MqttSource
 from fleet.ingest.pipeline import IngestPipeline
 from fleet.ingest.worker import IngestWorker
+from fleet.leader_lock import leader_lock_for
 from fleet.ops.audit import AuditLog
 from fleet.ops.commands import CommandService, CommandTimeouts
 from fleet.registry import default_fleet
-from fleet.scheduler import HealthSweep, Job, build_scheduler
+from fleet.scheduler import HealthSweep, Job, SchedulerLeader
 from fleet.service import FleetService
 from fleet.settings import Settings, parse_mqtt_url
 from fleet.state.cache import TwinCache
@@ -60,7 +60,7 @@ class FleetRuntime:
     publisher: DesiredPublisher
     publication: DesiredPublication
     service: FleetService
-    scheduler: BackgroundScheduler
+    scheduler: SchedulerLeader
 
     @property
     def repo(self) -> TwinCache:
@@ -90,8 +90,7 @@ class FleetRuntime:
 
     def stop(self) -> None:
         """Stop ingesting (what is unacknowledged is redelivered later), close the stores."""
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        self.scheduler.stop()
         self.source.stop()
         self.worker.stop()
         self.cache.stop()
@@ -163,13 +162,16 @@ def build_runtime(
     service = FleetService(
         twins, cache, store, tsdb, publication, metrics, bus, clock, probes, audit=audit, commands=commands
     )
-    scheduler = build_scheduler(
+    # Jobs run in one process at a time, whichever process dies (docs/roles.md).
+    scheduler = SchedulerLeader(
+        leader_lock_for(settings.db, data_dir),
         [
             Job("health_sweep", 15.0, HealthSweep(cache, bus, clock).run),
             Job("command_timeouts", 5.0, CommandTimeouts(engine, clock).run),
             Job("retention", 600.0, RetentionJob(tsdb, clock, timedelta(days=settings.raw_retention_days)).run),
             Job("backup", 600.0, BackupJob.from_settings(settings, clock).run),
-        ]
+        ],
+        name=settings.ingest_client_id,
     )
     return FleetRuntime(
         settings,

@@ -77,6 +77,32 @@ def _check_http(text: str) -> str:
     return text
 
 
+def _check_redis(text: str) -> str:
+    parts = urlsplit(text.strip())
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when it is read
+    except ValueError:
+        parts = urlsplit("")
+    if text and (parts.scheme not in ("redis", "rediss") or not parts.hostname):
+        raise SettingsError(f"BENCHFLEET_REDIS: {text!r} is not a Redis URL; use redis://host:6379/0 (or rediss://)")
+    return text.strip()
+
+
+def _check_queue(text: str) -> str:
+    try:
+        return _check_redis(text)
+    except SettingsError:
+        raise SettingsError(
+            f"BENCHFLEET_SOCKETIO_QUEUE: {text!r} is not a Redis URL; set BENCHFLEET_REDIS=redis://host:6379/0 instead"
+        ) from None
+
+
+def _check_worker(text: str) -> int:
+    if not text.strip().isdigit() or int(text) > 9999:
+        raise SettingsError(f"BENCHFLEET_WORKER: {text!r} is not a worker slot; use a whole number 0..9999, e.g. 2")
+    return int(text)
+
+
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -130,8 +156,10 @@ class Settings:
     public_results: bool = False
     tile_url: str = ""
     share_group: str = ""
-    ingest_client_id: str = "benchfleet-ingest"
+    ingest_client_id: str = ""
     socketio_queue: str = ""
+    redis: str = ""
+    worker: int = 0
     log_level: str = "INFO"
     raw_retention_days: int = 30
     backup_dir: str = ""
@@ -147,6 +175,19 @@ class Settings:
     def mqtt_url(self) -> MqttUrl:
         """The parsed broker URL."""
         return parse_mqtt_url(self.mqtt)
+
+    @property
+    def redis_url(self) -> str:
+        """The one Redis (cross-process events and Socket.IO queue); the deprecated queue setting as fallback."""
+        return self.redis or self.socketio_queue
+
+    def deprecations(self) -> list[str]:
+        """One line per deprecated setting in use, naming its replacement."""
+        if self.socketio_queue and not self.redis:
+            return ["BENCHFLEET_SOCKETIO_QUEUE is deprecated: set BENCHFLEET_REDIS to the same URL instead"]
+        if self.socketio_queue:
+            return ["BENCHFLEET_SOCKETIO_QUEUE is deprecated and ignored: BENCHFLEET_REDIS is set"]
+        return []
 
     @property
     def http_host(self) -> str:
@@ -172,7 +213,9 @@ _SPEC: dict[str, tuple[str, Callable[[str], Any]]] = {
     "tile_url": ("BENCHFLEET_TILE_URL", str),
     "share_group": ("BENCHFLEET_SHARE_GROUP", str),
     "ingest_client_id": ("BENCHFLEET_INGEST_CLIENT_ID", str),
-    "socketio_queue": ("BENCHFLEET_SOCKETIO_QUEUE", str),
+    "socketio_queue": ("BENCHFLEET_SOCKETIO_QUEUE", _check_queue),
+    "redis": ("BENCHFLEET_REDIS", _check_redis),
+    "worker": ("BENCHFLEET_WORKER", _check_worker),
     "log_level": ("BENCHFLEET_LOG_LEVEL", _check_log_level),
     # Raw telemetry is deleted after this many days; hourly and daily aggregates are kept (docs/tsdb.md).
     "raw_retention_days": ("BENCHFLEET_RAW_RETENTION_DAYS", _int("BENCHFLEET_RAW_RETENTION_DAYS", 1, 36500, "days")),

@@ -13,7 +13,7 @@ from flask_socketio import SocketIO
 from dashboards.app import create_app
 from dashboards.config import DashboardConfig
 from fleet.auth.store import UserStore
-from tests.dashboards.dash_support import PASSWORD, USERS, LoggedIn, make_config
+from tests.dashboards.dash_support import PASSWORD, USERS, LoggedIn, make_config, start_live
 from tests.dashboards.fake_fleet import FakeFleet
 from twins.clock import ManualClock
 
@@ -46,8 +46,9 @@ def dashboard_config() -> DashboardConfig:
 def app_and_socketio(
     dashboard_config: DashboardConfig, fleet: FakeFleet, user_store: UserStore
 ) -> Iterator[tuple[Flask, SocketIO]]:
-    app, socketio = create_app(dashboard_config, fleet, user_store)
-    yield app, socketio
+    app = create_app(dashboard_config, fleet, user_store)
+    live = start_live(app, fleet)
+    yield app, live.socketio
     app.extensions["benchfleet"].live.stop()
 
 

@@ -288,7 +288,7 @@ def test_logout_ends_the_session(login: Login) -> None:
 
 
 def test_secure_session_cookie(fleet: FakeFleet, user_store: UserStore) -> None:
-    app, _ = create_app(make_config(secure_cookies=True), fleet, user_store)
+    app = create_app(make_config(secure_cookies=True), fleet, user_store)
     try:
         client = app.test_client()
         token = csrf_of(client)
