@@ -17,8 +17,8 @@ from fleet.state.bench_index import BenchIndex
 from fleet.state.twin_store import TwinStore, auto_registered
 from fleet.state.writes import BatchOutcome, TwinWrites, VoteRow
 from twins.clock import Clock
-from twins.codec import AnyEvent, Decoded, Rejected, RejectReason, check_not_future, decode
-from twins.messages import Reported, Status, Telemetry, VoteEvent
+from twins.codec import Decoded, Rejected, RejectReason, check_not_future, decode
+from twins.messages import BenchEvent, Reported, Status, Telemetry, VoteEvent
 from twins.series import SeriesPoint, telemetry_points, vote_point
 from twins.topics import INBOUND_KINDS, ROOT, TopicKind
 from twins.twin import Twin, config_state_of
@@ -125,7 +125,7 @@ class IngestPipeline:
         *,
         auto_register: bool = False,
         index: BenchIndex | None = None,
-        on_bench_event: Callable[[AnyEvent], None] | None = None,
+        on_bench_event: Callable[[BenchEvent], None] | None = None,
     ) -> None:
         self._twins = twins
         self._on_bench_event = on_bench_event  # alarm signals (tamper); idempotent, so a retried batch is harmless
@@ -249,7 +249,7 @@ class IngestPipeline:
         batch.writes.seen.add(sample.bench_id)
 
     def _on_event(self, decoded: Decoded, municipality: str, batch: DecodedBatch) -> None:
-        event: AnyEvent = decoded.message  # type: ignore[assignment]
+        event: BenchEvent = decoded.message  # type: ignore[assignment]
         if isinstance(event, VoteEvent):
             batch.writes.offer_vote(VoteRow(event, municipality))
         else:
@@ -310,7 +310,7 @@ def _config_status(twin: Twin, desired_version: int, before: Reported | None, no
     ]
 
 
-def _event_point(event: AnyEvent, municipality: str) -> SeriesPoint:
+def _event_point(event: BenchEvent, municipality: str) -> SeriesPoint:
     return SeriesPoint(
         "event",
         {"bench_id": event.bench_id, "municipality": municipality, "type": event.type},

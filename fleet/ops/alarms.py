@@ -21,7 +21,7 @@ from fleet.ops.alarm_model import Alarm, Transition, row_to_alarm, utc
 from fleet.ops.alarm_tables import alarm_history, alarm_signals, alarm_thresholds, alarms, new_row_id
 from fleet.ops.notify import enqueue_notifications
 from twins.alarm_rules import RULES, RULES_BY_CODE, AlarmRule, AlarmThresholds, Finding
-from twins.codec import AnyEvent
+from twins.messages import BenchEvent
 
 log = logging.getLogger(__name__)
 
@@ -383,7 +383,7 @@ class SignalRecorder:
     def __init__(self, store: AlarmStore) -> None:
         self._store = store
 
-    def __call__(self, event: AnyEvent) -> None:
+    def __call__(self, event: BenchEvent) -> None:
         """Record the event if it is an alarm signal."""
         if event.type in self.KINDS:
             self._store.record_signal(str(event.id), event.bench_id, event.type, event.ts, event.data.model_dump_json())
