@@ -789,11 +789,8 @@ def report(
     tsdb: str | None,
 ) -> None:
     """One participation and service report on demand (contract section 5)."""
-    import os
-
     from fleet.db.engine import make_engine
     from fleet.reports.build import ReportSources, UnknownMunicipality
-    from fleet.reports.language import parse_languages
     from fleet.reports.output import make_report, render
     from fleet.reports.period import PeriodError, parse_period
     from fleet.reports.render_pdf import PdfError
@@ -804,7 +801,7 @@ def report(
     settings = _settings(ctx, db=db, tsdb=tsdb)
     try:
         period = parse_period(period_text)
-        languages = parse_languages(os.environ.get("BENCHFLEET_REPORT_LANGUAGES", ""))
+        languages = settings.report_language_map
         chosen = check_language(language) if language else None
         series = open_tsdb(settings.tsdb)
     except ValueError as err:
@@ -813,7 +810,7 @@ def report(
     try:
         sources = ReportSources(engine, series, TwinStore(engine).list_twins())
         built = make_report(sources, municipality, period, SystemClock().now(), languages, chosen)
-        data = render(built, fmt, os.environ.get("BENCHFLEET_CHROMIUM") or None)
+        data = render(built, fmt, settings.chromium or None)
     except (UnknownMunicipality, PeriodError, PdfError) as err:
         raise click.ClickException(str(err)) from None
     finally:

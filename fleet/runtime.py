@@ -26,10 +26,12 @@ from fleet.ops.alarm_job import AlarmJob
 from fleet.ops.alarms import AlarmStore, SignalRecorder
 from fleet.ops.audit import AuditLog
 from fleet.ops.commands import CommandService, CommandTimeouts
-from fleet.ops.notify import Notifier, SmtpSettings
+from fleet.ops.notify import Notifier
 from fleet.ops.releases import ReleaseStore
 from fleet.ops.rollouts import OTA_COMMAND_TIMEOUT, RolloutJob, RolloutService
 from fleet.registry import default_fleet
+from fleet.reports.delivery import DeliveryContext
+from fleet.reports.schedule import ReportDelivery
 from fleet.scheduler import HealthSweep, Job, SchedulerLeader
 from fleet.service import FleetService
 from fleet.settings import Settings, parse_mqtt_url
@@ -183,7 +185,7 @@ def build_runtime(
     releases = ReleaseStore(engine, audit, clock)
     rollouts = RolloutService(engine, twins, service, audit, clock, releases=releases, commands=ota_commands)
     service.rollouts = rollouts
-    alarm_job = AlarmJob(twins.list_twins, alarms, clock, tsdb=tsdb, notifier=Notifier(engine, SmtpSettings.from_env()))
+    alarm_job = AlarmJob(twins.list_twins, alarms, clock, tsdb=tsdb, notifier=Notifier(engine, settings.smtp_settings))
     # Jobs run in one process at a time, whichever process dies (docs/roles.md).
     scheduler = SchedulerLeader(
         leader_lock_for(settings.db, data_dir),
@@ -196,6 +198,7 @@ def build_runtime(
             Job("alarms", 60.0, alarm_job.run),
         ],
         name=settings.ingest_client_id,
+        services=_report_delivery(settings, engine, tsdb, clock, data_dir),
     )
     return FleetRuntime(
         settings,
@@ -218,6 +221,25 @@ def build_runtime(
         rollouts,
         alarms,
     )
+
+
+def _report_delivery(
+    settings: Settings, engine: Engine, tsdb: TimeSeriesStore, clock: Clock, data_dir: Path
+) -> list[ReportDelivery]:
+    """The monthly report e-mail, run by the scheduler's leader; none without BENCHFLEET_SMTP (nowhere to send)."""
+    smtp = settings.smtp_settings
+    if smtp is None:
+        return []
+    ctx = DeliveryContext(
+        engine,
+        tsdb,
+        smtp,
+        data_dir / "reports",
+        clock,
+        settings.report_language_map,
+        settings.chromium or None,
+    )
+    return [ReportDelivery(ctx)]
 
 
 def _ensure_sqlite_dirs(*urls: str) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -62,6 +63,18 @@ def build_scheduler(jobs: list[Job]) -> BackgroundScheduler:
     return scheduler
 
 
+class LeaderService(Protocol):
+    """Something only the leader runs besides the interval jobs (e.g. the monthly reports' own scheduler)."""
+
+    def start(self) -> None:
+        """Start it (this process just became the leader)."""
+        ...
+
+    def stop(self) -> None:
+        """Stop it (this process steps down or ends); must be harmless when not started."""
+        ...
+
+
 class SchedulerLeader:
     """Runs the jobs only while this process holds the leader lock; the others retry every ``retry_s``.
 
@@ -70,9 +83,17 @@ class SchedulerLeader:
     gone (its database connection broke) stops its jobs at once: two leaders never run side by side.
     """
 
-    def __init__(self, lock: LeaderLock, jobs: list[Job], retry_s: float = 3.0, name: str = "") -> None:
+    def __init__(
+        self,
+        lock: LeaderLock,
+        jobs: list[Job],
+        retry_s: float = 3.0,
+        name: str = "",
+        services: Sequence[LeaderService] = (),
+    ) -> None:
         self._lock = lock
         self._jobs = jobs
+        self._services = tuple(services)
         self._retry_s = retry_s
         self._name = name or "this process"
         self._scheduler: BackgroundScheduler | None = None
@@ -115,11 +136,18 @@ class SchedulerLeader:
         if self._lock.try_acquire():
             self._scheduler = build_scheduler(self._jobs)
             self._scheduler.start()
+            for service in self._services:
+                service.start()
             self.leading.set()
             log.info("%s runs the scheduled jobs (%s)", self._name, self._lock.describe())
 
     def _step_down(self) -> None:
         self.leading.clear()
+        for service in self._services:
+            try:
+                service.stop()
+            except Exception:  # stepping down must finish: the lock is released below whatever happens
+                log.exception("stopping %r failed", service)
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         self._scheduler = None

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from fleet.mail import SmtpSettings, parse_smtp_url
+from fleet.reports.language import parse_languages
 from fleet.secret_key import WeakSecretKey, check_secret_key
 from twins.broker_url import BrokerUrl, parse_broker_url
 
@@ -151,6 +153,21 @@ def _bool(name: str) -> Callable[[str], bool]:
     return parse
 
 
+def _checked_by(var: str, parse: Callable[[str], object]) -> Callable[[str], str]:
+    """A checker that keeps the text when ``parse`` accepts it, and names ``var`` when it does not."""
+
+    def check(text: str) -> str:
+        if text.strip():
+            try:
+                parse(text.strip())
+            except ValueError as err:
+                message = str(err)
+                raise SettingsError(message if message.startswith(var) else f"{var}: {message}") from None
+        return text.strip()
+
+    return check
+
+
 def _int(name: str, low: int, high: int, unit: str) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
@@ -187,12 +204,25 @@ class Settings:
     backup_dir: str = ""
     backup_keep: int = 7
     backup_hour: int = 2
+    trusted_proxies: tuple[str, ...] = ()
+    smtp: str = ""
+    report_languages: str = ""
+    chromium: str = ""
 
     @property
     def backup_folder(self) -> Path:
         """Where nightly SQL backups go: BENCHFLEET_BACKUP_DIR, else ``<data_dir>/backups``."""
         return Path(self.backup_dir) if self.backup_dir else Path(self.data_dir) / "backups"
-    trusted_proxies: tuple[str, ...] = ()
+
+    @property
+    def smtp_settings(self) -> SmtpSettings | None:
+        """The mail server for alarm notifications and reports, or None (no e-mail)."""
+        return parse_smtp_url(self.smtp) if self.smtp else None
+
+    @property
+    def report_language_map(self) -> dict[str, str]:
+        """Per-municipality report languages (``Mostar=hr,...``) over the entity defaults."""
+        return parse_languages(self.report_languages)
 
     @property
     def mqtt_url(self) -> MqttUrl:
@@ -246,6 +276,11 @@ _SPEC: dict[str, tuple[str, Callable[[str], Any]]] = {
     "backup_keep": ("BENCHFLEET_BACKUP_KEEP", _int("BENCHFLEET_BACKUP_KEEP", 1, 10000, "backups")),
     "backup_hour": ("BENCHFLEET_BACKUP_HOUR", _int("BENCHFLEET_BACKUP_HOUR", 0, 23, "hours (UTC)")),
     "trusted_proxies": ("BENCHFLEET_TRUSTED_PROXIES", _check_proxies),
+    # One mail server for alarm notifications and monthly reports (fleet/mail.py).
+    "smtp": ("BENCHFLEET_SMTP", _checked_by("BENCHFLEET_SMTP", parse_smtp_url)),
+    "report_languages": ("BENCHFLEET_REPORT_LANGUAGES", _checked_by("BENCHFLEET_REPORT_LANGUAGES", parse_languages)),
+    # The headless browser that prints report PDFs (default: chromium on PATH).
+    "chromium": ("BENCHFLEET_CHROMIUM", str),
 }
 
 

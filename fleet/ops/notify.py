@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import smtplib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -21,6 +20,7 @@ from typing import Any, Literal
 import requests
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 
+from fleet.mail import SmtpSettings, send_message
 from fleet.ops.alarm_model import Alarm, row_to_alarm
 from fleet.ops.alarm_tables import alarm_history, alarm_notifications, alarm_recipients, alarms, new_row_id
 from twins.alarm_rules import SEVERITIES
@@ -143,37 +143,6 @@ class RecipientStore:
 
 
 @dataclass(frozen=True, slots=True)
-class SmtpSettings:
-    """Where e-mail goes (``BENCHFLEET_SMTP_HOST``, ``_PORT``, ``_FROM``, ``_USER``, ``_PASSWORD``, ``_STARTTLS``)."""
-
-    host: str
-    port: int = 25
-    sender: str = "benchfleet@localhost"
-    user: str | None = None
-    password: str | None = None
-    starttls: bool = False
-    timeout_s: float = 10.0
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> SmtpSettings | None:
-        """The settings from the environment, or None without ``BENCHFLEET_SMTP_HOST`` (no e-mail)."""
-        host = environ.get("BENCHFLEET_SMTP_HOST")
-        if not host:
-            return None
-        port_text = environ.get("BENCHFLEET_SMTP_PORT", "25")
-        if not port_text.isdigit():
-            raise ValueError(f"BENCHFLEET_SMTP_PORT: {port_text!r} is not a port number")
-        return cls(
-            host,
-            int(port_text),
-            environ.get("BENCHFLEET_SMTP_FROM", "benchfleet@localhost"),
-            environ.get("BENCHFLEET_SMTP_USER") or None,
-            environ.get("BENCHFLEET_SMTP_PASSWORD") or None,
-            environ.get("BENCHFLEET_SMTP_STARTTLS", "0") in ("1", "true", "yes"),
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class Outgoing:
     """One notification to send: the recipient, the transition and the alarm as it is now."""
 
@@ -208,9 +177,8 @@ class SendError(Exception):
 def send_email(smtp: SmtpSettings | None, item: Outgoing) -> None:
     """Deliver one notification by SMTP."""
     if smtp is None:
-        raise SendError("no SMTP server configured (BENCHFLEET_SMTP_HOST)")
+        raise SendError("no SMTP server configured (BENCHFLEET_SMTP)")
     msg = EmailMessage()
-    msg["From"] = smtp.sender
     msg["To"] = item.recipient.address
     msg["Subject"] = item.subject()
     a = item.alarm
@@ -219,12 +187,7 @@ def send_email(smtp: SmtpSettings | None, item: Outgoing) -> None:
         f"severity: {a['severity']}\nstate: {a['state']}\n{item.action} at {item.body()['at']} by {item.actor}\n"
     )
     try:
-        with smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout_s) as client:
-            if smtp.starttls:
-                client.starttls()
-            if smtp.user and smtp.password:
-                client.login(smtp.user, smtp.password)
-            client.send_message(msg)
+        send_message(smtp, msg)
     except (OSError, smtplib.SMTPException) as err:
         raise SendError(f"SMTP {smtp.host}:{smtp.port}: {err}") from err
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import logging
-import smtplib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy import Engine, delete, update
 
+from fleet.mail import SmtpSettings, send_message
 from fleet.reports import texts
 from fleet.reports.archive import FLEET_KEY, store_report
 from fleet.reports.build import ReportSources
@@ -29,19 +28,6 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class SmtpSettings:
-    """Where and as whom report mail is sent."""
-
-    host: str
-    port: int
-    sender: str
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    starttls: bool = False
-    timeout_s: float = 30.0
-
-
-@dataclass(frozen=True, slots=True)
 class DeliveryContext:
     """Everything the monthly job needs, set once by the process that runs the scheduler."""
 
@@ -54,31 +40,6 @@ class DeliveryContext:
     browser: str | None = None
 
 
-_SMTP_SCHEMES = {"smtp": (25, False), "smtp+starttls": (587, True)}
-
-
-def parse_smtp_url(url: str) -> SmtpSettings:
-    """``smtp://[user:pass@]host[:port]?from=reports@example.org`` (``smtp+starttls://`` upgrades to TLS);
-    ValueError naming BENCHFLEET_SMTP and what is wrong (the password masked)."""
-    parts = urlsplit(url)
-    shown = url.replace(f":{parts.password}@", ":***@") if parts.password else url
-    accepted = "accepted: smtp://[user:pass@]host[:port]?from=ADDRESS or smtp+starttls://..."
-    if parts.scheme not in _SMTP_SCHEMES or not parts.hostname:
-        raise ValueError(f"BENCHFLEET_SMTP={shown!r}: scheme and host needed; {accepted}")
-    sender = parse_qs(parts.query).get("from", [""])[0]
-    if "@" not in sender:
-        raise ValueError(f"BENCHFLEET_SMTP={shown!r}: ?from=ADDRESS (the sender) is missing; {accepted}")
-    default_port, starttls = _SMTP_SCHEMES[parts.scheme]
-    return SmtpSettings(
-        host=parts.hostname,
-        port=parts.port or default_port,
-        sender=sender,
-        user=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
-        starttls=starttls,
-    )
-
-
 def send_mail(smtp: SmtpSettings, to: list[str], subject: str, body: str, filename: str, pdf: bytes) -> None:
     """One message with the PDF attached, to every address in ``to``."""
     message = EmailMessage()
@@ -87,12 +48,7 @@ def send_mail(smtp: SmtpSettings, to: list[str], subject: str, body: str, filena
     message["Subject"] = subject
     message.set_content(body)
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
-    with smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout_s) as client:
-        if smtp.starttls:
-            client.starttls()
-        if smtp.user:
-            client.login(smtp.user, smtp.password or "")
-        client.send_message(message)
+    send_message(smtp, message)
 
 
 def _claim(engine: Engine, municipality: str, period: Period, addresses: int, now: datetime) -> bool:

@@ -69,3 +69,22 @@ def start_report_delivery(ctx: DeliveryContext) -> BackgroundScheduler:
     scheduler = make_scheduler(ctx.engine)
     start_with_monthly_job(scheduler)
     return scheduler
+
+
+class ReportDelivery:
+    """The monthly delivery as a service of the scheduler's leader: started when this process leads."""
+
+    def __init__(self, ctx: DeliveryContext) -> None:
+        self._ctx = ctx
+        self._scheduler: BackgroundScheduler | None = None
+
+    def start(self) -> None:
+        """Start the SQL-backed scheduler with the monthly job (a run missed while down happens once now)."""
+        if self._scheduler is None:
+            self._scheduler = start_report_delivery(self._ctx)
+
+    def stop(self) -> None:
+        """Stop it (harmless when not started)."""
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        self._scheduler = None

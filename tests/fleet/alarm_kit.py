@@ -20,9 +20,10 @@ from sqlalchemy import Engine
 
 from fleet.db import migrate
 from fleet.db.engine import make_engine
+from fleet.mail import SmtpSettings
 from fleet.ops.alarm_job import AlarmJob, AlarmJobSettings
 from fleet.ops.alarms import AlarmStore
-from fleet.ops.notify import Notifier, RecipientStore, SmtpSettings
+from fleet.ops.notify import Notifier, RecipientStore
 from fleet.tsdb.base import TimeSeriesStore
 from fleet.tsdb.factory import open_tsdb
 from tests.services import free_port

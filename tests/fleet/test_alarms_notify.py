@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from fleet.mail import SmtpSettings
 from fleet.ops.alarms import AlarmFilter
-from fleet.ops.notify import Notifier, RateLimit, SmtpSettings
+from fleet.ops.notify import Notifier, RateLimit
 from tests.fleet.alarm_kit import HookReceiver, SmtpReceiver, World, make_world, receivers
 
 

@@ -17,9 +17,10 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from fleet.cli import main
+from fleet.mail import SmtpSettings, parse_smtp_url
 from fleet.reports import schedule
 from fleet.reports.archive import archived
-from fleet.reports.delivery import DeliveryContext, SmtpSettings, deliver_period, parse_smtp_url
+from fleet.reports.delivery import DeliveryContext, deliver_period
 from fleet.reports.period import LOCAL_TZ, parse_period
 from fleet.reports.recipients import add_recipient, recipients, remove_recipient
 from fleet.reports.tables import report_deliveries
