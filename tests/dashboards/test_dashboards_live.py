@@ -185,5 +185,6 @@ def test_an_older_twin_arriving_late_never_replaces_the_newer(app: Flask, fleet:
     assert older is not None
     live.on_event(TwinChanged(older, "telemetry"))  # another process's event, overtaken on the way
     live.flush_once()
-    socs = [t["battery.soc_pct"] for name, data, room in sent if name == "twin" and room == "all" for t in data["twins"]]
+    twins = [t for name, data, room in sent if name == "twin" and room == "all" for t in data["twins"]]
+    socs = [t["battery.soc_pct"] for t in twins]
     assert socs == [42.0]
