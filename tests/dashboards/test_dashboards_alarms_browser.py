@@ -15,6 +15,7 @@ from fleet.auth.store import UserStore
 from fleet.db import migrate
 from fleet.db.engine import make_engine
 from fleet.ops.alarms import AlarmFilter, AlarmStore, BenchFindings
+from fleet.ops.audit import AuditLog, AuditQuery
 from tests.dashboards.dash_support import PASSWORD, make_config, start_live
 from tests.dashboards.fake_fleet import FakeFleet
 from tests.dashboards.served import chromium, log_in, served
@@ -22,11 +23,17 @@ from twins.alarm_rules import RULES_BY_CODE, Finding
 
 
 @pytest.fixture
-def store(db_url: str) -> Iterator[AlarmStore]:
+def audit(db_url: str, fleet: FakeFleet) -> Iterator[AuditLog]:
     engine = make_engine(db_url)
     migrate.upgrade(engine)
-    yield AlarmStore(engine)
+    yield AuditLog(engine, fleet.clock)
     engine.dispose()
+
+
+@pytest.fixture
+def store(audit: AuditLog) -> AlarmStore:
+    """The alarm store as the runtime wires it: acknowledgements go to the audit log in their transaction."""
+    return AlarmStore(audit.engine, audit=audit.record)
 
 
 @pytest.fixture
@@ -54,7 +61,7 @@ def _raise(store: AlarmStore, fleet: FakeFleet, bench_id: str, municipality: str
 
 
 def test_acknowledge_and_assign_in_the_browser(
-    page: Any, base: str, store: AlarmStore, fleet: FakeFleet, artifacts: Path
+    page: Any, base: str, store: AlarmStore, audit: AuditLog, fleet: FakeFleet, artifacts: Path
 ) -> None:
     from playwright.sync_api import expect
 
@@ -81,6 +88,13 @@ def test_acknowledge_and_assign_in_the_browser(
     assert (alarm.state, alarm.acknowledged_by, alarm.assignee) == ("acknowledged", "mo", "Emir")
     history = [(t.action, t.actor, t.detail) for t in store.history(alarm.id)]
     assert history[1:] == [("acknowledged", "mo", "crew on the way"), ("assigned", "mo", "Emir")]
+    logged = audit.entries(AuditQuery(bench_id="mostar-01"), None)
+    assert [(e.action, e.actor, e.target) for e in reversed(logged)] == [
+        ("alarm.acknowledge", "mo", f"alarm:{alarm.id}"),
+        ("alarm.assign", "mo", f"alarm:{alarm.id}"),
+    ]
+    assert logged[0].after["assignee"] == "Emir"
+    assert logged[0].before["assignee"] is None
 
     # A new alarm shows up live (the alert event), without reloading the page.
     _raise(store, fleet, "mostar-02", "Mostar", "tamper", "tamper sensor fired at 2026-11-26 10:00 UTC")
