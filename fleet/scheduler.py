@@ -101,6 +101,12 @@ class SchedulerLeader:
         self._thread: threading.Thread | None = None
         self.leading = threading.Event()
 
+    def remove_job(self, name: str) -> None:
+        """Take a job out of the set this process runs when it leads (e.g. to step a job by hand)."""
+        self._jobs = [job for job in self._jobs if job.name != name]
+        if self._scheduler is not None and self._scheduler.get_job(name) is not None:
+            self._scheduler.remove_job(name)
+
     @property
     def running(self) -> bool:
         """True between start() and stop() (leading or waiting to lead)."""

@@ -49,7 +49,19 @@
     let alerts = res.data.alerts;
     if (open) alerts = alerts.filter((a) => a.state !== "cleared");
     const body = table.querySelector("tbody");
+    // A live reload must not wipe what someone is typing: keep each row's inputs (and focus) by alarm id.
+    const typed = new Map();
+    body.querySelectorAll("tr[data-id] input").forEach((input) => {
+      if (input.value) typed.set(input.closest("tr").dataset.id + " " + input.className, input.value);
+    });
+    const focused = document.activeElement && body.contains(document.activeElement)
+      ? document.activeElement.closest("tr").dataset.id + " " + document.activeElement.className : null;
     body.replaceChildren(...alerts.map((a) => row(tpl, a, () => load(form, table, tpl))));
+    body.querySelectorAll("tr[data-id] input").forEach((input) => {
+      const key = input.closest("tr").dataset.id + " " + input.className;
+      if (typed.has(key)) input.value = typed.get(key);
+      if (key === focused) input.focus();
+    });
     document.getElementById("alarm-empty").hidden = alerts.length > 0;
     table.dataset.loaded = String(Date.now());
   }
