@@ -6,6 +6,7 @@ pass in pydantic's JSON mode, which the twin's strict models need (a ``ts`` stri
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
@@ -40,6 +41,12 @@ def encode_event(event: FleetEvent, origin: str) -> bytes:
     """One JSON document: ``{"origin", "kind", "event"}`` (origin = the process that published it)."""
     kind = _KIND_OF[type(event)]
     return _ENVELOPES[kind](origin=origin, kind=kind, event=event).model_dump_json().encode()
+
+
+def origin_prefix(origin: str) -> bytes:
+    """How every document ``encode_event`` makes for ``origin`` begins (pydantic writes fields in order):
+    a relay skips its own messages by this prefix without decoding them."""
+    return b'{"origin":' + json.dumps(origin, ensure_ascii=False).encode() + b","
 
 
 def decode_event(data: bytes | str) -> tuple[str, FleetEvent]:

@@ -25,7 +25,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from fleet.event_bus import EventBus
-from fleet.event_codec import EventDecodeError, decode_event, encode_event
+from fleet.event_codec import EventDecodeError, decode_event, encode_event, origin_prefix
 from fleet.events import FleetEvent, TwinChanged
 
 log = logging.getLogger(__name__)
@@ -102,6 +102,7 @@ class RedisEventRelay:
     ) -> None:
         self.url = url
         self.origin = origin or new_origin("process")
+        self._own_prefix = origin_prefix(self.origin)
         self.channel = channel or channel_for(url)
         self._bus = bus
         self._backoff = backoff
@@ -223,6 +224,8 @@ class RedisEventRelay:
                 _close(client)
 
     def _inject(self, data: bytes) -> None:
+        if data.startswith(self._own_prefix):  # our own: skipped before decoding (a worker hears every batch)
+            return
         try:
             origin, event = decode_event(data)
         except EventDecodeError as err:

@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from fleet.event_bus import EventBus
-from fleet.event_codec import EventDecodeError, decode_event, encode_event
+from fleet.event_codec import EventDecodeError, decode_event, encode_event, origin_prefix
 from fleet.event_relay import Backoff, RedisEventRelay, channel_for, publish_events
 from fleet.events import ConfigStatusChanged, FleetEvent, TwinChanged, VoteCounted
 from fleet.registry import default_fleet
@@ -80,6 +80,15 @@ def test_every_event_kind_survives_the_wire() -> None:
     ]
     for event in events:
         assert decode_event(encode_event(event, "p-1")) == ("p-1", event)
+
+
+@pytest.mark.parametrize("origin", ["ingest-0123abcd", "dash\"board", "žepče-1"])
+def test_a_document_begins_with_its_origin_prefix_and_no_other(origin: str) -> None:
+    # The relay skips its own messages by this prefix, undecoded: it must match exactly what encode_event writes.
+    data = encode_event(VoteCounted("mostar-01", "Mostar", "park-2026", "yes", AT), origin)
+    assert data.startswith(origin_prefix(origin))
+    assert not data.startswith(origin_prefix(origin + "x"))
+    assert not data.startswith(origin_prefix(origin[:-1]))
 
 
 @pytest.mark.parametrize(
