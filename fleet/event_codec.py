@@ -1,11 +1,14 @@
 """Fleet events to JSON and back (pydantic does the twin), for events that cross process boundaries.
 
-A message is one JSON document ``{"origin": ..., "kind": ..., "event": {...}}``. It is decoded in one
+A document is one JSON object ``{"origin": ..., "kind": ..., "event": {...}}``. It is decoded in one
 pass in pydantic's JSON mode, which the twin's strict models need (a ``ts`` string is a datetime there).
+A Redis message carries one or more documents of one origin, one per line (JSON Lines: a compact JSON
+document never holds a raw newline), so a batch's events go out in one PUBLISH instead of one each.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
@@ -40,6 +43,33 @@ def encode_event(event: FleetEvent, origin: str) -> bytes:
     """One JSON document: ``{"origin", "kind", "event"}`` (origin = the process that published it)."""
     kind = _KIND_OF[type(event)]
     return _ENVELOPES[kind](origin=origin, kind=kind, event=event).model_dump_json().encode()
+
+
+def join_documents(documents: list[bytes], max_bytes: int = 512 * 1024) -> list[bytes]:
+    """Documents as few JSON Lines messages of at most about ``max_bytes`` each (one document may exceed it)."""
+    messages: list[bytes] = []
+    chunk: list[bytes] = []
+    size = 0
+    for doc in documents:
+        if chunk and size + len(doc) > max_bytes:
+            messages.append(b"\n".join(chunk))
+            chunk, size = [], 0
+        chunk.append(doc)
+        size += len(doc) + 1
+    if chunk:
+        messages.append(b"\n".join(chunk))
+    return messages
+
+
+def split_documents(message: bytes) -> list[bytes]:
+    """The documents of one message made by ``join_documents`` (or of a single ``encode_event`` document)."""
+    return [line for line in message.split(b"\n") if line.strip()]
+
+
+def origin_prefix(origin: str) -> bytes:
+    """How every document ``encode_event`` makes for ``origin`` begins (pydantic writes fields in order):
+    a relay skips its own messages by this prefix without decoding them."""
+    return b'{"origin":' + json.dumps(origin, ensure_ascii=False).encode() + b","
 
 
 def decode_event(data: bytes | str) -> tuple[str, FleetEvent]:

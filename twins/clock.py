@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -54,7 +55,12 @@ class ManualClock:
             self._now = when
 
 
+@functools.lru_cache(maxsize=8192)
 def to_rfc3339(ts: datetime) -> str:
     """Format an aware datetime as RFC 3339 UTC with a trailing ``Z`` (millisecond precision)."""
-    utc = ts.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # Every JSON timestamp goes through here (a twin has about nine): strftime made it a third of
+    # encoding a twin for the events channel. isoformat is 2x faster, and the cache answers the
+    # repeats (a batch's ``now``, a section's ts again in its meta) at once. Equal instants in any
+    # zone are equal keys with the same answer, so the cache can't mix zones up.
+    utc = ts if ts.tzinfo is UTC else ts.astimezone(UTC)
+    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"

@@ -12,7 +12,14 @@ import pytest
 import redis
 
 from fleet.event_bus import EventBus
-from fleet.event_codec import EventDecodeError, decode_event, encode_event
+from fleet.event_codec import (
+    EventDecodeError,
+    decode_event,
+    encode_event,
+    join_documents,
+    origin_prefix,
+    split_documents,
+)
 from fleet.event_relay import Backoff, RedisEventRelay, channel_for, publish_events
 from fleet.events import ConfigStatusChanged, FleetEvent, TwinChanged, VoteCounted
 from fleet.registry import default_fleet
@@ -82,6 +89,15 @@ def test_every_event_kind_survives_the_wire() -> None:
         assert decode_event(encode_event(event, "p-1")) == ("p-1", event)
 
 
+@pytest.mark.parametrize("origin", ["ingest-0123abcd", 'dash"board', "žepče-1"])
+def test_a_document_begins_with_its_origin_prefix_and_no_other(origin: str) -> None:
+    # The relay skips its own messages by this prefix, undecoded: it must match exactly what encode_event writes.
+    data = encode_event(VoteCounted("mostar-01", "Mostar", "park-2026", "yes", AT), origin)
+    assert data.startswith(origin_prefix(origin))
+    assert not data.startswith(origin_prefix(origin + "x"))
+    assert not data.startswith(origin_prefix(origin[:-1]))
+
+
 @pytest.mark.parametrize(
     ("data", "needle"),
     [
@@ -127,6 +143,28 @@ def test_a_foreign_document_on_the_channel_is_ignored(redis_server: RedisService
         assert dash.relay.bad == 1
         assert isinstance(dash.seen[0], TwinChanged)
         assert dash.seen[0].twin.bench_id == default_fleet()[1].bench_id
+
+
+def test_documents_join_into_few_messages_and_split_back_in_order() -> None:
+    docs = [encode_event(VoteCounted("mostar-01", "Mostar", "p", f"o{i}", AT), "ingest-1") for i in range(40)]
+    messages = join_documents(docs, max_bytes=1000)
+    assert 1 < len(messages) < len(docs)
+    assert all(len(m) <= 1000 for m in messages)
+    assert [d for m in messages for d in split_documents(m)] == docs
+    assert join_documents([]) == []
+
+
+def test_a_message_of_several_documents_delivers_each_and_skips_a_bad_line(redis_server: RedisService) -> None:
+    first = VoteCounted("mostar-01", "Mostar", "p", "yes", AT)
+    second = VoteCounted("mostar-02", "Mostar", "p", "no", AT)
+    with Process(redis_server.url, "dash") as dash:
+        client = redis.Redis.from_url(redis_server.url)
+        lines = [encode_event(first, "ingest-1"), b"garbage", encode_event(second, "ingest-1")]
+        client.publish(channel_for(redis_server.url), b"\n".join(lines))
+        client.close()
+        wait_until(lambda: len(dash.seen) == 2, timeout=5, message="both events of the message")
+        assert dash.seen == [first, second]
+        assert dash.relay.bad == 1
 
 
 def test_redis_down_never_blocks_publishing_and_the_relay_comes_back(redis_server: RedisService) -> None:
