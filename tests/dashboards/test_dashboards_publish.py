@@ -154,3 +154,15 @@ def test_only_the_widget_may_be_framed(public_app: Flask, as_user: Login) -> Non
     assert "frame-ancestors *" in widget.headers["Content-Security-Policy"]
     assert anon.get("/public/participation").headers["X-Frame-Options"] == "DENY"
     assert anon.get("/login").headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_widget_speaks_the_chosen_language(public_app: Flask, as_user: Login) -> None:
+    as_user("tre").post("/participation/treb-bridge/publish")
+    anon = public_app.test_client()
+    assert "A new bridge?" in anon.get("/embed/polls/treb-bridge?lang=en").get_data(as_text=True)
+    assert "Нови мост?" in anon.get("/embed/polls/treb-bridge?lang=sr_Cyrl").get_data(as_text=True)
+    bad = anon.get("/embed/polls/treb-bridge?lang=xx")
+    assert bad.status_code == 400
+    assert "lang='xx'" in bad.get_json()["error"]["message"]
+    snippet = anon.get("/embed/polls/treb-bridge.js?lang=en").get_data(as_text=True)
+    assert "/embed/polls/treb-bridge?lang=en" in snippet
