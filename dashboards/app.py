@@ -13,7 +13,19 @@ from flask_socketio import SocketIO
 
 from dashboards.access import install_access
 from dashboards.blueprints import alarms as alarms_bp
-from dashboards.blueprints import api, audit, auth, commands, configure, embed, pages, participation, public, rollouts
+from dashboards.blueprints import (
+    api,
+    audit,
+    auth,
+    commands,
+    configure,
+    embed,
+    pages,
+    participation,
+    public,
+    reports,
+    rollouts,
+)
 from dashboards.config import DashboardConfig
 from dashboards.deps import Deps
 from dashboards.errors import register_error_handlers
@@ -22,6 +34,7 @@ from dashboards.live import LiveBridge
 from dashboards.publication import EXTENSION as PUBLICATIONS
 from fleet.auth.store import UserStore
 from fleet.ops.alarms import AlarmStore
+from fleet.reports.desk import ReportDesk
 from fleet.reports.publication import Publications
 from fleet.service_api import FleetApi
 
@@ -35,10 +48,12 @@ def create_app(
     users: UserStore,
     alarms: AlarmStore | None = None,
     publications: Publications | None = None,
+    reports_desk: ReportDesk | None = None,
 ) -> Flask:
     """A dashboard app (Flask's factory pattern: starts nothing).
 
-    ``publications`` holds which closed polls' results are public (without it no closed poll is).
+    ``publications`` holds which closed polls' results are public (without it no closed poll is);
+    ``reports_desk`` serves the report archive page (without it that page answers 503).
 
     Its live bridge is ``app.extensions["benchfleet"].live`` (with the Socket.IO server as ``.socketio``):
     the composition root subscribes ``live.on_event`` to the fleet's event bus and calls ``live.start()``.
@@ -65,6 +80,7 @@ def create_app(
     live = LiveBridge(socketio, fleet, users, config.live_interval_s, config.public_results)
     app.extensions["benchfleet"] = Deps(config=config, fleet=fleet, users=users, live=live)
     app.extensions[PUBLICATIONS] = publications
+    app.extensions[reports.EXTENSION] = reports_desk
 
     register_error_handlers(app)
     install_access(app)
@@ -78,6 +94,7 @@ def create_app(
         configure.bp,
         public.bp,
         embed.bp,
+        reports.bp,
         commands.bp,
         audit.bp,
         rollouts.bp,

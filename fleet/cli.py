@@ -91,6 +91,7 @@ def _run_dashboard(runtime: Any, settings: Settings, secret: str, public_results
     from dashboards.config import DashboardConfig
     from fleet.auth.store import UserStore
     from fleet.ops.audit import AuditLog
+    from fleet.reports.desk import ReportDesk
     from fleet.reports.publication import Publications
 
     config = DashboardConfig(
@@ -104,7 +105,15 @@ def _run_dashboard(runtime: Any, settings: Settings, secret: str, public_results
         login_limit_storage=settings.redis_url or "memory://",
     )
     publications = Publications(runtime.engine, runtime.clock, AuditLog(runtime.engine, runtime.clock))
-    app = create_app(config, runtime.service, UserStore(runtime.engine), runtime.alarms, publications)
+    desk = ReportDesk(
+        runtime.engine,
+        runtime.tsdb,
+        runtime.twins.list_twins,
+        runtime.clock,
+        settings.report_language_map,
+        settings.chromium or None,
+    )
+    app = create_app(config, runtime.service, UserStore(runtime.engine), runtime.alarms, publications, desk)
     live = app.extensions["benchfleet"].live
     runtime.bus.subscribe(live.on_event)  # the one fan-out: the bridge hears the bus, nothing else
     live.start()
