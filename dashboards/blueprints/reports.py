@@ -88,7 +88,7 @@ def make() -> Response:
     )
 
 
-@bp.post("/api/report-recipients")
+@bp.post("/reports/recipients")
 @login_required
 @require("edit_polls")
 def add_recipient() -> ResponseReturnValue:
@@ -102,7 +102,7 @@ def add_recipient() -> ResponseReturnValue:
     return _recipients_answer(added)
 
 
-@bp.post("/api/report-recipients/remove")
+@bp.post("/reports/recipients/remove")
 @login_required
 @require("edit_polls")
 def remove_recipient() -> ResponseReturnValue:

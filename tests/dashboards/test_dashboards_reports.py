@@ -98,23 +98,23 @@ def test_a_report_on_demand_is_a_download_of_ones_own_town(as_user: Login) -> No
 
 def test_recipients_are_managed_per_town(as_user: Login, desk: ReportDesk) -> None:
     mo = as_user("mo")
-    added = mo.post("/api/report-recipients", json={"municipality": "Mostar", "email": "ured@mostar.ba"})
+    added = mo.post("/reports/recipients", json={"municipality": "Mostar", "email": "ured@mostar.ba"})
     assert added.get_json() == {"changed": True, "recipients": {"Mostar": ["ured@mostar.ba"]}}
-    assert mo.post("/api/report-recipients", json={"municipality": "Trebinje", "email": "x@y.ba"}).status_code == 404
-    bad = mo.post("/api/report-recipients", json={"municipality": "Mostar", "email": "not an address"})
+    assert mo.post("/reports/recipients", json={"municipality": "Trebinje", "email": "x@y.ba"}).status_code == 404
+    bad = mo.post("/reports/recipients", json={"municipality": "Mostar", "email": "not an address"})
     assert bad.status_code == 422
     assert "not an address" in bad.get_json()["error"]["message"]
     assert (
         as_user("ada")
-        .post("/api/report-recipients", json={"municipality": "Trebinje", "email": "grad@trebinje.org"})
+        .post("/reports/recipients", json={"municipality": "Trebinje", "email": "grad@trebinje.org"})
         .get_json()["changed"]
     )
     assert "grad@trebinje.org" not in mo.get("/reports").get_data(as_text=True)
     assert (
-        as_user("max").post("/api/report-recipients", json={"municipality": "Mostar", "email": "m@x.ba"}).status_code
+        as_user("max").post("/reports/recipients", json={"municipality": "Mostar", "email": "m@x.ba"}).status_code
         == 403
     )
-    removed = mo.post("/api/report-recipients/remove", json={"municipality": "Mostar", "email": "ured@mostar.ba"})
+    removed = mo.post("/reports/recipients/remove", json={"municipality": "Mostar", "email": "ured@mostar.ba"})
     assert removed.get_json()["changed"] is True
     assert recipients(desk.engine) == {"Trebinje": ["grad@trebinje.org"]}
 
