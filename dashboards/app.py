@@ -13,22 +13,47 @@ from flask_socketio import SocketIO
 
 from dashboards.access import install_access
 from dashboards.blueprints import alarms as alarms_bp
-from dashboards.blueprints import api, audit, auth, commands, configure, pages, participation, public, rollouts
+from dashboards.blueprints import (
+    api,
+    audit,
+    auth,
+    commands,
+    configure,
+    embed,
+    pages,
+    participation,
+    public,
+    reports,
+    rollouts,
+)
 from dashboards.config import DashboardConfig
 from dashboards.deps import Deps
 from dashboards.errors import register_error_handlers
 from dashboards.i18n import install_i18n
 from dashboards.live import LiveBridge
+from dashboards.publication import EXTENSION as PUBLICATIONS
 from fleet.auth.store import UserStore
 from fleet.ops.alarms import AlarmStore
+from fleet.reports.desk import ReportDesk
+from fleet.reports.publication import Publications
 from fleet.service_api import FleetApi
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication
 
 
-def create_app(config: DashboardConfig, fleet: FleetApi, users: UserStore, alarms: AlarmStore | None = None) -> Flask:
+def create_app(
+    config: DashboardConfig,
+    fleet: FleetApi,
+    users: UserStore,
+    alarms: AlarmStore | None = None,
+    publications: Publications | None = None,
+    reports_desk: ReportDesk | None = None,
+) -> Flask:
     """A dashboard app (Flask's factory pattern: starts nothing).
+
+    ``publications`` holds which closed polls' results are public (without it no closed poll is);
+    ``reports_desk`` serves the report archive page (without it that page answers 503).
 
     Its live bridge is ``app.extensions["benchfleet"].live`` (with the Socket.IO server as ``.socketio``):
     the composition root subscribes ``live.on_event`` to the fleet's event bus and calls ``live.start()``.
@@ -54,6 +79,8 @@ def create_app(config: DashboardConfig, fleet: FleetApi, users: UserStore, alarm
     app.wsgi_app = _no_delay(app.wsgi_app)  # type: ignore[method-assign,assignment]
     live = LiveBridge(socketio, fleet, users, config.live_interval_s, config.public_results)
     app.extensions["benchfleet"] = Deps(config=config, fleet=fleet, users=users, live=live)
+    app.extensions[PUBLICATIONS] = publications
+    app.extensions[reports.EXTENSION] = reports_desk
 
     register_error_handlers(app)
     install_access(app)
@@ -66,6 +93,8 @@ def create_app(config: DashboardConfig, fleet: FleetApi, users: UserStore, alarm
         participation.bp,
         configure.bp,
         public.bp,
+        embed.bp,
+        reports.bp,
         commands.bp,
         audit.bp,
         rollouts.bp,
@@ -76,7 +105,9 @@ def create_app(config: DashboardConfig, fleet: FleetApi, users: UserStore, alarm
     @app.after_request
     def _security_headers(response):  # type: ignore[no-untyped-def]
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        # A page that states its own frame-ancestors (the embed widget) may be framed; every other page may not.
+        if "frame-ancestors" not in response.headers.get("Content-Security-Policy", ""):
+            response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 

@@ -90,6 +90,9 @@ def _run_dashboard(runtime: Any, settings: Settings, secret: str, public_results
     from dashboards.app import create_app
     from dashboards.config import DashboardConfig
     from fleet.auth.store import UserStore
+    from fleet.ops.audit import AuditLog
+    from fleet.reports.desk import ReportDesk
+    from fleet.reports.publication import Publications
 
     config = DashboardConfig(
         secret_key=secret,
@@ -101,7 +104,16 @@ def _run_dashboard(runtime: Any, settings: Settings, secret: str, public_results
         # Several dashboards share one Redis: failed logins then count across all of them.
         login_limit_storage=settings.redis_url or "memory://",
     )
-    app = create_app(config, runtime.service, UserStore(runtime.engine), runtime.alarms)
+    publications = Publications(runtime.engine, runtime.clock, AuditLog(runtime.engine, runtime.clock))
+    desk = ReportDesk(
+        runtime.engine,
+        runtime.tsdb,
+        runtime.twins.list_twins,
+        runtime.clock,
+        settings.report_language_map,
+        settings.chromium or None,
+    )
+    app = create_app(config, runtime.service, UserStore(runtime.engine), runtime.alarms, publications, desk)
     live = app.extensions["benchfleet"].live
     runtime.bus.subscribe(live.on_event)  # the one fan-out: the bridge hears the bus, nothing else
     live.start()
@@ -373,9 +385,7 @@ def _write_history(runtime: Any, end: Any, span: Any) -> None:
     click.echo(f"history: {report.samples} simulated samples before now written in {report.total_s:.1f} s")
 
 
-@main.command(
-    context_settings={"ignore_unknown_options": True, "allow_extra_args": True}, add_help_option=False
-)
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True}, add_help_option=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def agent(args: tuple[str, ...]) -> None:
     """The bench agent (real or simulated hardware); `benchfleet agent --help` lists its flags."""
@@ -431,6 +441,8 @@ def _audit_cli(ctx: click.Context, action: str, target: str, before: Any = None,
     from fleet.ops.audit import record_cli
 
     record_cli(make_engine(_settings(ctx).db), action, target, before, after)
+
+
 def _migrated_engine(ctx: click.Context) -> Any:
     """The configured database, refused with `benchfleet migrate` named when its schema is old."""
     from fleet.db.engine import make_engine
@@ -766,6 +778,8 @@ def restore(ctx: click.Context, file: Path, db: str | None, yes: bool) -> None:
     except BackupError as err:
         raise click.ClickException(str(err)) from None
     click.echo(f"restored {file} into {redacted(settings.db)}")
+
+
 # --- report (fleet/reports; owned by the reports helper) ------------------------------------------
 
 

@@ -13,6 +13,9 @@ from dashboards.deps import deps
 from dashboards.errors import ApiError
 from dashboards.participation_data import participation_data
 from dashboards.participation_model import poll_doc, results_csv, visible_poll
+from dashboards.publication import is_closed, publications, published_ids
+from fleet.reports.publication import Publications
+from fleet.service_api import EVERYTHING, PollInfo
 from twins.config import LANGUAGES, Poll
 from twins.twin import InvalidConfig, VersionConflict
 
@@ -24,7 +27,11 @@ bp = Blueprint("participation", __name__, url_prefix="/participation")
 def index() -> str:
     """Every visible poll; one is shown in detail."""
     locale = str(get_locale())
-    polls = [poll_doc(p, locale) for p in deps().fleet.polls(scope())]
+    published = published_ids()
+    polls = [
+        {**poll_doc(p, locale), "closed": is_closed(p), "published": p.poll_id in published}
+        for p in deps().fleet.polls(scope())
+    ]
     return render_template("participation.html", polls=polls, public=False, can_edit=me().can("edit_polls"))
 
 
@@ -99,3 +106,50 @@ def save_poll() -> Response:
                 {"bench_id": twin.bench_id, "version": twin.desired_version, "state": "failed", "error": str(err)}
             )
     return jsonify({"poll_id": poll.id, "results": results})
+
+
+def _own_poll(poll_id: str) -> PollInfo:
+    """The poll if the user may publish it: 404 when not visible, 403 when another municipality also runs it.
+
+    A poll belongs to the municipalities whose benches carry it or counted votes for it (the rule of
+    ``require_poll_ids_free``); a municipality user must own all of them, an admin owns every poll.
+    """
+    poll = visible_poll(poll_id, scope())
+    mine = scope().municipalities
+    if mine is not None:
+        # The fleet-wide view: within the user's scope the poll seems to run in their municipality only.
+        fleet = deps().fleet
+        everywhere = next((p for p in fleet.polls(EVERYTHING) if p.poll_id == poll_id), poll)
+        used = set(everywhere.municipalities) | set(fleet.poll_results(poll_id, EVERYTHING).by_municipality)
+        if used - mine:
+            raise ApiError(403, "forbidden", f"poll {poll_id!r} is not only your municipality's")
+    return poll
+
+
+def _store() -> Publications:
+    store = publications()
+    if store is None:
+        raise ApiError(503, "unavailable", "publishing is not set up on this server")
+    return store
+
+
+@bp.post("/<poll_id>/publish")
+@login_required
+@require("edit_polls")
+def publish(poll_id: str) -> Response:
+    """Publish a closed poll's results on the public page, the embed widget and the open-data export."""
+    poll = _own_poll(poll_id)
+    if not is_closed(poll):
+        raise ApiError(409, "poll_open", f"poll {poll_id!r} is still open: publish it once it has closed")
+    changed = _store().publish(poll_id, me().name)
+    return jsonify({"poll_id": poll_id, "published": True, "changed": changed})
+
+
+@bp.post("/<poll_id>/unpublish")
+@login_required
+@require("edit_polls")
+def unpublish(poll_id: str) -> Response:
+    """Take a closed poll's results off the public pages again."""
+    _own_poll(poll_id)
+    changed = _store().unpublish(poll_id, me().name)
+    return jsonify({"poll_id": poll_id, "published": False, "changed": changed})

@@ -43,3 +43,13 @@ report_archive = Table(
 )
 
 REPORT_TABLES = (report_recipients, report_deliveries, report_archive)
+
+# One row per closed poll whose results a municipality (or an admin) made public: a closed poll without a row
+# stays off the public page, API, embed widget and open-data export. Who owns a poll is not kept here.
+published_polls = Table(
+    "published_polls",
+    metadata,
+    Column("poll_id", String(64), primary_key=True),
+    Column("published_by", String(100), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+)

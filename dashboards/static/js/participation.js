@@ -43,6 +43,11 @@
     ev.preventDefault();
     show(a.dataset.poll);
   }));
+  // Publishing a closed poll's results (staff page): the list is rendered by the server, so reload after.
+  document.querySelectorAll("button.publish-toggle").forEach((b) => b.addEventListener("click", async () => {
+    const res = await BF.fetchJSON(base + "/" + b.dataset.poll + "/" + b.dataset.action, {method: "POST"});
+    if (res.ok) window.location.reload();
+  }));
   const first = document.querySelector("#poll-list a[data-poll]");
   if (first) show(first.dataset.poll); else document.body.dataset.ready = "true";
   const s = BF.socket(isPublic ? {public: true} : {});
