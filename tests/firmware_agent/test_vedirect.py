@@ -78,7 +78,11 @@ def test_mppt_and_bmv_on_two_serial_ports(ptys: list[Pty]) -> None:
             devices.read_solar()
         bmv.send((DATA / "vedirect_bmv.bin").read_bytes())
         mppt.send((DATA / "vedirect_mppt.bin").read_bytes())
-        battery = wait_until(lambda: _read_when(devices, lambda d: d.read_battery().soc_pct == 81.0))
+        # Both ports are read by their own threads: wait until each has parsed its frames (a loaded machine
+        # may be done with one port before the other).
+        battery = wait_until(
+            lambda: _read_when(devices, lambda d: d.read_battery().soc_pct == 81.0 and d.read_solar().power_w == 45.0)
+        )
         assert battery.voltage_v == 13.11
         assert battery.current_a == -1.1
         assert battery.temp_c == 22.0
