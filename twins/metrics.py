@@ -141,7 +141,7 @@ SOLAR_POWER = Metric(
     summary=True,
 )
 
-#: Metrics the alarm rules read from the TSDB by name (fleet/ops/alarm_job.py); in METRICS too.
+#: Metrics that alarms and reports read from the TSDB by name (fleet/ops/alarm_job.py, fleet/reports); in METRICS.
 BATTERY_VOLTAGE = Metric(
     key="battery.voltage_v",
     unit="V",
@@ -156,6 +156,14 @@ BATTERY_CURRENT = Metric(
     kind="gauge",
     label=N_("Battery current (A)"),
     value_fn=lambda t: t.battery.current_a,
+)
+
+WIFI_SESSIONS = Metric(
+    key="wifi.sessions_today",
+    unit="",
+    kind="counter",
+    label=N_("Wi-Fi sessions today"),
+    value_fn=lambda t: t.wifi.sessions_today,
 )
 
 SOLAR_ENERGY = Metric(
@@ -258,13 +266,7 @@ METRICS: tuple[Metric, ...] = (
         value_fn=_kind_sessions("scooter"),
     ),
     WIFI_CLIENTS,
-    Metric(
-        key="wifi.sessions_today",
-        unit="",
-        kind="counter",
-        label=N_("Wi-Fi sessions today"),
-        value_fn=lambda t: t.wifi.sessions_today,
-    ),
+    WIFI_SESSIONS,
 )
 
 #: The metrics by key.

@@ -16,6 +16,7 @@ from fleet.db.schema import vote_events
 from fleet.reports.period import LOCAL_TZ, Period
 from fleet.tsdb.base import MAX_BUCKETS, TimeSeriesStore
 from twins.config import Poll
+from twins.metrics import SOLAR_ENERGY, WIFI_CLIENTS, WIFI_SESSIONS
 from twins.series import SEQ_FIELD, TELEMETRY
 from twins.solar import clear_sky_energy_wh
 from twins.twin import Twin
@@ -334,7 +335,7 @@ def _bench_service(tsdb: TimeSeriesStore, twin: Twin, period: Period, now: datet
         )
         for kind in PORT_KINDS
     )
-    clients = [v for _, v in values("wifi.clients")]
+    clients = [v for _, v in values(WIFI_CLIENTS.key)]
     covered_end = min(period.end, max(now, period.start))
     a = twin.attributes
     return BenchService(
@@ -342,10 +343,10 @@ def _bench_service(tsdb: TimeSeriesStore, twin: Twin, period: Period, now: datet
         name=a.name,
         municipality=a.municipality,
         ports=ports,
-        wifi_sessions=int(daily_max_sum(values("wifi.sessions_today"))),
+        wifi_sessions=int(daily_max_sum(values(WIFI_SESSIONS.key))),
         wifi_clients_mean=sum(clients) / len(clients) if clients else None,
         wifi_clients_peak=int(max(clients, default=0)),
-        solar_wh=daily_max_sum(values("solar.energy_today_wh")),
+        solar_wh=daily_max_sum(values(SOLAR_ENERGY.key)),
         clear_sky_wh=clear_sky_energy_wh(a.lat, a.lon, a.altitude_m, period.start, period.end),
         samples=samples,
         expected_samples=int((covered_end - period.start) / every),
