@@ -66,7 +66,7 @@ def compare_point_paths() -> None:
 
     site = seed_sites()[4]
     times = history_times(datetime.now(UTC), timedelta(days=365), DEFAULT_STEP)
-    frame, ports, _ = simulate_history((site, site, 2023, times))
+    frame, ports, _, _ = simulate_history((site, site, 2023, times, ()))
     began = time.perf_counter()
     direct = sum(len(chunk) for chunk in bench_points(site, frame, ports))
     direct_s = time.perf_counter() - began
