@@ -13,8 +13,9 @@ import dataclasses
 import multiprocessing
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -33,12 +34,13 @@ from simulator.sites import BenchSite
 from twins.config import Poll
 from twins.messages import BenchEvent, PortSessionData, PortSessionEvent, Telemetry, VoteData, VoteEvent
 from twins.metrics import METRICS
-from twins.series import SEQ_FIELD, TELEMETRY, FieldValue, SeriesPoint
+from twins.series import SEQ_FIELD, TELEMETRY, SeriesPoint
 
 DEFAULT_STEP = timedelta(minutes=15)
 MIN_STEP = timedelta(seconds=60)
 """The benches' real telemetry interval: a finer history would hold samples no bench sends."""
 CHUNK_ROWS = 2_000
+WRITES_AHEAD = 4  # chunks built but not yet written (bounds memory: ~4 x 2,000 points)
 # Telemetry section → its (physics frame column, attribute in the section, decimals a bench reports; None: a count).
 _SECTION_COLUMNS: dict[str, tuple[tuple[str, str, int | None], ...]] = {
     "battery": (("soc_pct", "soc_pct", 2), ("voltage_v", "voltage_v", 3), ("current_a", "current_a", 3),
@@ -158,13 +160,15 @@ def bench_points(site: BenchSite, frame: pd.DataFrame, ports: Sequence[tuple[str
     tags = {"bench_id": site.bench_id, "municipality": site.municipality}
     stamps = frame.index.to_pydatetime().tolist()
     view = column_view(frame, ports)
-    columns = [(m.field, _as_list(values, len(stamps))) for m in METRICS if (values := m.value_fn(view)) is not None]
+    metrics = [(m.field, values) for m in METRICS if (values := m.value_fn(view)) is not None]
+    names = [name for name, _ in metrics] + [SEQ_FIELD]
+    # Row tuples by zip over whole columns: one dict(zip()) per point, no per-field Python indexing.
+    rows = zip(*(_as_list(values, len(stamps)) for _, values in metrics), range(len(stamps)), strict=True)
     for lo in range(0, len(stamps), CHUNK_ROWS):
-        chunk: list[SeriesPoint] = []
-        for i in range(lo, min(lo + CHUNK_ROWS, len(stamps))):
-            fields: dict[str, FieldValue] = {name: col[i] for name, col in columns}
-            fields[SEQ_FIELD] = i
-            chunk.append(SeriesPoint(TELEMETRY, tags, fields, stamps[i]))
+        chunk = [
+            SeriesPoint(TELEMETRY, tags, dict(zip(names, row, strict=True)), stamp)
+            for stamp, row in zip(stamps[lo : lo + CHUNK_ROWS], rows, strict=False)
+        ]
         yield chunk
 
 
@@ -270,13 +274,30 @@ def run_backfill(
     skies = {s.bench_id: s for s in sites if not s.home_id}
     polls = polls or {}
     jobs = [(site, skies.get(site.sky_id, site), seed, times, tuple(polls.get(site.bench_id, ()))) for site in sites]
-    physics_s = write_s = 0.0
+    physics_s = 0.0
     points = sessions = votes = 0
+    write_times: list[float] = []
+
+    def timed(fn: Callable[..., None], *args: Any) -> None:
+        t = time.perf_counter()
+        fn(*args)
+        write_times.append(time.perf_counter() - t)
+
+    pending: deque[Future[None]] = deque()
+
+    def submit(fn: Callable[..., None], *args: Any) -> None:
+        # Bounded: the oldest write must finish (and its error surface) before more chunks pile up.
+        pending.append(writer.submit(timed, fn, *args))
+        while len(pending) > WRITES_AHEAD:
+            pending.popleft().result()
+
     # The physics of the next benches runs in a worker process while this one writes (the two halves
-    # take similar time, and the GIL would serialise them in threads).
+    # take similar time, and the GIL would serialise them in threads). Writes run on one thread of their
+    # own, in order: while it waits for the store's answer, the next chunk's points are built.
     context = multiprocessing.get_context("spawn")
     with (
         ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="backfill-write") as writer,
         tqdm(total=len(sites) * len(times), unit="sample", disable=not progress, desc="backfill") as bar,
     ):
         for site, (frame, ports, drawn, seconds) in zip(sites, pool.map(simulate_history, jobs), strict=True):
@@ -286,15 +307,14 @@ def run_backfill(
                 events.extend(vote_events(site, drawn, seed))
                 sessions += len(events) - len(drawn)
                 votes += len(drawn)
-                t = time.perf_counter()
-                write_events(site.municipality, events)
-                write_s += time.perf_counter() - t
+                submit(write_events, site.municipality, events)
             for chunk in bench_points(site, frame, ports):
-                t = time.perf_counter()
-                write(chunk)
-                write_s += time.perf_counter() - t
+                submit(write, chunk)
                 points += len(chunk)
                 bar.update(len(chunk))
+        while pending:
+            pending.popleft().result()
+    write_s = sum(write_times)
     return BackfillReport(
         benches=len(sites),
         samples=len(sites) * len(times),

@@ -17,6 +17,7 @@ from fleet.db.store import SqlStore
 from fleet.registry import default_fleet
 from fleet.state.desired import DesiredVersions
 from fleet.state.twin_store import TwinStore
+from fleet.state.votes import insert_votes
 from fleet.state.writes import VoteRow
 from fleet.tsdb import open_tsdb
 from fleet.tsdb.base import TimeSeriesStore
@@ -111,7 +112,8 @@ def make_fleet(
                     )
                 )
                 votes.append(VoteRow(event, muni[bench_id]))
-    store.record_votes(votes, NOW)
+    with engine.begin() as conn:  # as ingestion counts votes (SqlStore.record_votes is gone)
+        insert_votes(conn, votes, NOW)
     url = tsdb_url or f"sqlite:///{tmp / 'series.db'}"
     fleet = Fleet(engine, open_tsdb(url), url, keep_points=keep_points)
 
