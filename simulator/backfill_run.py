@@ -4,7 +4,9 @@ The physics' ``backfill`` gives one row per timestamp; here the rows become the 
 writes (``twins.series.telemetry_points``: one wide ``telemetry`` point per sample). Rather than one
 ``Telemetry`` model per row (2x slower), the frame is turned into one ``Telemetry``-shaped view whose leaves
 are whole columns, and each metric's ``value_fn`` (twins/metrics.py) computes its whole column at once; the
-test ``test_backfill_points_match_ingestion`` holds both paths equal.
+test ``test_backfill_points_match_ingestion`` holds both paths equal. With ``write_events`` the history
+also has the benches' events as the agent sends them: finished port sessions (runs of active samples) and
+votes for the configured polls inside their open windows, with ids deterministic per (seed, bench, time).
 """
 
 from __future__ import annotations
