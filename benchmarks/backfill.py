@@ -2,6 +2,7 @@
 
     python benchmarks/backfill.py [--period 365d] [--runs 3] [--no-influx] [--no-sqlite]
     python benchmarks/backfill.py --compare-points   # points built directly vs through Telemetry models
+    python benchmarks/backfill.py --against-raw [--period 365d] [--step 60s] [--runs 1]
 
 Each run writes into a fresh store (a new SQLite file; a fresh influxd database started from Debian's
 package on a free port). Prints every run's wall time and the median, the physics/write split, and the CPU
@@ -66,7 +67,7 @@ def compare_point_paths() -> None:
 
     site = seed_sites()[4]
     times = history_times(datetime.now(UTC), timedelta(days=365), DEFAULT_STEP)
-    frame, ports, _ = simulate_history((site, site, 2023, times))
+    frame, ports, _, _ = simulate_history((site, site, 2023, times, ()))
     began = time.perf_counter()
     direct = sum(len(chunk) for chunk in bench_points(site, frame, ports))
     direct_s = time.perf_counter() - began
@@ -97,6 +98,107 @@ def compare_point_paths() -> None:
     assert direct == via_models
 
 
+RAW_TARGET = 0.8
+
+
+def _post_all(host: str, port: int, database: str, bodies: list[bytes]) -> float:
+    """POST pre-encoded bodies to influxd's /write with a bare keep-alive HTTP client; seconds it took."""
+    import http.client
+
+    conn = http.client.HTTPConnection(host, port, timeout=120)
+    path = f"/write?db={database}&precision=ms"
+    headers = {"Content-Type": "text/plain; charset=utf-8"}
+    began = time.perf_counter()
+    for body in bodies:
+        conn.request("POST", path, body=body, headers=headers)
+        resp = conn.getresponse()
+        resp.read()
+        if resp.status >= 300:
+            raise SystemExit(f"influxd refused a raw batch: HTTP {resp.status}")
+    took = time.perf_counter() - began
+    conn.close()
+    return took
+
+
+def raw_write_s(base: Path, end: object, period: object, step: object) -> tuple[float, int]:
+    """influxd's raw write time for the backfill's points: every body encoded first (not timed), one bench
+    at a time (a bench-year is ~250 MB of line protocol), then posted by a bare HTTP client (timed)."""
+    from fleet.tsdb.line_protocol import encode_batch
+    from simulator.backfill_run import bench_points, history_times, simulate_history
+    from simulator.sites import fleet_sites
+
+    influx = InfluxService(base / "raw")
+    influx.start()
+    try:
+        times = history_times(end, period, step)  # type: ignore[arg-type]
+        sites = fleet_sites(12, 2023)
+        skies = {s.bench_id: s for s in sites if not s.home_id}
+        total = 0.0
+        points = 0
+        for site in sites:
+            frame, ports, _, _ = simulate_history((site, skies.get(site.sky_id, site), 2023, times, ()))
+            bodies = [encode_batch(chunk) for chunk in bench_points(site, frame, ports)]
+            points += len(times)
+            del frame
+            total += _post_all(influx.host, influx.port, influx.database, bodies)
+        return total, points
+    finally:
+        influx.stop()
+        shutil.rmtree(base / "raw", ignore_errors=True)
+
+
+def backfill_s(base: Path, end: object, period: object, step: object) -> tuple[float, int, str]:
+    """The backfill as ``simulate --backfill`` runs it (physics, points, the fleet's writer), wall seconds."""
+    from fleet.tsdb.factory import open_tsdb
+    from fleet.tsdb.writer import SpoolingWriter
+    from simulator.backfill_run import run_backfill
+    from simulator.sites import fleet_sites
+
+    influx = InfluxService(base / "fleet")
+    influx.start()
+    try:
+        store = open_tsdb(influx.url)
+        writer = SpoolingWriter(store, base / "spool")
+        began = time.perf_counter()
+        report = run_backfill(fleet_sites(12, 2023), 2023, end, period, writer.write, step=step, progress=False)  # type: ignore[arg-type]
+        writer.flush(timeout=120.0)
+        wall = time.perf_counter() - began
+        writer.close()
+        store.close()
+        split = f"physics {report.physics_s:.1f} s (worker), writes {report.write_s:.1f} s"
+        return wall, report.points, split
+    finally:
+        influx.stop()
+        shutil.rmtree(base / "fleet", ignore_errors=True)
+
+
+def against_raw(period_text: str, step_text: str, runs: int) -> int:
+    """The backfill's point rate against influxd's raw write rate for the same points, same run."""
+    from datetime import UTC, datetime
+
+    from twins.durations import parse_duration
+
+    period, step = parse_duration(period_text), parse_duration(step_text)
+    base = Path(tempfile.mkdtemp(prefix="backfill-raw-"))
+    end = datetime(2026, 12, 1, tzinfo=UTC)
+    ratios, raws, fulls = [], [], []
+    for i in range(runs):
+        raw, raw_points = raw_write_s(base, end, period, step)
+        full, points, split = backfill_s(base, end, period, step)
+        assert points == raw_points, (points, raw_points)
+        ratio = raw / full  # rate ratio: (points / full) / (points / raw)
+        ratios.append(ratio)
+        raws.append(raw)
+        fulls.append(full)
+        print(f"run {i + 1}: {points} points; raw POSTs {raw:.1f} s ({points / raw:,.0f} points/s), backfill "
+              f"{full:.1f} s ({points / full:,.0f} points/s; {split}); ratio {ratio:.2f}", flush=True)  # fmt: skip
+    ratio = statistics.median(ratios)
+    print(f"median of {runs}: raw {statistics.median(raws):.1f} s, backfill {statistics.median(fulls):.1f} s, "
+          f"ratio {ratio:.2f} ({'within' if ratio >= RAW_TARGET else 'BELOW'} the {RAW_TARGET} target)")  # fmt: skip
+    shutil.rmtree(base, ignore_errors=True)
+    return 0 if ratio >= RAW_TARGET else 1
+
+
 def main() -> int:
     """Time the backfill into each store and print the medians."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -105,7 +207,11 @@ def main() -> int:
     parser.add_argument("--no-influx", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--compare-points", action="store_true", help="only compare the two ways to build points")
+    parser.add_argument("--against-raw", action="store_true", help="backfill vs influxd's raw write rate")
+    parser.add_argument("--step", default="60s", help="with --against-raw: the backfill's step")
     args = parser.parse_args()
+    if args.against_raw:
+        return against_raw(args.period, args.step, args.runs)
     if args.compare_points:
         compare_point_paths()
         return 0

@@ -377,12 +377,26 @@ def demo(
 
 
 def _write_history(runtime: Any, end: Any, span: Any) -> None:
-    """Simulated history of the 12 benches before the demo starts, so the charts are not empty."""
-    from simulator.backfill_run import run_backfill
+    """Simulated history of the 12 benches before the demo starts (telemetry, port sessions and the votes
+    for the demo poll while it was open), so the charts and reports are not empty."""
+    from fleet.demo_seed import demo_poll
+    from fleet.ingest.history import HistoryEventWriter
+    from simulator.backfill_run import PollWindow, run_backfill
     from simulator.sites import seed_sites
+    from twins.config import Poll
 
-    report = run_backfill(seed_sites(), 2023, end, span, runtime.writer.write, progress=False)
-    click.echo(f"history: {report.samples} simulated samples before now written in {report.total_s:.1f} s")
+    sites = seed_sites()
+    # The poll seed_demo_polls gives every bench next (open since yesterday): its votes of the last day.
+    poll = PollWindow.of(Poll.model_validate(demo_poll(end), strict=False))
+    events = HistoryEventWriter(runtime.engine, runtime.writer, runtime.clock)
+    report = run_backfill(
+        sites, 2023, end, span, runtime.writer.write, progress=False,
+        polls={s.bench_id: [poll] for s in sites}, write_events=events.write,
+    )  # fmt: skip
+    click.echo(
+        f"history: {report.samples} simulated samples, {report.port_sessions} port sessions and "
+        f"{report.votes} votes before now written in {report.total_s:.1f} s"
+    )
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True}, add_help_option=False)
@@ -413,6 +427,8 @@ def agent(args: tuple[str, ...]) -> None:
 )
 @click.option("--backfill", default=None, help="Write this much history (e.g. 365d) straight into --tsdb, then exit.")
 @click.option("--tsdb", envvar="BENCHFLEET_TSDB", default=None, help="Time-series store for --backfill.")
+@click.option("--step", default=None, help="--backfill's sample interval (default 15m; at least 60s, the benches').")
+@click.option("--db", default=None, help="With --backfill: also count votes (for the benches' polls) in this database.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 @click.option("--duration", type=float, default=None, help="Stop after this many real seconds.")
 def simulate(**kwargs: Any) -> None:

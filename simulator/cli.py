@@ -10,17 +10,22 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from firmware_agent.outbox.sqlite import AgentDatabase
 from simulator.clock import AcceleratedClock
 from simulator.runner import FleetRunner, FleetStats
 from simulator.scenarios.model import load_scenario
-from simulator.sites import fleet_sites
+from simulator.sites import BenchSite, fleet_sites
 from twins.broker_url import parse_broker_url
 from twins.durations import parse_duration
+
+if TYPE_CHECKING:
+    from simulator.backfill_run import PollWindow
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +101,12 @@ def run_simulate(
     tsdb: str | None,
     data_dir: Path | None,
     duration: float | None,
+    step: str | None = None,
+    db: str | None = None,
 ) -> int:
     """Run the simulation the flags describe and return the exit code; ValueError for a bad flag."""
     if backfill is not None:
-        return _run_backfill(benches, seed, backfill, tsdb, data_dir)
+        return _run_backfill(benches, seed, backfill, tsdb, data_dir, step, db)
     if benches < 1:
         raise ValueError(f"--benches must be at least 1, got {benches}")
     if not speed > 0:
@@ -119,10 +126,10 @@ def run_simulate(
     )
     clock = AcceleratedClock(start, speed)
     sim_span = plan.duration_td if plan is not None else None
-    db = None
+    agent_db = None
     if data_dir is not None:
         data_dir.mkdir(parents=True, exist_ok=True)
-        db = AgentDatabase(data_dir / "agents.sqlite3", synchronous="NORMAL")
+        agent_db = AgentDatabase(data_dir / "agents.sqlite3", synchronous="NORMAL")
     runner = FleetRunner(
         fleet_sites(benches, seed),
         broker,
@@ -130,7 +137,7 @@ def run_simulate(
         seed=seed,
         scenario=plan,
         run_end=start + sim_span if sim_span else None,
-        db=db,
+        db=agent_db,
     )
     runner.build()
     scenario_note = f", scenario {plan.name}" if plan is not None else ""
@@ -173,8 +180,8 @@ def run_simulate(
             signal.signal(sig, handler)
         final = runner.stats()
         runner.stop()
-        if db is not None:
-            db.close()
+        if agent_db is not None:
+            agent_db.close()
         _say(
             f"done: {final.connected}/{final.benches} connected at the end, {final.samples} samples, "
             f"{final.acked} messages acknowledged, {final.disconnects} disconnects"
@@ -182,8 +189,11 @@ def run_simulate(
     return 0
 
 
-def _run_backfill(benches: int, seed: int, backfill: str, tsdb: str | None, data_dir: Path | None) -> int:
-    """Write ``backfill`` of history for the benches into the TSDB at ``tsdb``."""
+def _run_backfill(
+    benches: int, seed: int, backfill: str, tsdb: str | None, data_dir: Path | None, step: str | None, db: str | None
+) -> int:
+    """Write ``backfill`` of history for the benches into the TSDB at ``tsdb`` (and, with ``db``, their
+    port sessions and the votes for the polls in the benches' desired configs, counted in that database)."""
     if not tsdb:
         raise ValueError(
             "--backfill writes into a time-series store: give --tsdb (or BENCHFLEET_TSDB), "
@@ -198,29 +208,67 @@ def _run_backfill(benches: int, seed: int, backfill: str, tsdb: str | None, data
     # import is local so the simulator package itself stays free of fleet imports (architecture rule).
     from fleet.tsdb.factory import open_tsdb
     from fleet.tsdb.writer import SpoolingWriter
-    from simulator.backfill_run import DEFAULT_STEP, history_times, run_backfill
+    from simulator.backfill_run import DEFAULT_STEP, MIN_STEP, history_times, run_backfill
 
+    try:
+        interval = parse_duration(step) if step is not None else DEFAULT_STEP
+    except ValueError as err:
+        raise ValueError(f"--step: {err}") from None
+    if interval < MIN_STEP:
+        raise ValueError(f"--step must be at least {MIN_STEP} (the benches' telemetry interval), got {interval}")
     end = datetime.now(UTC)
     try:
-        history_times(end, period, DEFAULT_STEP)
+        history_times(end, period, interval)
     except ValueError as err:
         raise ValueError(f"--backfill: {err}") from None
+    sites = fleet_sites(benches, seed)
     store = open_tsdb(tsdb)
     spool = (data_dir or Path(tempfile.mkdtemp(prefix="benchfleet-backfill-"))) / "backfill-spool"
     writer = SpoolingWriter(store, spool)
+    engine = _history_engine(db)
     try:
-        report = run_backfill(fleet_sites(benches, seed), seed, end, period, writer.write)
+        polls, write_events = _history_events(engine, sites, writer) if engine is not None else ({}, None)
+        report = run_backfill(
+            sites, seed, end, period, writer.write, step=interval, polls=polls, write_events=write_events
+        )
         drained = writer.flush(timeout=60.0)
     finally:
         writer.close()
         store.close()
+        if engine is not None:
+            engine.dispose()
     _say(
         f"backfill: {report.samples} samples ({report.points} points) for {report.benches} benches from "
         f"{report.start:%Y-%m-%d %H:%M} to {report.end:%Y-%m-%d %H:%M} UTC every {report.step} into "
         f"{store.describe()} in {report.total_s:.1f} s "
-        f"(physics {report.physics_s:.1f} s, writes {report.write_s:.1f} s)"
+        f"(physics {report.physics_s:.1f} s, writes {report.write_s:.1f} s), "
+        f"{report.port_sessions} port sessions and {report.votes} votes"
     )
     if writer.stats.rejected or not drained:
         _say(f"backfill: {writer.stats.rejected} points rejected, {writer.pending()} still spooled in {spool}")
         return 1
     return 0
+
+
+def _history_engine(db: str | None) -> Any:
+    """The fleet database the backfill counts votes in (its schema must be current), or None without ``db``."""
+    if not db:
+        return None
+    from fleet.db.engine import make_engine
+    from fleet.db.migrate import ensure_schema
+
+    engine = make_engine(db)
+    ensure_schema(engine, auto_upgrade=False)
+    return engine
+
+
+def _history_events(engine: Any, sites: Sequence[BenchSite], writer: Any) -> tuple[dict[str, list[PollWindow]], Any]:
+    """Each bench's polls (from its desired config) and the writer storing events as ingestion does."""
+    from fleet.ingest.history import HistoryEventWriter
+    from fleet.state.twin_store import TwinStore
+    from simulator.backfill_run import PollWindow
+    from twins.clock import SystemClock
+
+    twins = TwinStore(engine).get_twins([s.bench_id for s in sites])
+    polls = {b: [PollWindow.of(p) for p in twin.desired.polls] for b, twin in twins.items()}
+    return polls, HistoryEventWriter(engine, writer, SystemClock()).write

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from twins.messages import Telemetry, VoteEvent
+from twins.messages import BenchEvent, Telemetry, VoteEvent
 from twins.metrics import METRICS
 
 FieldValue = float | int | bool | str
@@ -68,6 +68,16 @@ def vote_point(event: VoteEvent, municipality: str) -> SeriesPoint:
         },
         {"count": 1},
         ts,
+    )
+
+
+def event_point(event: BenchEvent, municipality: str) -> SeriesPoint:
+    """The TSDB point of a bench event other than a vote (port session, tamper, boot, ...): its id and data as JSON."""
+    return SeriesPoint(
+        "event",
+        {"bench_id": event.bench_id, "municipality": municipality, "type": event.type},
+        {"id": str(event.id), "data": event.data.model_dump_json()},
+        event.ts,
     )
 
 

@@ -19,7 +19,7 @@ from fleet.state.writes import BatchOutcome, TwinWrites, VoteRow
 from twins.clock import Clock
 from twins.codec import Decoded, Rejected, RejectReason, check_not_future, decode
 from twins.messages import BenchEvent, Reported, Status, Telemetry, VoteEvent
-from twins.series import SeriesPoint, telemetry_points, vote_point
+from twins.series import SeriesPoint, event_point, telemetry_points, vote_point
 from twins.topics import INBOUND_KINDS, ROOT, TopicKind
 from twins.twin import Twin, config_state_of
 
@@ -253,7 +253,7 @@ class IngestPipeline:
         if isinstance(event, VoteEvent):
             batch.writes.offer_vote(VoteRow(event, municipality))
         else:
-            batch.points.append(_event_point(event, municipality))
+            batch.points.append(event_point(event, municipality))
             if self._on_bench_event is not None:
                 self._on_bench_event(event)
         batch.writes.seen.add(event.bench_id)
@@ -308,12 +308,3 @@ def _config_status(twin: Twin, desired_version: int, before: Reported | None, no
             twin.bench_id, twin.attributes.municipality, report.version, twin.config_state(), report.error, now
         )
     ]
-
-
-def _event_point(event: BenchEvent, municipality: str) -> SeriesPoint:
-    return SeriesPoint(
-        "event",
-        {"bench_id": event.bench_id, "municipality": municipality, "type": event.type},
-        {"id": str(event.id), "data": event.data.model_dump_json()},
-        event.ts,
-    )

@@ -56,7 +56,7 @@ def test_backfill_points_match_ingestion(tmp_path: Path) -> None:
     """The directly built points equal what ingestion makes of the same sample through ``Telemetry``."""
     site = seed_sites()[4]
     times = history_times(datetime(2026, 6, 1, 12, tzinfo=UTC), timedelta(hours=6), timedelta(minutes=15))
-    frame, ports, _ = simulate_history((site, site, 5, times))
+    frame, ports, _, _ = simulate_history((site, site, 5, times, ()))
     direct = next(bench_points(site, frame, ports))
     row = frame.iloc[10]
     sample = Telemetry.model_validate(
