@@ -13,7 +13,18 @@ from flask_socketio import SocketIO
 
 from dashboards.access import install_access
 from dashboards.blueprints import alarms as alarms_bp
-from dashboards.blueprints import api, audit, auth, commands, configure, pages, participation, public, rollouts
+from dashboards.blueprints import (
+    announcements,
+    api,
+    audit,
+    auth,
+    commands,
+    configure,
+    pages,
+    participation,
+    public,
+    rollouts,
+)
 from dashboards.config import DashboardConfig
 from dashboards.deps import Deps
 from dashboards.errors import register_error_handlers
@@ -69,6 +80,7 @@ def create_app(config: DashboardConfig, fleet: FleetApi, users: UserStore, alarm
         commands.bp,
         audit.bp,
         rollouts.bp,
+        announcements.bp,
     ):
         app.register_blueprint(blueprint)
     alarms_bp.install(app, socketio, alarms, config.live_interval_s)
@@ -79,6 +91,15 @@ def create_app(config: DashboardConfig, fleet: FleetApi, users: UserStore, alarm
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
+
+    @app.context_processor
+    def _demo_context() -> dict[str, Any]:
+        # The demo's clock runs ahead of the wall clock: the badge says so, with the simulated "now";
+        # the demo's benches have kiosk pages, linked from their bench pages.
+        kiosks = dict(config.kiosk_urls)
+        if config.simulated_speed is None:
+            return {"simulated_now": None, "kiosk_urls": kiosks}
+        return {"simulated_now": fleet.now(), "simulated_speed": config.simulated_speed, "kiosk_urls": kiosks}
 
     live.install()
     return app

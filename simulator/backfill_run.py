@@ -57,6 +57,8 @@ class BackfillReport:
     physics_s: float
     write_s: float
     total_s: float
+    final_soc: dict[str, float]
+    """Each bench's battery charge (%) at the last sample, where a live run continues."""
 
 
 def history_times(end: datetime, period: timedelta, step: timedelta) -> pd.DatetimeIndex:
@@ -169,6 +171,7 @@ def run_backfill(
     jobs = [(site, skies.get(site.sky_id, site), seed, times) for site in sites]
     physics_s = write_s = 0.0
     points = 0
+    final_soc: dict[str, float] = {}
     # The physics of the next benches runs in a worker process while this one writes (the two halves
     # take similar time, and the GIL would serialise them in threads).
     context = multiprocessing.get_context("spawn")
@@ -178,6 +181,7 @@ def run_backfill(
     ):
         for site, (frame, ports, seconds) in zip(sites, pool.map(simulate_history, jobs), strict=True):
             physics_s += seconds
+            final_soc[site.bench_id] = float(frame["soc_pct"].iloc[-1])
             for chunk in bench_points(site, frame, ports):
                 t = time.perf_counter()
                 write(chunk)
@@ -194,4 +198,5 @@ def run_backfill(
         physics_s=physics_s,
         write_s=write_s,
         total_s=time.perf_counter() - began,
+        final_soc=final_soc,
     )
