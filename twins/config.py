@@ -194,7 +194,9 @@ class BenchConfig(_Section):
     load_shedding: LoadSheddingConfig
     polls: list[Poll] = Field(default_factory=list, max_length=20)
     # Beyond the contract's listed keys (it says "at least"): the municipality's notices for the kiosk.
-    announcements: list[Announcement] = Field(default_factory=list, max_length=10)
+    # Left out of the document while empty, so benches on firmware older than this key (which refuses
+    # unknown keys) keep applying their configs until a municipality publishes an announcement.
+    announcements: list[Announcement] = Field(default_factory=list, max_length=10, exclude_if=lambda items: not items)
 
     @field_validator("announcements")
     @classmethod
