@@ -24,5 +24,6 @@ def test_empty_announcements_stay_out_of_the_document() -> None:
 def test_published_announcements_round_trip() -> None:
     config = BenchConfig.model_validate({**DEFAULT_CONFIG_DOC, "announcements": [ANNOUNCEMENT]}, strict=False)
     doc = json.loads(config.model_dump_json())
-    assert doc["announcements"] == [ANNOUNCEMENT]
+    assert [a["text"] for a in doc["announcements"]] == [ANNOUNCEMENT["text"]]
+    assert doc["announcements"][0]["ends"].startswith("2026-12-08T00:00:00")
     assert BenchConfig.model_validate(doc, strict=False) == config
