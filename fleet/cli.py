@@ -365,7 +365,7 @@ def demo(
     if users.get_user("admin") is None:
         users.add_user("admin", password, "admin", locale="en")
     else:
-        password = "(unchanged from the earlier run in this data folder)"
+        password = "(unchanged from the earlier run in this folder; `benchfleet user passwd admin` sets a new one)"
     fleet = start_demo_fleet(
         broker.url, folder / "benches", speed=clock.speed, clock=clock, scenario=DEMO_SCENARIO, initial_soc=initial_soc
     )
