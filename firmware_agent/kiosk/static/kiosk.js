@@ -2,10 +2,10 @@
 "use strict";
 
 const TEXT = {
-  bs: { title: "Anketa", none: "Trenutno nema otvorenih anketa.", thanks: "Hvala na glasu!", voted: "Glasali ste.", done: "Završi", error: "Glas nije zabilježen." },
-  hr: { title: "Anketa", none: "Trenutačno nema otvorenih anketa.", thanks: "Hvala na glasu!", voted: "Glasali ste.", done: "Završi", error: "Glas nije zabilježen." },
-  sr: { title: "Анкета", none: "Тренутно нема отворених анкета.", thanks: "Хвала на гласу!", voted: "Гласали сте.", done: "Заврши", error: "Глас није забиљежен." },
-  en: { title: "Poll", none: "No polls are open right now.", thanks: "Thank you for voting!", voted: "You have voted.", done: "Done", error: "The vote was not recorded." },
+  bs: { title: "Pametna klupa", none: "Trenutno nema otvorenih anketa.", thanks: "Hvala na glasu!", voted: "Glasali ste.", done: "Završi", error: "Glas nije zabilježen." },
+  hr: { title: "Pametna klupa", none: "Trenutačno nema otvorenih anketa.", thanks: "Hvala na glasu!", voted: "Glasali ste.", done: "Završi", error: "Glas nije zabilježen." },
+  sr: { title: "Паметна клупа", none: "Тренутно нема отворених анкета.", thanks: "Хвала на гласу!", voted: "Гласали сте.", done: "Заврши", error: "Глас није забиљежен." },
+  en: { title: "Smart bench", none: "No polls are open right now.", thanks: "Thank you for voting!", voted: "You have voted.", done: "Done", error: "The vote was not recorded." },
 };
 // What the bench offers now (GET /api/status): each offer is "available", "shed" (saving a low battery) or "off".
 const OFFERS = {
