@@ -348,7 +348,8 @@ def demo(
     _configure_logging(settings.log_level)
     # One simulated clock for benches and fleet: accelerated benches stamp simulated time, which a fleet on
     # the wall clock would reject as ts_in_future.
-    clock = demo_clock(1.0 if realtime else speed)
+    # A resumed demo goes on from its last simulated instant (ahead of the wall clock), never back in time.
+    clock = demo_clock(1.0 if realtime else speed, _last_sample_time(settings.db) if resumed else None)
     settings = _role_settings(settings, "serve", settings.worker)
     runtime = build_runtime(settings, clock, auto_migrate=True)  # the demo's own database: just upgrade it
     runtime.start()
@@ -398,6 +399,26 @@ def _write_history(runtime: Any, end: Any, span: Any) -> dict[str, float]:
     report = run_backfill(seed_sites(), DEMO_SEED, end, span, runtime.writer.write, progress=False)
     click.echo(f"history: {report.samples} simulated samples before now written in {report.total_s:.1f} s")
     return report.final_soc
+
+
+def _last_sample_time(db_url: str) -> Any:
+    """The newest telemetry time of the demo's benches if it lies ahead of now (else None: start now)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from fleet.db.engine import make_engine
+    from fleet.state.twin_store import TwinStore
+
+    engine = make_engine(db_url)
+    try:
+        stamps = [t.telemetry.ts for t in TwinStore(engine).list_twins() if t.telemetry is not None]
+    except SQLAlchemyError:
+        return None  # an older schema: the runtime upgrades it, and the demo starts from now
+    finally:
+        engine.dispose()
+    latest = max(stamps, default=None)
+    return latest.replace(microsecond=0) if latest is not None and latest > datetime.now(UTC) else None
 
 
 def _last_soc(runtime: Any) -> dict[str, float]:

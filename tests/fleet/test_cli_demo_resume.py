@@ -14,6 +14,11 @@ from tests.waiting import wait_until
 SOC = "battery.soc_pct"
 
 
+def _latest_sample(db: Path) -> str:
+    with sqlite3.connect(db) as conn:
+        return str(conn.execute("SELECT max(json_extract(telemetry, '$.ts')) FROM twins").fetchone()[0])
+
+
 def _socs(db: Path) -> dict[str, float]:
     with sqlite3.connect(db) as conn:
         rows = conn.execute(
@@ -48,10 +53,12 @@ def test_a_restarted_demo_continues_where_it_stopped(tmp_path: Path) -> None:
     first = _run_until_telemetry(tmp_path)
     assert "history: 1152 simulated samples" in first
     before = _socs(tmp_path / "fleet.db")
+    stopped_at = _latest_sample(tmp_path / "fleet.db")
     second = _run_until_telemetry(tmp_path, fresher_than=before)
     assert "history: kept from the earlier run" in second
     assert "unchanged from the earlier run" in second
     after = _socs(tmp_path / "fleet.db")
+    assert _latest_sample(tmp_path / "fleet.db") > stopped_at  # simulated time went on, not back to the wall clock
     # Each bench goes on from its last reported charge: no reset to one shared starting value.
     jumps = {b: abs(after[b] - before[b]) for b in before.keys() & after.keys()}
     assert max(jumps.values()) < 12.0, jumps
