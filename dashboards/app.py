@@ -14,6 +14,7 @@ from flask_socketio import SocketIO
 from dashboards.access import install_access
 from dashboards.blueprints import alarms as alarms_bp
 from dashboards.blueprints import (
+    announcements,
     api,
     audit,
     auth,
@@ -98,6 +99,7 @@ def create_app(
         commands.bp,
         audit.bp,
         rollouts.bp,
+        announcements.bp,
     ):
         app.register_blueprint(blueprint)
     alarms_bp.install(app, socketio, alarms, config.live_interval_s)
@@ -110,6 +112,15 @@ def create_app(
             response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
+
+    @app.context_processor
+    def _demo_context() -> dict[str, Any]:
+        # The demo's clock runs ahead of the wall clock: the badge says so, with the simulated "now";
+        # the demo's benches have kiosk pages, linked from their bench pages.
+        kiosks = dict(config.kiosk_urls)
+        if config.simulated_speed is None:
+            return {"simulated_now": None, "kiosk_urls": kiosks}
+        return {"simulated_now": fleet.now(), "simulated_speed": config.simulated_speed, "kiosk_urls": kiosks}
 
     live.install()
     return app

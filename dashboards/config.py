@@ -31,6 +31,11 @@ class DashboardConfig:
     trusted_proxies: tuple[str, ...] = ()
     live_interval_s: float = 0.5
     testing: bool = False
+    #: Simulated seconds per real second when the fleet runs on a simulated clock (the demo); None: wall clock.
+    #: Every page then shows a "simulated time" badge, since its timestamps are not the wall clock's.
+    simulated_speed: float | None = None
+    #: Each simulated bench's kiosk page (bench id → URL), linked from the bench page (the demo serves them).
+    kiosk_urls: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot work, naming the fix."""

@@ -20,6 +20,7 @@ from .config_store import FileConfigStore
 from .hardware.factory import HardwareSpec, build_bench, parse_hardware_spec
 from .host import RESTART_EXIT_CODE, AgentHost
 from .kiosk.app import KioskServer, create_kiosk_app
+from .kiosk.status import kiosk_status
 from .ota.releases import ReleaseStore
 from .ota.updater import OtaUpdater
 from .ota.verify import load_public_key
@@ -119,7 +120,13 @@ def run_agent(options: AgentOptions, stop: threading.Event | None = None) -> int
     kiosk: KioskServer | None = None
     if options.kiosk_port is not None:
         votes = VoteBox(options.bench_id, clock, outbox, lambda: agent.config)
-        app = create_kiosk_app(votes, clock, max_votes=options.kiosk_votes_per_minute, per=timedelta(minutes=1))
+        app = create_kiosk_app(
+            votes,
+            clock,
+            max_votes=options.kiosk_votes_per_minute,
+            per=timedelta(minutes=1),
+            status=lambda: kiosk_status(agent.config, agent.shed, clock.now()),
+        )
         kiosk = KioskServer(app, options.kiosk_host, options.kiosk_port)
         kiosk.start()
         log.info("%s: kiosk on %s", options.bench_id, kiosk.url)

@@ -40,6 +40,10 @@ class VoteBox:
         self.outbox = outbox
         self._config = config
 
+    def config(self) -> BenchConfig:
+        """The bench's configuration in force."""
+        return self._config()
+
     def open_polls(self) -> list[Poll]:
         """Polls accepting votes now."""
         now = self.clock.now()

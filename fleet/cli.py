@@ -7,7 +7,6 @@ import logging
 import secrets
 import signal
 import sys
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -85,7 +84,14 @@ def _wait_for_signal() -> None:
     stop.wait()
 
 
-def _run_dashboard(runtime: Any, settings: Settings, secret: str, public_results: bool) -> None:
+def _run_dashboard(
+    runtime: Any,
+    settings: Settings,
+    secret: str,
+    public_results: bool,
+    simulated_speed: float | None = None,
+    kiosk_urls: tuple[tuple[str, str], ...] = (),
+) -> None:
     """Serve the dashboards until interrupted (imports dashboards only here: composition root rule)."""
     from dashboards.app import create_app
     from dashboards.config import DashboardConfig
@@ -103,6 +109,8 @@ def _run_dashboard(runtime: Any, settings: Settings, secret: str, public_results
         trusted_proxies=settings.trusted_proxies,
         # Several dashboards share one Redis: failed logins then count across all of them.
         login_limit_storage=settings.redis_url or "memory://",
+        simulated_speed=simulated_speed,
+        kiosk_urls=kiosk_urls,
     )
     publications = Publications(runtime.engine, runtime.clock, AuditLog(runtime.engine, runtime.clock))
     desk = ReportDesk(
@@ -327,14 +335,17 @@ def demo(
     from fleet.demo_seed import seed_demo_polls
     from fleet.embedded_broker import EmbeddedBroker
     from fleet.runtime import build_runtime
-    from simulator.demo import demo_clock, start_demo_fleet
+    from simulator.demo import DEMO_SCENARIO, demo_clock, start_demo_fleet, start_demo_kiosks
 
     try:
         history_span = parse_duration(history) if history not in ("0", "") else None
     except ValueError as err:
         raise click.ClickException(f"--history: {err}") from None
-    folder = data_dir or Path(tempfile.mkdtemp(prefix="benchfleet-demo-"))
+    # The demo's folder is BENCHFLEET_DATA_DIR (default var/benchfleet), where every other command looks too:
+    # `benchfleet user add` run beside a demo reaches the demo's database.
+    folder = (data_dir or Path(_settings(ctx).data_dir)).resolve()
     folder.mkdir(parents=True, exist_ok=True)
+    resumed = (folder / "series.db").exists()
     broker = EmbeddedBroker()
     broker.start()
     flags = {
@@ -349,39 +360,55 @@ def demo(
     _configure_logging(settings.log_level)
     # One simulated clock for benches and fleet: accelerated benches stamp simulated time, which a fleet on
     # the wall clock would reject as ts_in_future.
-    clock = demo_clock(1.0 if realtime else speed)
+    # A resumed demo goes on from its last simulated instant (ahead of the wall clock), never back in time.
+    clock = demo_clock(1.0 if realtime else speed, _last_sample_time(settings.db) if resumed else None)
     settings = _role_settings(settings, "serve", settings.worker)
     runtime = build_runtime(settings, clock, auto_migrate=True)  # the demo's own database: just upgrade it
     runtime.start()
-    if history_span is not None:
-        _write_history(runtime, clock.now(), history_span)
+    initial_soc: dict[str, float] = {}
+    if resumed:
+        initial_soc = _last_soc(runtime)
+        click.echo(f"history: kept from the earlier run in {folder}")
+    elif history_span is not None:
+        # The history ends where the live benches start, and each continues its own battery from there.
+        initial_soc = _write_history(runtime, clock.start, history_span)
     seed_demo_polls(runtime.service)
     users = UserStore(runtime.engine)
     password = secrets.token_urlsafe(9)
     if users.get_user("admin") is None:
         users.add_user("admin", password, "admin", locale="en")
     else:
-        password = "(unchanged from the earlier run in this data folder)"
-    fleet = start_demo_fleet(broker.url, folder / "benches", speed=clock.speed, clock=clock)
+        password = "(unchanged from the earlier run in this folder; `benchfleet user passwd admin` sets a new one)"
+    fleet = start_demo_fleet(
+        broker.url, folder / "benches", speed=clock.speed, clock=clock, scenario=DEMO_SCENARIO, initial_soc=initial_soc
+    )
     click.echo(f"BenchFleet demo: {len(runtime.repo)} benches, embedded broker at {broker.url}, data in {folder}")
     click.echo(f"Dashboard: http://{settings.http}/  (login admin / {password})")
+    click.echo(f"More users: BENCHFLEET_DATA_DIR={folder} benchfleet user add NAME --role ...")
+    kiosks = start_demo_kiosks(fleet, settings.http_host)
+    for bench_id, url in kiosks.urls():
+        click.echo(f"Kiosk of {bench_id}: {url}/")
     try:
         if no_dashboard:
             _wait_for_signal()
         else:
-            _run_dashboard(runtime, settings, _secret(settings), True)
+            _run_dashboard(runtime, settings, _secret(settings), True, clock.speed, kiosks.urls())
     finally:
+        kiosks.stop()
         fleet.stop()
         runtime.stop()
         broker.stop()
 
 
-def _write_history(runtime: Any, end: Any, span: Any) -> None:
+def _write_history(runtime: Any, end: Any, span: Any) -> dict[str, float]:
     """Simulated history of the 12 benches before the demo starts (telemetry, port sessions and the votes
-    for the demo poll while it was open), so the charts and reports are not empty."""
+    for the demo poll while it was open), so the charts and reports are not empty.
+
+    Returns each bench's battery charge at the end of its history, where its live run continues."""
     from fleet.demo_seed import demo_poll
     from fleet.ingest.history import HistoryEventWriter
     from simulator.backfill_run import PollWindow, run_backfill
+    from simulator.demo import DEMO_SEED
     from simulator.sites import seed_sites
     from twins.config import Poll
 
@@ -390,13 +417,42 @@ def _write_history(runtime: Any, end: Any, span: Any) -> None:
     poll = PollWindow.of(Poll.model_validate(demo_poll(end), strict=False))
     events = HistoryEventWriter(runtime.engine, runtime.writer, runtime.clock)
     report = run_backfill(
-        sites, 2023, end, span, runtime.writer.write, progress=False,
+        sites, DEMO_SEED, end, span, runtime.writer.write, progress=False,
         polls={s.bench_id: [poll] for s in sites}, write_events=events.write,
     )  # fmt: skip
     click.echo(
         f"history: {report.samples} simulated samples, {report.port_sessions} port sessions and "
         f"{report.votes} votes before now written in {report.total_s:.1f} s"
     )
+    return report.final_soc
+
+
+def _last_sample_time(db_url: str) -> Any:
+    """The newest telemetry time of the demo's benches if it lies ahead of now (else None: start now)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from fleet.db.engine import make_engine
+    from fleet.state.twin_store import TwinStore
+
+    engine = make_engine(db_url)
+    try:
+        stamps = [t.telemetry.ts for t in TwinStore(engine).list_twins() if t.telemetry is not None]
+    except SQLAlchemyError:
+        return None  # an older schema: the runtime upgrades it, and the demo starts from now
+    finally:
+        engine.dispose()
+    latest = max(stamps, default=None)
+    return latest.replace(microsecond=0) if latest is not None and latest > datetime.now(UTC) else None
+
+
+def _last_soc(runtime: Any) -> dict[str, float]:
+    """Each bench's last reported battery charge (a demo restarted on its folder continues from there)."""
+    from fleet.service_api import EVERYTHING
+
+    twins = runtime.service.list_twins(EVERYTHING)
+    return {t.bench_id: t.telemetry.battery.soc_pct for t in twins if t.telemetry is not None}
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True}, add_help_option=False)
@@ -497,6 +553,8 @@ def user_add(ctx: click.Context, name: str, role: str, municipality: str | None,
     """Create a user; the password is read from standard input (or prompted)."""
     from fleet.auth.store import UserError
 
+    if municipality is not None:
+        _check_municipality(ctx, municipality)
     password = _read_password()
     try:
         created = _user_store(ctx).add_user(name, password, role, municipality, locale)
@@ -504,6 +562,25 @@ def user_add(ctx: click.Context, name: str, role: str, municipality: str | None,
         raise click.ClickException(str(err)) from None
     _audit_cli(ctx, "user.add", f"user:{name}", None, {"role": created.role, "municipality": created.municipality})
     click.echo(f"user {created.name} ({created.role}{', ' + created.municipality if created.municipality else ''})")
+
+
+def _check_municipality(ctx: click.Context, name: str) -> None:
+    """Refuse a municipality without benches in the registry, suggesting the known names (a typo sees 0 benches)."""
+    import difflib
+
+    from fleet.state.twin_store import TwinStore
+
+    known = sorted(set(TwinStore(_migrated_engine(ctx)).municipalities().values()))
+    if name in known:
+        return
+    if not known:
+        raise click.ClickException(
+            f"--municipality {name!r}: the registry has no benches yet; run `benchfleet benches import` first"
+        )
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    known_text = ", ".join(known)
+    raise click.ClickException(f"--municipality {name!r} has no benches in the registry; {hint}known: {known_text}")
 
 
 def _read_password() -> str:

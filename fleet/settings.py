@@ -325,4 +325,17 @@ def load_settings(
             if source is not None:
                 values[f.name] = _checked(var, check, source, f.default)
                 break
-    return Settings(**values)
+    return Settings(**_within_data_dir(values))
+
+
+#: The SQLite files that live in BENCHFLEET_DATA_DIR unless their own setting names another place.
+_DATA_DIR_FILES = {"db": "fleet.db", "tsdb": "series.db"}
+
+
+def _within_data_dir(values: dict[str, Any]) -> dict[str, Any]:
+    """Unset db and tsdb default to files in the data folder, so every command (demo included) shares one place."""
+    folder = values.get("data_dir")
+    if folder is None:
+        return values
+    defaults = {k: f"sqlite:///{Path(folder) / name}" for k, name in _DATA_DIR_FILES.items() if k not in values}
+    return {**values, **defaults}

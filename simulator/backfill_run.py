@@ -91,6 +91,8 @@ class BackfillReport:
     physics_s: float
     write_s: float
     total_s: float
+    final_soc: dict[str, float]
+    """Each bench's battery charge (%) at the last sample, where a live run continues."""
 
 
 def history_times(end: datetime, period: timedelta, step: timedelta) -> pd.DatetimeIndex:
@@ -279,6 +281,7 @@ def run_backfill(
     physics_s = 0.0
     points = sessions = votes = 0
     write_times: list[float] = []
+    final_soc: dict[str, float] = {}
 
     def timed(fn: Callable[..., None], *args: Any) -> None:
         t = time.perf_counter()
@@ -304,6 +307,7 @@ def run_backfill(
     ):
         for site, (frame, ports, drawn, seconds) in zip(sites, pool.map(simulate_history, jobs), strict=True):
             physics_s += seconds
+            final_soc[site.bench_id] = float(frame["soc_pct"].iloc[-1])
             if write_events is not None:
                 events: list[BenchEvent] = [*port_session_events(site, frame, ports, seed)]
                 events.extend(vote_events(site, drawn, seed))
@@ -329,4 +333,5 @@ def run_backfill(
         physics_s=physics_s,
         write_s=write_s,
         total_s=time.perf_counter() - began,
+        final_soc=final_soc,
     )

@@ -169,6 +169,8 @@ class FleetRunner:
     connect_rate_per_s: float = DEFAULT_CONNECT_RATE_PER_S
     keepalive_s: int = SIM_KEEPALIVE_S
     solar_cache: SolarDayCache = field(default_factory=lambda: SolarDayCache(max_entries=1024))
+    initial_soc: dict[str, float] = field(default_factory=dict)
+    """Battery charge (%) each bench starts with, e.g. where its simulated history ended; others the default."""
     benches: list[SimBench] = field(default_factory=list, init=False)
     loop: SelectorLoop = field(default_factory=SelectorLoop, init=False)
     counters: _Counters = field(default_factory=_Counters, init=False)
@@ -230,7 +232,9 @@ class FleetRunner:
             except VoteRefused as err:
                 log.debug("%s: simulated vote refused: %s", site.bench_id, err)
 
-        physics = ModelPhysics(model, start, open_polls=open_polls, on_vote=on_vote)
+        physics = ModelPhysics(
+            model, start, open_polls=open_polls, on_vote=on_vote, soc_pct=self.initial_soc.get(site.bench_id)
+        )
         hardware = SimulatedHardware(physics, clock, ports=physics_ports(model))
         outbox: Outbox
         config_store: ConfigStore

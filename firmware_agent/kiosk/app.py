@@ -25,6 +25,7 @@ from twins.vote_rules import vote_refusal
 from ..outbox.base import OutboxError
 from ..votes import VoteBox, VoteRefused
 from .limits import BENCH_WINDOWS, POLL_WINDOWS, Quota, Window, scaled
+from .status import StatusSource, kiosk_status
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -45,9 +46,17 @@ def _error(code: str, message: str, status: int) -> tuple[Response, int]:
 
 
 def create_kiosk_app(
-    votes: VoteBox, clock: Clock, max_votes: int = 6, per: timedelta = timedelta(minutes=1), quota: Quota | None = None
+    votes: VoteBox,
+    clock: Clock,
+    max_votes: int = 6,
+    per: timedelta = timedelta(minutes=1),
+    quota: Quota | None = None,
+    status: StatusSource | None = None,
 ) -> Flask:
-    """Build the kiosk app around a VoteBox; at most ``max_votes`` per ``per`` on the bench (plus longer windows)."""
+    """Build the kiosk app around a VoteBox; at most ``max_votes`` per ``per`` on the bench (plus longer windows).
+
+    ``status`` says what the bench offers now (``kiosk_status`` of the agent's config and shed loads);
+    without it, the config alone (nothing counted as shed)."""
     app = Flask(__name__, static_folder=None)
     app.secret_key = os.urandom(32)
     # ``max_votes`` per ``per`` is the bench's first window; a higher one raises every other budget in proportion
@@ -73,6 +82,12 @@ def create_kiosk_app(
                 "voted": session.get("voted", []),
             }
         )
+
+    @app.get("/api/status")
+    def bench_status() -> Response:
+        if status is not None:
+            return jsonify(status())
+        return jsonify(kiosk_status(votes.config(), frozenset(), clock.now()))
 
     @app.post("/api/votes")
     def cast() -> tuple[Response, int]:
