@@ -21,6 +21,9 @@ class IngestMetrics:
         self.votes_duplicate = Counter(
             "benchfleet_votes_duplicate", "Vote events delivered again and ignored", registry=r
         )
+        self.votes_suspect = Counter(
+            "benchfleet_votes_suspect", "Vote events held for review (implausible rate from one bench)", registry=r
+        )
         self.stale_ignored = Counter(
             "benchfleet_telemetry_out_of_order", "Telemetry older than the twin's (stored, not applied)", registry=r
         )

@@ -18,7 +18,9 @@ from fleet.registry import default_fleet
 from fleet.state.twin_store import TwinStore
 from fleet.tsdb.sqlite_store import SqliteStore
 from fleet.tsdb.writer import SpoolingWriter
-from tests.twins.samples import T0
+from fleet.state.writes import TwinWrites
+from tests.twins.samples import T0, carrying_polls, payload
+from twins.messages import Reported
 from twins.clock import ManualClock
 from twins.codec import RejectReason
 
@@ -74,7 +76,7 @@ class Kit:
 
 @contextmanager
 def pipeline_kit(
-    folder: Path, db_url: str | None = None, *, auto_register: bool = False, listen: bool = True
+    folder: Path, db_url: str | None = None, *, auto_register: bool = False, listen: bool = True, polls: bool = True
 ) -> Iterator[Kit]:
     """A pipeline over the 12 seed benches, its clock at T0 + 1 s (SQLite in ``folder`` without ``db_url``)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -83,6 +85,13 @@ def pipeline_kit(
     store.create_schema()
     twins = TwinStore(engine)
     twins.register(default_fleet(), T0)
+    if polls:  # every bench has the sample poll in force an hour before T0 (its votes count)
+        carrying = TwinWrites()
+        for record in default_fleet():
+            carrying.offer_reported(
+                Reported.model_validate_json(payload(carrying_polls(record.bench_id, T0 - timedelta(hours=1))))
+            )
+        twins.apply_batch(carrying, T0)
     tsdb = SqliteStore(folder / "series.db")
     writer = SpoolingWriter(tsdb, folder / "spool")
     metrics = IngestMetrics()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from fleet.events import ConfigStatusChanged, FleetEvent, TwinChanged, VoteCount
 from fleet.ingest.pipeline import IngestPipeline, RawMessage
 from fleet.state.cache import TwinCache
 from fleet.state.desired import DesiredVersions
+from fleet.state.vote_check import claim_polls
 from tests.fleet.ingest_kit import Kit, pipeline_kit
 from tests.twins.samples import (
     EVENT_DATA,
@@ -129,6 +130,11 @@ REJECTS: dict[RejectReason, tuple[RawMessage, str]] = {
     RejectReason.UNKNOWN_BENCH: (msg("telemetry", telemetry_doc(bench_id="nowhere-01"), "nowhere-01"), "nowhere-01"),
     RejectReason.WRONG_DIRECTION: (msg("desired", desired_doc()), "mostar-01"),
     RejectReason.TS_IN_FUTURE: (msg("telemetry", telemetry_doc(when=T0 + 3600 * S)), "mostar-01"),
+    RejectReason.VOTE_UNKNOWN_POLL: (msg("events", vote_doc(poll_id="nope-2026")), "mostar-01"),
+    RejectReason.VOTE_POLL_NOT_OPEN: (msg("events", vote_doc(when=datetime(2026, 10, 1, tzinfo=UTC))), "mostar-01"),
+    RejectReason.VOTE_UNKNOWN_OPTION: (msg("events", vote_doc(option="maybe")), "mostar-01"),
+    # park-2026 claimed by Trebinje (below): a Mostar bench carrying it cannot vote into it.
+    RejectReason.POLL_NOT_OWNED: (msg("events", vote_doc()), "mostar-01"),
 }
 
 
@@ -141,6 +147,7 @@ def test_each_reject_reason_is_counted_and_logged(
     kit: Kit, caplog: pytest.LogCaptureFixture, reason: RejectReason
 ) -> None:
     raw, bench = REJECTS[reason]
+    claim_polls(kit.twins.engine, ["park-2026"], "Trebinje" if reason is RejectReason.POLL_NOT_OWNED else None, "t", T0)
     good = msg("telemetry", telemetry_doc(seq=5))
     with caplog.at_level(logging.WARNING, logger="fleet.ingest"):
         kit.pipeline.handle([raw, good])  # the bad message does not stop the batch
@@ -156,6 +163,7 @@ def test_each_reject_reason_is_counted_and_logged(
     assert t.telemetry.seq == 5
     assert kit.series("telemetry", "seq", "mostar-01") == [5]
     assert kit.twins.get_twin("nowhere-01") is None
+    assert t.counted_votes == {}
 
 
 def test_every_message_is_counted_in_messages_in(kit: Kit) -> None:
