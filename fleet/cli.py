@@ -279,9 +279,7 @@ def _write_history(runtime: Any, end: Any, span: Any) -> None:
     click.echo(f"history: {report.samples} simulated samples before now written in {report.total_s:.1f} s")
 
 
-@main.command(
-    context_settings={"ignore_unknown_options": True, "allow_extra_args": True}, add_help_option=False
-)
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True}, add_help_option=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def agent(args: tuple[str, ...]) -> None:
     """The bench agent (real or simulated hardware); `benchfleet agent --help` lists its flags."""

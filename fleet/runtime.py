@@ -146,6 +146,7 @@ def build_runtime(
     tsdb = open_tsdb(settings.tsdb)
     writer = SpoolingWriter(tsdb, data_dir / "tsdb-spool")
     metrics = IngestMetrics()
+    metrics.watch_writer(writer.pending, writer.stats.snapshot)
     bus = EventBus()
     bus.subscribe(cache.on_event)  # first: listeners after it that read the fleet list see the change
     pipeline = IngestPipeline(twins, writer, metrics, clock, bus.publish, auto_register=settings.auto_register)

@@ -166,6 +166,7 @@ class Settings:
     def backup_folder(self) -> Path:
         """Where nightly SQL backups go: BENCHFLEET_BACKUP_DIR, else ``<data_dir>/backups``."""
         return Path(self.backup_dir) if self.backup_dir else Path(self.data_dir) / "backups"
+
     trusted_proxies: tuple[str, ...] = ()
 
     @property

@@ -155,7 +155,7 @@ def run_backfill(
     seed: int,
     end: datetime,
     period: timedelta,
-    write: Callable[[Sequence[SeriesPoint]], None],
+    write: Callable[[Sequence[SeriesPoint]], object],  # SpoolingWriter.write returns the refused count
     step: timedelta = DEFAULT_STEP,
     progress: bool = True,
     workers: int = 1,

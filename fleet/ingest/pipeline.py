@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 class PointSink(Protocol):
     """Where points go; ``write`` returns once they are durable (TSDB or disk spool)."""
 
-    def write(self, points: Sequence[SeriesPoint]) -> None:
-        """Write points durably."""
+    def write(self, points: Sequence[SeriesPoint]) -> int:
+        """Write points durably; returns how many the store refused (a type conflict: never durable)."""
         ...
 
 
@@ -187,8 +187,9 @@ class IngestPipeline:
         """Make the batch's points durable (TSDB or spool; the I/O-bound part)."""
         started = time.perf_counter()
         if prepared.points:
-            self._sink.write(prepared.points)
-            self._metrics.points_written.inc(len(prepared.points))
+            refused = self._sink.write(prepared.points)
+            self._metrics.points_written.inc(len(prepared.points) - refused)
+            self._metrics.points_refused.inc(refused)
         self._metrics.batch_seconds.observe(prepared.cpu_seconds + time.perf_counter() - started)
 
     def announce(self, prepared: PreparedBatch) -> None:

@@ -16,13 +16,13 @@ from fleet.ingest.metrics import IngestMetrics
 from fleet.ingest.pipeline import IngestPipeline
 from fleet.registry import default_fleet
 from fleet.state.twin_store import TwinStore
+from fleet.state.writes import TwinWrites
 from fleet.tsdb.sqlite_store import SqliteStore
 from fleet.tsdb.writer import SpoolingWriter
-from fleet.state.writes import TwinWrites
 from tests.twins.samples import T0, carrying_polls, payload
-from twins.messages import Reported
 from twins.clock import ManualClock
 from twins.codec import RejectReason
+from twins.messages import Reported
 
 
 @dataclass
@@ -61,6 +61,14 @@ class Kit:
                 total += sum(s.value for s in metric.samples if s.name.endswith("_total"))
         return total
 
+    def carry_polls(self) -> None:
+        """Every seed bench has the sample poll in force (reported an hour before T0): its votes count."""
+        carrying = TwinWrites()
+        for record in default_fleet():
+            doc = carrying_polls(record.bench_id, T0 - timedelta(hours=1))
+            carrying.offer_reported(Reported.model_validate_json(payload(doc)))
+        self.twins.apply_batch(carrying, T0)
+
     def series(self, measurement: str, fld: str, bench_id: str, around: datetime = T0) -> list[float]:
         """Every stored value (1-second buckets) of a field within an hour of ``around``."""
         samples = self.tsdb.query_series(
@@ -76,7 +84,7 @@ class Kit:
 
 @contextmanager
 def pipeline_kit(
-    folder: Path, db_url: str | None = None, *, auto_register: bool = False, listen: bool = True, polls: bool = True
+    folder: Path, db_url: str | None = None, *, auto_register: bool = False, listen: bool = True
 ) -> Iterator[Kit]:
     """A pipeline over the 12 seed benches, its clock at T0 + 1 s (SQLite in ``folder`` without ``db_url``)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -85,13 +93,6 @@ def pipeline_kit(
     store.create_schema()
     twins = TwinStore(engine)
     twins.register(default_fleet(), T0)
-    if polls:  # every bench has the sample poll in force an hour before T0 (its votes count)
-        carrying = TwinWrites()
-        for record in default_fleet():
-            carrying.offer_reported(
-                Reported.model_validate_json(payload(carrying_polls(record.bench_id, T0 - timedelta(hours=1))))
-            )
-        twins.apply_batch(carrying, T0)
     tsdb = SqliteStore(folder / "series.db")
     writer = SpoolingWriter(tsdb, folder / "spool")
     metrics = IngestMetrics()

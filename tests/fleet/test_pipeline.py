@@ -147,6 +147,7 @@ def test_each_reject_reason_is_counted_and_logged(
     kit: Kit, caplog: pytest.LogCaptureFixture, reason: RejectReason
 ) -> None:
     raw, bench = REJECTS[reason]
+    kit.carry_polls()
     claim_polls(kit.twins.engine, ["park-2026"], "Trebinje" if reason is RejectReason.POLL_NOT_OWNED else None, "t", T0)
     good = msg("telemetry", telemetry_doc(seq=5))
     with caplog.at_level(logging.WARNING, logger="fleet.ingest"):
@@ -167,7 +168,9 @@ def test_each_reject_reason_is_counted_and_logged(
 
 
 def test_every_message_is_counted_in_messages_in(kit: Kit) -> None:
+    kit.carry_polls()
     batch = [raw for raw, _ in REJECTS.values()] + [msg("telemetry", telemetry_doc())]
+    claim_polls(kit.twins.engine, ["park-2026"], "Trebinje", "t", T0)
     kit.pipeline.handle(batch)
     assert kit.messages_in() == len(batch)
     assert kit.metrics.rejected_total() == len(REJECTS)
@@ -202,6 +205,7 @@ def test_unknown_bench_is_auto_registered_with_the_flag(tmp_path: Path, db_url: 
 
 
 def test_vote_delivered_twice_in_one_batch_and_again_later_counts_once(kit: Kit) -> None:
+    kit.carry_polls()
     vote = msg("events", vote_doc(option="yes"))
     kit.pipeline.handle([vote, vote])
     kit.pipeline.handle([vote])
@@ -217,6 +221,7 @@ def test_vote_delivered_twice_in_one_batch_and_again_later_counts_once(kit: Kit)
 
 
 def test_votes_tallied_per_municipality(kit: Kit) -> None:
+    kit.carry_polls()
     kit.pipeline.handle(
         [msg("events", vote_doc(option="yes"))]
         + [msg("events", vote_doc(bench_id="trebinje-01", option="no"), bench="trebinje-01") for _ in range(2)]
@@ -226,6 +231,7 @@ def test_votes_tallied_per_municipality(kit: Kit) -> None:
 
 
 def test_vote_mismatch_with_telemetry_counters(kit: Kit) -> None:
+    kit.carry_polls()
     first = vote_doc(option="yes")
     kit.pipeline.handle([msg("events", first), msg("telemetry", telemetry_doc(votes={"park-2026": {"yes": 2}}))])
     assert twin(kit).votes_mismatch_since == kit.clock.now()
@@ -308,6 +314,7 @@ def test_a_failing_listener_does_not_break_ingestion(
     tmp_path: Path, db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     with pipeline_kit(tmp_path, db_url, listen=False) as kit:
+        kit.carry_polls()
 
         def broken(event: FleetEvent) -> None:
             raise RuntimeError("listener bug")
@@ -329,6 +336,7 @@ def test_a_failing_listener_does_not_break_ingestion(
 
 
 def test_events_carry_the_twin_as_committed_in_sql(kit: Kit) -> None:
+    kit.carry_polls()
     kit.pipeline.handle([msg("telemetry", telemetry_doc(seq=11)), msg("events", vote_doc())])
     [changed] = twin_changes(kit)
     stored = twin(kit)
@@ -338,6 +346,7 @@ def test_events_carry_the_twin_as_committed_in_sql(kit: Kit) -> None:
 
 
 def test_cache_reload_reads_counted_votes_from_sql(kit: Kit) -> None:
+    kit.carry_polls()
     kit.pipeline.handle([msg("events", vote_doc()), msg("events", vote_doc(option="no"))])
     fresh = TwinCache(kit.twins)
     assert fresh.reload() == 12

@@ -151,4 +151,4 @@ def carrying_polls(bench_id: str = "mostar-01", when: datetime = T0, *polls: dic
     from twins.config import DEFAULT_CONFIG_DOC
 
     applied = {**DEFAULT_CONFIG_DOC, "polls": list(polls) or [poll_doc()]}
-    return reported_doc(bench_id, when, {"version": 1, "status": "applied"}, applied)
+    return reported_doc(bench_id, when, None, applied)
