@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import Engine, and_, select, tuple_
 
 from fleet.db.schema import desired_history, polls, twins
-from fleet.state.votes import dialect_insert
 from twins.codec import RejectReason
 from twins.config import BenchConfig, Poll
 from twins.messages import Reported, VoteEvent
@@ -67,17 +65,3 @@ def read_vote_context(engine: Engine, bench_ids: Iterable[str], poll_ids: Iterab
             )
         }
     return VoteContext(in_force, owners)
-
-
-def claim_polls(
-    engine: Engine, poll_ids: Iterable[str], owner: str | None, actor: str, now: datetime
-) -> dict[str, str | None]:
-    """Give unclaimed ``poll_ids`` to ``owner`` (None: the fleet) and return every id's owner afterwards."""
-    wanted = sorted(set(poll_ids))
-    if not wanted:
-        return {}
-    with engine.begin() as conn:
-        rows = [{"poll_id": p, "owner": owner, "created_by": actor, "created_at": now} for p in wanted]
-        conn.execute(dialect_insert(conn, polls).on_conflict_do_nothing(index_elements=["poll_id"]), rows)
-        q = select(polls.c.poll_id, polls.c.owner).where(polls.c.poll_id.in_(wanted))
-        return {row.poll_id: row.owner for row in conn.execute(q)}

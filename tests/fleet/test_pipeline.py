@@ -15,7 +15,7 @@ from fleet.events import ConfigStatusChanged, FleetEvent, TwinChanged, VoteCount
 from fleet.ingest.pipeline import IngestPipeline, RawMessage
 from fleet.state.cache import TwinCache
 from fleet.state.desired import DesiredVersions
-from fleet.state.vote_check import claim_polls
+from fleet.state.poll_owners import claim_polls
 from tests.fleet.ingest_kit import Kit, pipeline_kit
 from tests.twins.samples import (
     EVENT_DATA,
