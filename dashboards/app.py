@@ -8,7 +8,7 @@ from flask import Flask
 from flask_socketio import SocketIO
 
 from dashboards.access import install_access
-from dashboards.blueprints import api, audit, auth, commands, configure, pages, participation, public
+from dashboards.blueprints import api, audit, auth, commands, configure, pages, participation, public, votes
 from dashboards.config import DashboardConfig
 from dashboards.deps import Deps
 from dashboards.errors import register_error_handlers
@@ -45,7 +45,17 @@ def create_app(config: DashboardConfig, fleet: FleetApi, users: UserStore) -> tu
     install_access(app)
     install_i18n(app)
     auth.install_login_throttle(app, config)
-    for blueprint in (auth.bp, pages.bp, api.bp, participation.bp, configure.bp, public.bp, commands.bp, audit.bp):
+    for blueprint in (
+        auth.bp,
+        pages.bp,
+        api.bp,
+        participation.bp,
+        configure.bp,
+        public.bp,
+        commands.bp,
+        audit.bp,
+        votes.bp,
+    ):
         app.register_blueprint(blueprint)
 
     @app.after_request

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dashboards.openapi_ops import ops_paths
+from dashboards.openapi_votes import votes_paths
 from twins.series import SERIES_FIELDS
 
 _ERROR = {
@@ -130,5 +131,6 @@ def openapi_document() -> dict[str, Any]:
                 "get": _get("Aggregate tallies (total, per municipality) for citizens", public=True, params=[_POLL_ID])
             },
             **ops_paths(),
+            **votes_paths(),
         },
     }
