@@ -108,6 +108,7 @@ def one_pipeline() -> Iterator[Kit]:
     database.create()
     try:
         with tempfile.TemporaryDirectory() as folder, pipeline_kit(Path(folder), database.url, listen=True) as kit:
+            kit.carry_polls()  # the sample poll is in force: valid votes count
             yield kit
     finally:
         database.drop()
