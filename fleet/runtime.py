@@ -31,6 +31,7 @@ from fleet.settings import Settings, parse_mqtt_url
 from fleet.state.cache import TwinCache
 from fleet.state.desired import DesiredPublication
 from fleet.state.twin_store import TwinStore
+from fleet.state.votes import VoteRate
 from fleet.tsdb.base import TimeSeriesStore
 from fleet.tsdb.factory import open_tsdb
 from fleet.tsdb.retention import RetentionJob
@@ -135,7 +136,7 @@ def build_runtime(
         engine.dispose()
         raise
     store = SqlStore(engine)
-    twins = TwinStore(engine)
+    twins = TwinStore(engine, VoteRate(limit=settings.vote_rate_limit))
     if store.count_benches() == 0:
         seeded = twins.register(default_fleet(), clock.now())
         log.info("empty registry seeded with the %d default benches", seeded)
