@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, and_, select, tuple_
+from sqlalchemy import Engine, select, tuple_
 
 from fleet.db.schema import desired_history, polls, twins
 from twins.codec import RejectReason
@@ -56,7 +56,7 @@ def read_vote_context(engine: Engine, bench_ids: Iterable[str], poll_ids: Iterab
         if fallback:
             h = desired_history.c
             wanted = tuple_(h.bench_id, h.version).in_(list(fallback.items()))
-            for bench_id, config in conn.execute(select(h.bench_id, h.config).where(and_(wanted))):
+            for bench_id, config in conn.execute(select(h.bench_id, h.config).where(wanted)):
                 in_force[bench_id] = tuple(BenchConfig.model_validate_json(config).polls)
         owners = {
             row.poll_id: row.owner

@@ -24,6 +24,7 @@ from tests.twins.samples import (
     desired_doc,
     event_doc,
     payload,
+    poll_doc,
     reported_doc,
     status_doc,
     telemetry_doc,
@@ -364,3 +365,28 @@ def test_metrics_text_lists_every_reject_reason_and_counts(kit: Kit) -> None:
     assert 'benchfleet_messages_in_total{kind="telemetry"} 1.0' in text
     assert 'benchfleet_messages_in_total{kind="status"} 1.0' in text
     assert "benchfleet_points_written_total 1.0" in text
+
+
+# --- which polls are in force ---------------------------------------------------------------------------------
+
+
+def test_without_an_applied_config_the_desired_version_reported_applied_is_in_force(kit: Kit) -> None:
+    twin_after = DesiredVersions(kit.twins).patch("mostar-01", {"polls": [poll_doc()]}, None, "test", T0)
+    version = twin_after.desired_version
+    # Older firmware: it reports which version it applied, not the config itself.
+    kit.pipeline.handle([msg("reported", reported_doc(config={"version": version, "status": "applied"}))])
+    kit.pipeline.handle([msg("events", vote_doc(option="yes"))])
+    assert twin(kit).counted_votes == {"park-2026": {"yes": 1}}
+    # The same bench rejecting that version has no polls in force: its votes are refused.
+    rejected = reported_doc(when=T0 + S, config={"version": version, "status": "rejected", "error": "x"})
+    kit.pipeline.handle([msg("reported", rejected)])
+    kit.pipeline.handle([msg("events", vote_doc(option="no"))])
+    assert twin(kit).counted_votes == {"park-2026": {"yes": 1}}
+    assert kit.rejected_by_reason() == {"vote_unknown_poll": 1}
+
+
+def test_a_bench_that_reports_nothing_has_no_polls(kit: Kit) -> None:
+    kit.pipeline.handle([msg("events", vote_doc())])
+    assert twin(kit).counted_votes == {}
+    assert kit.rejected_by_reason() == {"vote_unknown_poll": 1}
+    assert kit.store.vote_count() == 0
