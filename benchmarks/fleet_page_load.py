@@ -45,7 +45,10 @@ def main() -> None:
     store = UserStore.from_url(f"sqlite:///{Path(tempfile.mkdtemp()) / 'users.sqlite3'}")
     store.add_user("ada", PASSWORD, "admin", locale="en")
     fleet = big_fleet(ManualClock(datetime(2026, 11, 26, 12, 0, tzinfo=UTC)))
-    app, _ = create_app(make_config(), fleet, store)
+    app = create_app(make_config(), fleet, store)
+    live = app.extensions["benchfleet"].live
+    fleet.subscribe(live.on_event)
+    live.start()
     app.add_url_rule("/bench-bare", "bench_bare", lambda: BARE % N)
     bare, full = [], []
     with served(app) as base, chromium() as browser:

@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from flask_socketio import SocketIO
 
 from dashboards.access import install_access
-from dashboards.blueprints import api, audit, auth, commands, configure, pages, participation, public, votes
+from dashboards.blueprints import alarms as alarms_bp
+from dashboards.blueprints import api, audit, auth, commands, configure, pages, participation, public, rollouts, votes
 from dashboards.config import DashboardConfig
 from dashboards.deps import Deps
 from dashboards.errors import register_error_handlers
 from dashboards.i18n import install_i18n
 from dashboards.live import LiveBridge
 from fleet.auth.store import UserStore
+from fleet.ops.alarms import AlarmStore
 from fleet.service_api import FleetApi
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication
 
-def create_app(config: DashboardConfig, fleet: FleetApi, users: UserStore) -> tuple[Flask, SocketIO]:
-    """A ready dashboard app and its Socket.IO server (start live updates with ``app.extensions``' bridge)."""
+
+def create_app(config: DashboardConfig, fleet: FleetApi, users: UserStore, alarms: AlarmStore | None = None) -> Flask:
+    """A dashboard app (Flask's factory pattern: starts nothing).
+
+    Its live bridge is ``app.extensions["benchfleet"].live`` (with the Socket.IO server as ``.socketio``):
+    the composition root subscribes ``live.on_event`` to the fleet's event bus and calls ``live.start()``.
+    """
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=config.secret_key,
@@ -38,6 +51,7 @@ def create_app(config: DashboardConfig, fleet: FleetApi, users: UserStore) -> tu
         message_queue=config.socketio_message_queue,
         # cors_allowed_origins left at its default: same origin only, so no other site rides the session cookie.
     )
+    app.wsgi_app = _no_delay(app.wsgi_app)  # type: ignore[method-assign,assignment]
     live = LiveBridge(socketio, fleet, users, config.live_interval_s, config.public_results)
     app.extensions["benchfleet"] = Deps(config=config, fleet=fleet, users=users, live=live)
 
@@ -54,9 +68,11 @@ def create_app(config: DashboardConfig, fleet: FleetApi, users: UserStore) -> tu
         public.bp,
         commands.bp,
         audit.bp,
+        rollouts.bp,
         votes.bp,
     ):
         app.register_blueprint(blueprint)
+    alarms_bp.install(app, socketio, alarms, config.live_interval_s)
 
     @app.after_request
     def _security_headers(response):  # type: ignore[no-untyped-def]
@@ -66,5 +82,22 @@ def create_app(config: DashboardConfig, fleet: FleetApi, users: UserStore) -> tu
         return response
 
     live.install()
-    live.start()
-    return app, socketio
+    return app
+
+
+def _no_delay(wsgi_app: WSGIApplication) -> WSGIApplication:
+    """Switch Nagle's algorithm off on each connection (wraps Socket.IO's middleware too).
+
+    Live updates are small WebSocket frames a few dozen milliseconds apart: with Nagle on, each one
+    waited for the browser's delayed ACK of the one before (up to 40 ms and more a frame on Linux),
+    which benchmarks/live_latency.py measured as ~150 ms between the server's emit and the page.
+    """
+
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        sock = environ.get("werkzeug.socket")
+        if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return wsgi_app(environ, start_response)
+
+    return app

@@ -1,16 +1,24 @@
 """The Socket.IO bridge: fleet events in, coalesced per-room updates out, only to clients allowed to see them.
 
 Rooms: ``all`` (admin, maintenance), ``m:<municipality>`` (municipal staff) and ``public`` (read-only vote
-tallies when public results are switched on). Twin changes are coalesced: between two flushes a bench's
-updates collapse into its latest state, and flushes are at least ``interval_s`` apart, so each client gets
-at most ``1 / interval_s`` updates per bench per second (2 at the default 0.5 s).
+tallies when public results are switched on). Twin changes are throttled per bench on the leading edge: a
+bench quiet for ``interval_s`` goes out at the next flush (flushes are ``min_gap_s`` apart, 20 ms), while a
+busy bench's updates collapse into its latest state and go out at most once per ``interval_s``. So each
+client gets at most ``1 / interval_s`` updates per bench per second (2 at the default 0.5 s), and a single
+change reaches the browser without waiting for a window.
+
+The bridge hears only the process's EventBus (the composition root subscribes ``on_event``), which carries
+events after they are durable, from this process and, through fleet.event_relay, from the others. Every
+process emits to its own clients only (``ignore_queue``): each one hears every event itself, so going
+through the Socket.IO message queue as well would deliver each event once per process.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from flask import request
 from flask_login import current_user
@@ -43,23 +51,47 @@ def rooms_for(scope: Scope) -> list[str]:
 Emit = Callable[[str, Any, str], None]
 
 
+class Companion(Protocol):
+    """A background loop that lives as long as the live bridge (started and stopped with it)."""
+
+    def start(self, socketio: SocketIO) -> None:
+        """Start the loop as a Socket.IO background task."""
+        ...
+
+    def stop(self) -> None:
+        """End the loop."""
+        ...
+
+
 class LiveBridge:
     """Receives fleet events on any thread, emits them from one background task."""
 
-    def __init__(self, socketio: SocketIO, fleet: FleetApi, users: UserStore, interval_s: float, public: bool) -> None:
+    def __init__(
+        self,
+        socketio: SocketIO,
+        fleet: FleetApi,
+        users: UserStore,
+        interval_s: float,
+        public: bool,
+        min_gap_s: float = 0.02,
+    ) -> None:
         self.socketio = socketio
         self.fleet = fleet
         self.users = users
         self.interval_s = interval_s
+        self.min_gap_s = min_gap_s
         self.public = public
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._twins: dict[str, Twin] = {}
+        self._newest: dict[str, Twin] = {}  # bench → the newest twin taken (to drop crossed, older events)
+        self._next_ok: dict[str, float] = {}  # bench → monotonic time its next update may go out
         self._instant: list[tuple[str, dict[str, Any], list[str]]] = []
         self._health: dict[str, tuple[str, ...]] = {}
         self._task: Any = None
-        self.emit: Emit = lambda event, data, room: socketio.emit(event, data, to=room)
+        self._companions: list[Companion] = []
+        self.emit: Emit = lambda event, data, room: socketio.emit(event, data, to=room, ignore_queue=True)
         # Issue 8: connections whose user, session or token has gone are dropped (before a flush, and every second).
         self.guard = ConnectionGuard(users, lambda sid: socketio.server.disconnect(sid, namespace="/"))
         self.flushes = 0
@@ -69,6 +101,8 @@ class LiveBridge:
         """Take one fleet event (fast, thread-safe)."""
         with self._lock:
             if isinstance(event, TwinChanged):
+                if not self._is_news(event.twin):
+                    return
                 self._twins[event.twin.bench_id] = event.twin
             elif isinstance(event, ConfigStatusChanged):
                 self._instant.append(("config_status", _config_status(event), [municipality_room(event.municipality)]))
@@ -79,12 +113,29 @@ class LiveBridge:
                     self._instant.append(("vote", public, [PUBLIC_ROOM]))
         self._wake.set()
 
+    def _is_news(self, twin: Twin) -> bool:
+        """False for a twin older in every section than the last one taken (the caller holds the lock).
+
+        Events of several ingest processes can cross on their way here: a worker that read its twin back
+        just before another committed a newer sample may announce it last. Browsers must end on the newest.
+        """
+        held = self._newest.get(twin.bench_id)
+        new, old = twin.versions(), held.versions() if held is not None else None
+        if old is not None and new != old and all(new[k] <= old[k] for k in new):
+            return False
+        self._newest[twin.bench_id] = twin
+        return True
+
     # -- out ------------------------------------------------------------------------------------------
     def flush_once(self) -> int:
-        """Emit everything pending; return how many messages went out."""
+        """Emit everything that is due; return how many messages went out."""
         self.guard.revalidate()
+        now = time.monotonic()
         with self._lock:
-            twins, self._twins = self._twins, {}
+            twins = {b: t for b, t in self._twins.items() if self._next_ok.get(b, 0.0) <= now}
+            for bench_id in twins:
+                del self._twins[bench_id]
+                self._next_ok[bench_id] = now + self.interval_s
             instant, self._instant = self._instant, []
         sent = 0
         for name, data, rooms in instant:
@@ -116,16 +167,25 @@ class LiveBridge:
                 alerts.append((alert, municipality_room(twin.attributes.municipality)))
         for room, docs in by_room.items():
             self.emit("twin", {"twins": docs}, room)
+        # "health": a bench's derived health changed. The "alert" event is the alarms' (one per alarm
+        # transition, dashboards/blueprints/alarms.py).
         for alert, room in alerts:
-            self.emit("alert", alert, room)
-            self.emit("alert", alert, ALL_ROOM)
+            self.emit("health", alert, room)
+            self.emit("health", alert, ALL_ROOM)
         return len(by_room) + 2 * len(alerts)
 
+    def _wait_s(self) -> float:
+        """How long the loop may sleep: until the earliest held-back bench is due (1 s when none is)."""
+        with self._lock:
+            if self._instant:
+                return 0.0
+            due = min((self._next_ok.get(b, 0.0) for b in self._twins), default=None)
+        return 1.0 if due is None else max(0.0, due - time.monotonic())
+
     def run(self) -> None:
-        """The background loop: wait for events, flush, then hold off ``interval_s`` (the coalescing window)."""
+        """The background loop: wait for an event or a held-back bench, flush what is due, rest ``min_gap_s``."""
         while not self._stop.is_set():
-            if not self._wake.wait(timeout=1.0):
-                continue
+            self._wake.wait(timeout=self._wait_s())
             self._wake.clear()
             if self._stop.is_set():
                 break
@@ -133,20 +193,32 @@ class LiveBridge:
                 self.flush_once()
             except Exception:  # a bad event must not end live updates for everyone
                 self.socketio.server.logger.exception("live flush failed")
-            # The coalescing window; an Event wait (threading mode) so stop() ends it at once.
-            self._stop.wait(self.interval_s)
+            # Batches the events of a burst into one flush; an Event wait so stop() ends it at once.
+            self._stop.wait(self.min_gap_s)
+
+    @property
+    def running(self) -> bool:
+        """True once ``start`` ran and until ``stop``."""
+        return self._task is not None and not self._stop.is_set()
 
     def start(self) -> None:
-        """Subscribe to the fleet and start the background loop."""
-        self.fleet.subscribe(self.on_event)
+        """Start the background loop (the composition root subscribes ``on_event`` to the bus)."""
         self._task = self.socketio.start_background_task(self.run)
         self.guard.start(self.socketio)
+        for companion in self._companions:
+            companion.start(self.socketio)
+
+    def add_companion(self, companion: Companion) -> None:
+        """Start and stop ``companion`` with this bridge (e.g. the alarm announcer): create_app starts nothing."""
+        self._companions.append(companion)
 
     def stop(self) -> None:
         """End the background loop (tests, shutdown)."""
         self._stop.set()
         self._wake.set()
         self.guard.stop()
+        for companion in self._companions:
+            companion.stop()
         if self._task is not None:
             self._task.join(timeout=5)
 

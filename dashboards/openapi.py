@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dashboards.openapi_ops import ops_paths
+from dashboards.openapi_rollouts import rollout_paths
 from dashboards.openapi_votes import votes_paths
 from twins.series import SERIES_FIELDS
 
@@ -31,6 +32,66 @@ def _get(summary: str, *, public: bool = False, params: list[dict[str, Any]] | N
     else:
         op["responses"].update({"401": _ERROR, "403": _ERROR, "404": _ERROR})
     return op
+
+
+_ALARM_ID = {"name": "alarm_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _post(summary: str, body: dict[str, Any], params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    op = _get(summary, params=params)
+    op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    op["responses"].update({"400": _ERROR, "409": _ERROR, "422": _ERROR})
+    return op
+
+
+def _alarm_paths() -> dict[str, Any]:
+    """Contract section 5: alarms (dashboards/blueprints/alarms.py)."""
+    text = {"type": "string"}
+    filters = [
+        {"name": n, "in": "query", "schema": {"type": "string"}}
+        for n in ("state", "severity", "municipality", "bench_id")
+    ]
+    recipient = {
+        "type": "object",
+        "required": ["municipality", "channel", "address"],
+        "properties": {
+            "municipality": text,
+            "min_severity": {"enum": ["critical", "major", "minor", "warning"]},
+            "channel": {"enum": ["email", "webhook"]},
+            "address": text,
+            "escalation": {"type": "boolean"},
+        },
+    }
+    threshold = {
+        "type": "object",
+        "properties": {"scope": {"enum": ["municipality", "bench"]}, "target": text, "name": text, "value": {}},
+    }
+    put = _post("Override one alarm threshold for a municipality or a bench (value null drops it)", threshold)
+    return {
+        "/api/alerts": {
+            "get": _get("Alarms of the caller's benches (state, severity, municipality, bench_id)", params=filters)
+        },
+        "/api/alerts/{alarm_id}": {"get": _get("One alarm with its full history", params=[_ALARM_ID])},
+        "/api/alerts/{alarm_id}/ack": {
+            "post": _post(
+                "Acknowledge an active alarm", {"type": "object", "properties": {"comment": text}}, [_ALARM_ID]
+            )
+        },
+        "/api/alerts/{alarm_id}/assign": {
+            "post": _post("Assign an alarm", {"type": "object", "properties": {"assignee": text}}, [_ALARM_ID])
+        },
+        "/api/alert-recipients": {
+            "get": _get("Notification recipients (routing per municipality and severity)"),
+            "post": _post("Add a notification recipient", recipient),
+        },
+        "/api/alert-recipients/{recipient_id}": {
+            "delete": _get(
+                "Remove a recipient",
+                params=[{"name": "recipient_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            )
+        },
+        "/api/alert-thresholds": {"put": put},
+    }
 
 
 def openapi_document() -> dict[str, Any]:
@@ -76,8 +137,8 @@ def openapi_document() -> dict[str, Any]:
             "description": (
                 "Digital twins of solar smart benches. Authenticate with a session cookie (browser; state-changing "
                 "requests need the X-CSRFToken header) or Authorization: Bearer <token> (benchfleet token create). "
-                "Live updates are Socket.IO events: twin (batched, at most 2 per bench per second), alert, "
-                "config_status, vote."
+                "Live updates are Socket.IO events: twin (batched, at most 2 per bench per second), alert (once "
+                "per alarm transition), health, config_status, vote."
             ),
         },
         "components": {
@@ -118,12 +179,7 @@ def openapi_document() -> dict[str, Any]:
             "/api/polls/{poll_id}/results": {
                 "get": _get("Tallies of a poll: total, per bench, per municipality", params=[_POLL_ID])
             },
-            "/api/alerts": {
-                "get": _get(
-                    "Active alerts. For now these are the current health reasons of the visible benches; "
-                    "'recent' stays empty until alert history exists. Roles admin and maintenance only."
-                )
-            },
+            **_alarm_paths(),
             "/public/api/polls": {
                 "get": _get("Polls, for citizens (only if public results are switched on)", public=True)
             },
@@ -132,5 +188,6 @@ def openapi_document() -> dict[str, Any]:
             },
             **ops_paths(),
             **votes_paths(),
+            **rollout_paths(),
         },
     }

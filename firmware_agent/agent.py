@@ -17,6 +17,7 @@ from typing import Any
 from twins.codec import Rejected, decode_payload, encode
 from twins.config import BenchConfig, ShedLoad
 from twins.messages import (
+    BenchEvent,
     CmdResultData,
     Command,
     ConfigReport,
@@ -39,7 +40,6 @@ from .outputs import ApplyError, Outputs, apply_outputs, outputs_for
 from .sampler import Sampler
 from .transport.base import Connected, Disconnected, Published, Received, Transport, TransportEvent
 from .wire import (
-    AnyBenchEvent,
     boot_event,
     cmd_result_event,
     ota_event,
@@ -203,7 +203,7 @@ class BenchAgent:
         self._cursor = 0
 
     # -- outbox ------------------------------------------------------------------------------------
-    def emit(self, event: AnyBenchEvent) -> None:
+    def emit(self, event: BenchEvent) -> None:
         """Store an event in the outbox (votes go through ``VoteBox`` so they are tallied)."""
         try:
             self.outbox.put(TopicKind.EVENTS, Category.EVENT, encode(event), event.ts.timestamp())

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from twins.codec import describe_errors
-from twins.messages import CmdResultData, Command, OtaArgs, OtaProgressData
+from twins.messages import CmdResultData, Command, OtaProgressData
 
 from .hardware.base import HardwareError
+from .ota.manifest import OtaRequest
 from .ota.updater import OtaFailed
 from .ota.verify import OtaRejected
 
@@ -83,7 +84,7 @@ def reboot(agent: BenchAgent, command: Command, now: datetime) -> CmdResultData:
 def ota(agent: BenchAgent, command: Command, now: datetime) -> CmdResultData:
     """Install a signed update and restart into it; a refused artifact leaves the running version."""
     try:
-        args = OtaArgs.model_validate(command.args)
+        args = OtaRequest.model_validate(command.args)
     except ValidationError as err:
         return CmdResultData(name="ota", ok=False, error=f"invalid args: {describe_errors(err)}")
     if agent.updater is None:
@@ -93,7 +94,7 @@ def ota(agent: BenchAgent, command: Command, now: datetime) -> CmdResultData:
         agent.ota_progress(data, now)
 
     try:
-        agent.updater.install(args, agent.firmware.version, progress)
+        agent.updater.install(args, agent.firmware.version, agent.bench.info.model, progress)
     except OtaRejected as err:
         progress(OtaProgressData(version=args.version, stage="rejected", error=str(err)))
         return CmdResultData(name="ota", ok=False, error=str(err))

@@ -23,8 +23,6 @@ from twins.messages import (
 )
 from twins.topics import TopicKind, topic_for
 
-AnyBenchEvent = VoteEvent | PortSessionEvent | TamperEvent | BootEvent | OtaProgressEvent | CmdResultEvent
-
 
 def status_payload(bench_id: str, online: bool, ts: datetime, reason: str | None = None) -> bytes:
     """The retained ``status`` document (also the last will, with ``online: false``)."""

@@ -10,11 +10,13 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
+from fleet.ops.alarms_cli import alarm_commands
 from fleet.settings import Settings, SettingsError, load_settings, parse_mqtt_url
 from twins.clock import SystemClock
 from twins.durations import parse_duration
@@ -94,13 +96,49 @@ def _run_dashboard(runtime: Any, settings: Settings, secret: str, public_results
         public_results=public_results,
         tile_url=settings.tile_url or None,
         secure_cookies=settings.http_host not in ("127.0.0.1", "localhost"),
-        socketio_message_queue=settings.socketio_queue or None,
+        socketio_message_queue=settings.redis_url or None,
         trusted_proxies=settings.trusted_proxies,
         # Several dashboards share one Redis: failed logins then count across all of them.
-        login_limit_storage=settings.socketio_queue or "memory://",
+        login_limit_storage=settings.redis_url or "memory://",
     )
-    app, socketio = create_app(config, runtime.service, UserStore(runtime.engine))
-    socketio.run(app, host=settings.http_host, port=settings.http_port, allow_unsafe_werkzeug=True, log_output=False)
+    app = create_app(config, runtime.service, UserStore(runtime.engine), runtime.alarms)
+    live = app.extensions["benchfleet"].live
+    runtime.bus.subscribe(live.on_event)  # the one fan-out: the bridge hears the bus, nothing else
+    live.start()
+    try:
+        live.socketio.run(
+            app, host=settings.http_host, port=settings.http_port, allow_unsafe_werkzeug=True, log_output=False
+        )
+    finally:
+        live.stop()
+
+
+def _role_settings(settings: Settings, role: str, slot: int | None) -> Settings:
+    """Settings with this process's MQTT client id (see fleet.client_ids) and deprecations logged."""
+    from fleet.client_ids import server_client_id
+
+    for line in settings.deprecations():
+        log.warning("%s", line)
+    client_id = server_client_id(settings.ingest_client_id, Path(settings.data_dir), role, slot)
+    return replace(settings, ingest_client_id=client_id)
+
+
+def _start_relay(runtime: Any, settings: Settings, role: str) -> Any:
+    """Cross-process events through BENCHFLEET_REDIS, or None (one process alone needs none)."""
+    if not settings.redis_url:
+        return None
+    from fleet.event_relay import RedisEventRelay, new_origin
+
+    # After an outage the process may have missed events: its cache reloads what SQL holds.
+    relay = RedisEventRelay(settings.redis_url, runtime.bus, origin=new_origin(role), on_resync=runtime.cache.reload)
+    relay.start()
+    return relay
+
+
+def _stop(*parts: Any) -> None:
+    for part in parts:
+        if part is not None:
+            part.stop()
 
 
 def _check_tls(host: str, port: int, tls: bool, ca_file: Path | None, setting: str) -> None:
@@ -124,6 +162,17 @@ def _secret(settings: Settings) -> str:
         return load_or_create_secret_key(Path(settings.data_dir))
     except WeakSecretKey as err:
         raise click.ClickException(f"{err} (delete the file to have a new key generated)") from None
+
+
+_worker_option = click.option(
+    "--worker",
+    type=click.IntRange(0, 9999),
+    default=None,
+    help="This worker's slot (BENCHFLEET_WORKER, default 0): keep it across restarts so the worker resumes its "
+    "MQTT session; give each worker of a share group its own.",
+)
+_share_option = click.option("--share-group", help="MQTT shared-subscription group (BENCHFLEET_SHARE_GROUP).")
+_redis_option = click.option("--redis", help="Redis for events across processes (BENCHFLEET_REDIS).")
 
 
 def _build_checked(build: Callable[..., Any], settings: Settings) -> Any:
@@ -157,6 +206,9 @@ def migrate(ctx: click.Context, /, **flags: Any) -> None:
 
 @main.command()
 @server_options
+@_worker_option
+@_share_option
+@_redis_option
 @click.pass_context
 def serve(ctx: click.Context, /, **flags: Any) -> None:
     """Ingestion + dashboard + scheduler against the configured broker and stores."""
@@ -168,18 +220,23 @@ def serve(ctx: click.Context, /, **flags: Any) -> None:
         raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; serve needs a real broker URL")
     url = settings.mqtt_url
     _check_tls(url.host, url.port, url.tls, None, "BENCHFLEET_MQTT")
+    settings = _role_settings(settings, "serve", settings.worker)
     runtime = _build_checked(build_runtime, settings)
+    relay = _start_relay(runtime, settings, "serve")
     runtime.start()
     runtime.republish_desired()
     click.echo(f"BenchFleet dashboard: http://{settings.http}/")
     try:
         _run_dashboard(runtime, settings, _secret(settings), settings.public_results)
     finally:
-        runtime.stop()
+        _stop(relay, runtime)
 
 
 @main.command()
 @server_options
+@_worker_option
+@_share_option
+@_redis_option
 @click.pass_context
 def ingest(ctx: click.Context, /, **flags: Any) -> None:
     """Ingestion only (no dashboard): one of several workers sharing the bench topics."""
@@ -191,13 +248,49 @@ def ingest(ctx: click.Context, /, **flags: Any) -> None:
         raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; ingest needs a broker URL")
     url = settings.mqtt_url
     _check_tls(url.host, url.port, url.tls, None, "BENCHFLEET_MQTT")
+    settings = _role_settings(settings, "ingest", settings.worker)
     runtime = _build_checked(build_runtime, settings)
+    relay = _start_relay(runtime, settings, "ingest")
+    if relay is None:
+        log.warning("BENCHFLEET_REDIS is not set: dashboards of other processes won't show this worker's changes live")
     runtime.start()
-    click.echo(f"ingesting from {settings.mqtt_url.redacted()} as {settings.ingest_client_id}", err=True)
+    group = f" in share group {settings.share_group}" if settings.share_group else ""
+    click.echo(f"ingesting from {settings.mqtt_url.redacted()} as {settings.ingest_client_id}{group}", err=True)
     try:
         _wait_for_signal()
     finally:
-        runtime.stop()
+        _stop(relay, runtime)
+
+
+@main.command()
+@server_options
+@_redis_option
+@click.pass_context
+def dashboard(ctx: click.Context, /, **flags: Any) -> None:
+    """Web and Socket.IO only: no ingestion, no scheduler; live events come from the other processes."""
+    from fleet.runtime import build_runtime
+
+    settings = _settings(ctx, **flags)
+    _configure_logging(settings.log_level)
+    if settings.mqtt_url.embedded:
+        raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; dashboard needs a broker URL")
+    if not settings.redis_url:
+        log.warning("BENCHFLEET_REDIS is not set: this dashboard shows only its own changes live, not ingestion's")
+    url = settings.mqtt_url
+    _check_tls(url.host, url.port, url.tls, None, "BENCHFLEET_MQTT")
+    settings = _role_settings(settings, "dashboard", None)
+    runtime = _build_checked(build_runtime, settings)
+    relay = _start_relay(runtime, settings, "dashboard")
+    runtime.cache.start()
+    runtime.publisher.start()  # desired configs after a PATCH are still published (retained)
+    click.echo(f"BenchFleet dashboard: http://{settings.http}/", err=True)
+    try:
+        _run_dashboard(runtime, settings, _secret(settings), settings.public_results)
+    finally:
+        _stop(relay, runtime.publisher, runtime.cache)
+        runtime.writer.close()
+        runtime.tsdb.close()
+        runtime.engine.dispose()
 
 
 @main.command()
@@ -245,6 +338,7 @@ def demo(
     # One simulated clock for benches and fleet: accelerated benches stamp simulated time, which a fleet on
     # the wall clock would reject as ts_in_future.
     clock = demo_clock(1.0 if realtime else speed)
+    settings = _role_settings(settings, "serve", settings.worker)
     runtime = build_runtime(settings, clock, auto_migrate=True)  # the demo's own database: just upgrade it
     runtime.start()
     if history_span is not None:
@@ -335,6 +429,22 @@ def _audit_cli(ctx: click.Context, action: str, target: str, before: Any = None,
     from fleet.ops.audit import record_cli
 
     record_cli(make_engine(_settings(ctx).db), action, target, before, after)
+def _migrated_engine(ctx: click.Context) -> Any:
+    """The configured database, refused with `benchfleet migrate` named when its schema is old."""
+    from fleet.db.engine import make_engine
+    from fleet.db.migrate import SchemaOutdated, ensure_schema
+
+    settings = _settings(ctx)
+    _ensure_parent(settings.db)
+    engine = make_engine(settings.db)
+    try:
+        ensure_schema(engine, auto_upgrade=False)
+    except SchemaOutdated as err:
+        raise click.ClickException(str(err)) from None
+    return engine
+
+
+main.add_command(alarm_commands(_migrated_engine))
 
 
 def _ensure_parent(db_url: str) -> None:
@@ -561,6 +671,7 @@ def benches_import(ctx: click.Context, csv_file: Path) -> None:
     from fleet.db.migrate import SchemaOutdated, ensure_schema
     from fleet.db.store import SqlStore
     from fleet.registry import RegistryCsvError, load_csv
+    from fleet.state.twin_store import TwinStore
 
     settings = _settings(ctx)
     try:
@@ -574,8 +685,30 @@ def benches_import(ctx: click.Context, csv_file: Path) -> None:
     except SchemaOutdated as err:
         raise click.ClickException(str(err)) from None
     store = SqlStore(engine)
-    store.upsert_benches(records, SystemClock().now())
+    twins = TwinStore(engine)
+    twins.register(records, SystemClock().now())  # registry rows and, for new benches, their twin rows
     click.echo(f"imported {len(records)} benches; registry has {store.count_benches()}")
+    _announce_benches(settings, list(twins.get_twins([r.bench_id for r in records]).values()))
+
+
+def _announce_benches(settings: Settings, twins: list[Any]) -> None:
+    """Tell running processes about added or changed benches (through BENCHFLEET_REDIS), so no restart is needed."""
+    if not settings.redis_url or not twins:
+        return
+    import redis
+
+    from fleet.event_relay import new_origin, publish_events
+    from fleet.events import TwinChanged
+
+    try:
+        sent = publish_events(settings.redis_url, [TwinChanged(t, "attributes") for t in twins], new_origin("import"))
+    except (redis.RedisError, OSError) as err:
+        click.echo(
+            f"warning: Redis unreachable ({err}); running processes see these benches after a resync or restart",
+            err=True,
+        )
+        return
+    click.echo(f"announced {sent} benches to running processes", err=True)
 
 
 @benches.command("list")
@@ -631,6 +764,103 @@ def restore(ctx: click.Context, file: Path, db: str | None, yes: bool) -> None:
     except BackupError as err:
         raise click.ClickException(str(err)) from None
     click.echo(f"restored {file} into {redacted(settings.db)}")
+# --- report (fleet/reports; owned by the reports helper) ------------------------------------------
+
+
+@main.command()
+@click.option("--municipality", help="Municipality name as in the registry; omit for the fleet report.")
+@click.option("--period", "period_text", required=True, help="YYYY-MM (a month) or YYYY-MM-DD..YYYY-MM-DD.")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "html", "csv"]), default="pdf", show_default=True)
+@click.option("--language", help="bs, hr, sr-Latn, sr-Cyrl or en (default: the municipality's setting).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write.")
+@click.option("--db", help="Database (BENCHFLEET_DB).")
+@click.option("--tsdb", help="Time-series store (BENCHFLEET_TSDB).")
+@click.pass_context
+def report(
+    ctx: click.Context,
+    municipality: str | None,
+    period_text: str,
+    fmt: str,
+    language: str | None,
+    out: Path,
+    db: str | None,
+    tsdb: str | None,
+) -> None:
+    """One participation and service report on demand (contract section 5)."""
+    from fleet.db.engine import make_engine
+    from fleet.reports.build import ReportSources, UnknownMunicipality
+    from fleet.reports.output import make_report, render
+    from fleet.reports.period import PeriodError, parse_period
+    from fleet.reports.render_pdf import PdfError
+    from fleet.reports.texts import check_language
+    from fleet.state.twin_store import TwinStore
+    from fleet.tsdb import open_tsdb
+
+    settings = _settings(ctx, db=db, tsdb=tsdb)
+    try:
+        period = parse_period(period_text)
+        languages = settings.report_language_map
+        chosen = check_language(language) if language else None
+        series = open_tsdb(settings.tsdb)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    engine = make_engine(settings.db)
+    try:
+        sources = ReportSources(engine, series, TwinStore(engine).list_twins())
+        built = make_report(sources, municipality, period, SystemClock().now(), languages, chosen)
+        data = render(built, fmt, settings.chromium or None)
+    except (UnknownMunicipality, PeriodError, PdfError) as err:
+        raise click.ClickException(str(err)) from None
+    finally:
+        series.close()
+        engine.dispose()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    click.echo(f"wrote {out} ({len(data)} bytes, {built.language})")
+
+
+@main.group("report-recipients")
+def report_recipients() -> None:
+    """Who receives each municipality's monthly report by e-mail (`_fleet`: the fleet report)."""
+
+
+@report_recipients.command("add")
+@click.argument("municipality")
+@click.argument("email")
+@click.pass_context
+def report_recipients_add(ctx: click.Context, municipality: str, email: str) -> None:
+    """Add EMAIL to MUNICIPALITY's recipients."""
+    from fleet.reports.recipients import add_recipient
+
+    try:
+        added = add_recipient(_migrated_engine(ctx), municipality, email, SystemClock().now())
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"{'added' if added else 'already there'}: {municipality} {email.strip()}")
+
+
+@report_recipients.command("remove")
+@click.argument("municipality")
+@click.argument("email")
+@click.pass_context
+def report_recipients_remove(ctx: click.Context, municipality: str, email: str) -> None:
+    """Remove EMAIL from MUNICIPALITY's recipients."""
+    from fleet.reports.recipients import remove_recipient
+
+    if not remove_recipient(_migrated_engine(ctx), municipality, email):
+        raise click.ClickException(f"{email.strip()} is not a recipient of {municipality}")
+    click.echo(f"removed: {municipality} {email.strip()}")
+
+
+@report_recipients.command("list")
+@click.pass_context
+def report_recipients_list(ctx: click.Context) -> None:
+    """List every municipality's recipients."""
+    from fleet.reports.recipients import recipients
+
+    for municipality, addresses in recipients(_migrated_engine(ctx)).items():
+        for address in addresses:
+            click.echo(f"{municipality}\t{address}")
 
 
 if __name__ == "__main__":

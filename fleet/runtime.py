@@ -9,7 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from fleet.backup import BackupJob
@@ -22,10 +21,18 @@ from fleet.ingest.metrics import IngestMetrics
 from fleet.ingest.mqtt_source import MqttSource
 from fleet.ingest.pipeline import IngestPipeline
 from fleet.ingest.worker import IngestWorker
+from fleet.leader_lock import leader_lock_for
+from fleet.ops.alarm_job import AlarmJob
+from fleet.ops.alarms import AlarmStore, SignalRecorder
 from fleet.ops.audit import AuditLog
 from fleet.ops.commands import CommandService, CommandTimeouts
+from fleet.ops.notify import Notifier
+from fleet.ops.releases import ReleaseStore
+from fleet.ops.rollouts import OTA_COMMAND_TIMEOUT, RolloutJob, RolloutService
 from fleet.registry import default_fleet
-from fleet.scheduler import HealthSweep, Job, build_scheduler
+from fleet.reports.delivery import DeliveryContext
+from fleet.reports.schedule import ReportDelivery
+from fleet.scheduler import HealthSweep, Job, SchedulerLeader
 from fleet.service import FleetService
 from fleet.settings import Settings, parse_mqtt_url
 from fleet.state.cache import TwinCache
@@ -61,7 +68,9 @@ class FleetRuntime:
     publisher: DesiredPublisher
     publication: DesiredPublication
     service: FleetService
-    scheduler: BackgroundScheduler
+    scheduler: SchedulerLeader
+    rollouts: RolloutService
+    alarms: AlarmStore | None = None
 
     @property
     def repo(self) -> TwinCache:
@@ -91,8 +100,7 @@ class FleetRuntime:
 
     def stop(self) -> None:
         """Stop ingesting (what is unacknowledged is redelivered later), close the stores."""
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        self.scheduler.stop()
         self.source.stop()
         self.worker.stop()
         self.cache.stop()
@@ -150,7 +158,17 @@ def build_runtime(
     metrics.watch_writer(writer.pending, writer.stats.snapshot)
     bus = EventBus()
     bus.subscribe(cache.on_event)  # first: listeners after it that read the fleet list see the change
-    pipeline = IngestPipeline(twins, writer, metrics, clock, bus.publish, auto_register=settings.auto_register)
+    audit = AuditLog(engine, clock)
+    alarms = AlarmStore(engine, audit=audit.record)  # acknowledgements are logged in their own transaction
+    pipeline = IngestPipeline(
+        twins,
+        writer,
+        metrics,
+        clock,
+        bus.publish,
+        auto_register=settings.auto_register,
+        on_bench_event=SignalRecorder(alarms),
+    )
     source = MqttSource(url, settings.ingest_client_id, settings.share_group)
     worker = IngestWorker(source.queue, pipeline, source.ack)
     publisher = DesiredPublisher(url, f"{settings.ingest_client_id}-desired")
@@ -160,18 +178,29 @@ def build_runtime(
         "database": lambda: {"ok": store.ping(), "store": store.describe()},
     }
     publication = DesiredPublication(twins, publisher)
-    audit = AuditLog(engine, clock)
     commands = CommandService(engine, publisher, audit, clock)
     service = FleetService(
         twins, cache, store, tsdb, publication, metrics, bus, clock, probes, audit=audit, commands=commands
     )
-    scheduler = build_scheduler(
+    # Firmware goes out as ``ota`` commands sent by rollouts only (operators cannot send ``ota`` by hand).
+    ota_commands = CommandService(engine, publisher, audit, clock, timeouts={"ota": OTA_COMMAND_TIMEOUT})
+    releases = ReleaseStore(engine, audit, clock)
+    rollouts = RolloutService(engine, twins, service, audit, clock, releases=releases, commands=ota_commands)
+    service.rollouts = rollouts
+    alarm_job = AlarmJob(twins.list_twins, alarms, clock, tsdb=tsdb, notifier=Notifier(engine, settings.smtp_settings))
+    # Jobs run in one process at a time, whichever process dies (docs/roles.md).
+    scheduler = SchedulerLeader(
+        leader_lock_for(settings.db, data_dir),
         [
             Job("health_sweep", 15.0, HealthSweep(cache, bus, clock).run),
             Job("command_timeouts", 5.0, CommandTimeouts(engine, clock).run),
             Job("retention", 600.0, RetentionJob(tsdb, clock, timedelta(days=settings.raw_retention_days)).run),
             Job("backup", 600.0, BackupJob.from_settings(settings, clock).run),
-        ]
+            Job("rollouts", 5.0, RolloutJob(rollouts).run),
+            Job("alarms", 60.0, alarm_job.run),
+        ],
+        name=settings.ingest_client_id,
+        services=_report_delivery(settings, engine, tsdb, clock, data_dir),
     )
     return FleetRuntime(
         settings,
@@ -191,7 +220,28 @@ def build_runtime(
         publication,
         service,
         scheduler,
+        rollouts,
+        alarms,
     )
+
+
+def _report_delivery(
+    settings: Settings, engine: Engine, tsdb: TimeSeriesStore, clock: Clock, data_dir: Path
+) -> list[ReportDelivery]:
+    """The monthly report e-mail, run by the scheduler's leader; none without BENCHFLEET_SMTP (nowhere to send)."""
+    smtp = settings.smtp_settings
+    if smtp is None:
+        return []
+    ctx = DeliveryContext(
+        engine,
+        tsdb,
+        smtp,
+        data_dir / "reports",
+        clock,
+        settings.report_language_map,
+        settings.chromium or None,
+    )
+    return [ReportDelivery(ctx)]
 
 
 def _ensure_sqlite_dirs(*urls: str) -> None:

@@ -12,6 +12,7 @@ from fleet.events import ConfigStatusChanged, Listener, TwinChanged
 from fleet.ingest.metrics import IngestMetrics
 from fleet.ops.audit import AuditEntry, AuditLog, AuditQuery
 from fleet.ops.commands import CommandRecord, CommandService
+from fleet.ops.rollouts import RolloutService
 from fleet.service_api import PollInfo, PollResults, Scope
 from fleet.state.cache import TwinCache
 from fleet.state.desired import DesiredPublication, DesiredVersions
@@ -55,6 +56,8 @@ class FleetService:
         self._probes = dict(probes or {})
         self._audit = audit
         self._commands = commands
+        # Wired by the runtime after construction (the rollouts patch through this service).
+        self.rollouts: RolloutService | None = None
 
     def now(self) -> datetime:
         """Current time from the fleet's clock."""

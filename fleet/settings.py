@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from fleet.mail import SmtpSettings, parse_smtp_url
+from fleet.reports.language import parse_languages
 from fleet.secret_key import WeakSecretKey, check_secret_key
 from twins.broker_url import BrokerUrl, parse_broker_url
 
@@ -99,6 +101,30 @@ def _check_proxies(text: str) -> tuple[str, ...]:
                 f"BENCHFLEET_TRUSTED_PROXIES: {proxy!r} is not an address or network; use e.g. 10.0.0.5,172.18.0.0/16"
             ) from None
     return proxies
+def _check_redis(text: str) -> str:
+    parts = urlsplit(text.strip())
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when it is read
+    except ValueError:
+        parts = urlsplit("")
+    if text and (parts.scheme not in ("redis", "rediss") or not parts.hostname):
+        raise SettingsError(f"BENCHFLEET_REDIS: {text!r} is not a Redis URL; use redis://host:6379/0 (or rediss://)")
+    return text.strip()
+
+
+def _check_queue(text: str) -> str:
+    try:
+        return _check_redis(text)
+    except SettingsError:
+        raise SettingsError(
+            f"BENCHFLEET_SOCKETIO_QUEUE: {text!r} is not a Redis URL; set BENCHFLEET_REDIS=redis://host:6379/0 instead"
+        ) from None
+
+
+def _check_worker(text: str) -> int:
+    if not text.strip().isdigit() or int(text) > 9999:
+        raise SettingsError(f"BENCHFLEET_WORKER: {text!r} is not a worker slot; use a whole number 0..9999, e.g. 2")
+    return int(text)
 
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -125,6 +151,21 @@ def _bool(name: str) -> Callable[[str], bool]:
         raise SettingsError(f"{name}: {text!r} is not a boolean; use 1 or 0")
 
     return parse
+
+
+def _checked_by(var: str, parse: Callable[[str], object]) -> Callable[[str], str]:
+    """A checker that keeps the text when ``parse`` accepts it, and names ``var`` when it does not."""
+
+    def check(text: str) -> str:
+        if text.strip():
+            try:
+                parse(text.strip())
+            except ValueError as err:
+                message = str(err)
+                raise SettingsError(message if message.startswith(var) else f"{var}: {message}") from None
+        return text.strip()
+
+    return check
 
 
 def _int(name: str, low: int, high: int, unit: str) -> Callable[[str], int]:
@@ -154,26 +195,53 @@ class Settings:
     public_results: bool = False
     tile_url: str = ""
     share_group: str = ""
-    ingest_client_id: str = "benchfleet-ingest"
+    ingest_client_id: str = ""
     socketio_queue: str = ""
+    redis: str = ""
+    worker: int = 0
     log_level: str = "INFO"
     raw_retention_days: int = 30
     backup_dir: str = ""
     backup_keep: int = 7
     backup_hour: int = 2
     vote_rate_limit: int = 120
+    trusted_proxies: tuple[str, ...] = ()
+    smtp: str = ""
+    report_languages: str = ""
+    chromium: str = ""
 
     @property
     def backup_folder(self) -> Path:
         """Where nightly SQL backups go: BENCHFLEET_BACKUP_DIR, else ``<data_dir>/backups``."""
         return Path(self.backup_dir) if self.backup_dir else Path(self.data_dir) / "backups"
 
-    trusted_proxies: tuple[str, ...] = ()
+    @property
+    def smtp_settings(self) -> SmtpSettings | None:
+        """The mail server for alarm notifications and reports, or None (no e-mail)."""
+        return parse_smtp_url(self.smtp) if self.smtp else None
+
+    @property
+    def report_language_map(self) -> dict[str, str]:
+        """Per-municipality report languages (``Mostar=hr,...``) over the entity defaults."""
+        return parse_languages(self.report_languages)
 
     @property
     def mqtt_url(self) -> MqttUrl:
         """The parsed broker URL."""
         return parse_mqtt_url(self.mqtt)
+
+    @property
+    def redis_url(self) -> str:
+        """The one Redis (cross-process events and Socket.IO queue); the deprecated queue setting as fallback."""
+        return self.redis or self.socketio_queue
+
+    def deprecations(self) -> list[str]:
+        """One line per deprecated setting in use, naming its replacement."""
+        if self.socketio_queue and not self.redis:
+            return ["BENCHFLEET_SOCKETIO_QUEUE is deprecated: set BENCHFLEET_REDIS to the same URL instead"]
+        if self.socketio_queue:
+            return ["BENCHFLEET_SOCKETIO_QUEUE is deprecated and ignored: BENCHFLEET_REDIS is set"]
+        return []
 
     @property
     def http_host(self) -> str:
@@ -199,7 +267,9 @@ _SPEC: dict[str, tuple[str, Callable[[str], Any]]] = {
     "tile_url": ("BENCHFLEET_TILE_URL", str),
     "share_group": ("BENCHFLEET_SHARE_GROUP", str),
     "ingest_client_id": ("BENCHFLEET_INGEST_CLIENT_ID", str),
-    "socketio_queue": ("BENCHFLEET_SOCKETIO_QUEUE", str),
+    "socketio_queue": ("BENCHFLEET_SOCKETIO_QUEUE", _check_queue),
+    "redis": ("BENCHFLEET_REDIS", _check_redis),
+    "worker": ("BENCHFLEET_WORKER", _check_worker),
     "log_level": ("BENCHFLEET_LOG_LEVEL", _check_log_level),
     # Raw telemetry is deleted after this many days; hourly and daily aggregates are kept (docs/tsdb.md).
     "raw_retention_days": ("BENCHFLEET_RAW_RETENTION_DAYS", _int("BENCHFLEET_RAW_RETENTION_DAYS", 1, 36500, "days")),
@@ -209,6 +279,11 @@ _SPEC: dict[str, tuple[str, Callable[[str], Any]]] = {
     "trusted_proxies": ("BENCHFLEET_TRUSTED_PROXIES", _check_proxies),
     # Valid votes of one bench for one poll in 10 minutes beyond which they are held for review (issue 8).
     "vote_rate_limit": ("BENCHFLEET_VOTE_RATE_LIMIT", _int("BENCHFLEET_VOTE_RATE_LIMIT", 1, 100_000, "votes")),
+    # One mail server for alarm notifications and monthly reports (fleet/mail.py).
+    "smtp": ("BENCHFLEET_SMTP", _checked_by("BENCHFLEET_SMTP", parse_smtp_url)),
+    "report_languages": ("BENCHFLEET_REPORT_LANGUAGES", _checked_by("BENCHFLEET_REPORT_LANGUAGES", parse_languages)),
+    # The headless browser that prints report PDFs (default: chromium on PATH).
+    "chromium": ("BENCHFLEET_CHROMIUM", str),
 }
 
 

@@ -206,12 +206,10 @@ class CmdResultEvent(_Event):
     data: CmdResultData
 
 
-Event = Annotated[
-    VoteEvent | PortSessionEvent | TamperEvent | BootEvent | OtaProgressEvent | CmdResultEvent,
-    Field(discriminator="type"),
-]
-"""Any event on ``benches/{id}/events``, told apart by ``type``."""
-EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+BenchEvent = VoteEvent | PortSessionEvent | TamperEvent | BootEvent | OtaProgressEvent | CmdResultEvent
+"""Any event on ``benches/{id}/events`` (the one name of the event union)."""
+EVENT_ADAPTER: TypeAdapter[BenchEvent] = TypeAdapter(Annotated[BenchEvent, Field(discriminator="type")])
+"""Validates an event, telling the kinds apart by ``type`` (one lookup, errors under the tag's name)."""
 
 
 # --- reported, status, desired, cmd ----------------------------------------------------------------

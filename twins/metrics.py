@@ -141,33 +141,40 @@ SOLAR_POWER = Metric(
     summary=True,
 )
 
+#: Metrics the alarm rules read from the TSDB by name (fleet/ops/alarm_job.py); in METRICS too.
+BATTERY_VOLTAGE = Metric(
+    key="battery.voltage_v",
+    unit="V",
+    kind="gauge",
+    label=N_("Battery voltage (V)"),
+    value_fn=lambda t: t.battery.voltage_v,
+)
+
+BATTERY_CURRENT = Metric(
+    key="battery.current_a",
+    unit="A",
+    kind="gauge",
+    label=N_("Battery current (A)"),
+    value_fn=lambda t: t.battery.current_a,
+)
+
+SOLAR_ENERGY = Metric(
+    key="solar.energy_today_wh",
+    unit="Wh",
+    kind="counter",
+    label=N_("Solar energy today (Wh)"),
+    value_fn=lambda t: t.solar.energy_today_wh,
+    summary=True,
+)
+
 #: Every telemetry metric, in the order charts draw them.
 METRICS: tuple[Metric, ...] = (
     BATTERY_SOC,
     BATTERY_TEMP,
-    Metric(
-        key="battery.voltage_v",
-        unit="V",
-        kind="gauge",
-        label=N_("Battery voltage (V)"),
-        value_fn=lambda t: t.battery.voltage_v,
-    ),
-    Metric(
-        key="battery.current_a",
-        unit="A",
-        kind="gauge",
-        label=N_("Battery current (A)"),
-        value_fn=lambda t: t.battery.current_a,
-    ),
+    BATTERY_VOLTAGE,
+    BATTERY_CURRENT,
     SOLAR_POWER,
-    Metric(
-        key="solar.energy_today_wh",
-        unit="Wh",
-        kind="counter",
-        label=N_("Solar energy today (Wh)"),
-        value_fn=lambda t: t.solar.energy_today_wh,
-        summary=True,
-    ),
+    SOLAR_ENERGY,
     LOAD_POWER,
     Metric(
         key="ports.power_w",

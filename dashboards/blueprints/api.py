@@ -11,7 +11,6 @@ from dashboards.access import (
     changed_poll_ids,
     login_required,
     me,
-    require,
     require_patch_rights,
     require_poll_ids_free,
     scope,
@@ -22,7 +21,7 @@ from dashboards.errors import ApiError
 from dashboards.openapi import openapi_document
 from dashboards.participation_model import poll_doc, results_doc, visible_poll
 from dashboards.timeparams import TimeParamError, window
-from dashboards.views_model import alerts_of, summarise, twin_document
+from dashboards.views_model import summarise, twin_document
 from twins.clock import to_rfc3339
 from twins.series import SERIES_FIELDS
 from twins.twin import InvalidConfig, VersionConflict
@@ -145,14 +144,3 @@ def poll_results(poll_id: str) -> Response:
     """Tallies of one poll: total, per bench, per municipality (within the caller's scope)."""
     visible_poll(poll_id, scope())
     return jsonify(results_doc(deps().fleet.poll_results(poll_id, scope())))
-
-
-@bp.get("/api/alerts")
-@login_required
-@require("alerts")
-def alerts() -> Response:
-    """Active alerts: for now the current health reasons of visible benches (no history yet)."""
-    fleet = deps().fleet
-    now = fleet.now()
-    active = [a for twin in fleet.list_twins(scope()) for a in alerts_of(twin, now)]
-    return jsonify({"active": active, "recent": [], "note": "derived from current health; no alert history yet"})

@@ -65,8 +65,13 @@ def bench(bench_id: str) -> str:
 @bp.get("/benches/<bench_id>/twin.json")
 @login_required
 def bench_twin(bench_id: str) -> Response:
-    """The twin document (the page refreshes its panels from it on a live update)."""
-    return jsonify(twin_document(visible_twin(bench_id), deps().fleet.now()))
+    """The twin document plus the desired/reported rows (the page redraws its config table from it)."""
+    twin = visible_twin(bench_id)
+    doc = twin_document(twin, deps().fleet.now())
+    doc["compare"] = [
+        {"path": r.path, "desired": r.desired, "reported": r.reported, "differs": r.differs} for r in config_rows(twin)
+    ]
+    return jsonify(doc)
 
 
 @bp.get("/benches/<bench_id>/charts.json")

@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from twins.messages import OtaArgs, OtaProgressData
+from twins.messages import OtaProgressData
 
+from .manifest import OtaRequest, check_upgrade, release_message
 from .releases import ReleaseStore
 from .verify import OtaRejected, verify_artifact
 
@@ -55,20 +56,23 @@ class OtaUpdater:
         self.public_key = public_key
         self.fetch = fetch
 
-    def install(self, args: OtaArgs, running: str, progress: Progress) -> None:
-        """Download, verify, stage and switch to ``args.version``; raise OtaRejected or OtaFailed otherwise."""
+    def install(self, args: OtaRequest, running: str, model: str, progress: Progress) -> None:
+        """Download, verify (signed for this version and bench ``model``), stage and switch to ``args.version``;
+        raise OtaRejected (also for a version not newer than ``running`` unless ``args.rollback``) or OtaFailed."""
 
         def step(stage: str, error: str | None = None) -> None:
             progress(OtaProgressData(version=args.version, stage=stage, error=error))  # type: ignore[arg-type]
 
         if self.public_key is None:
             raise OtaRejected("no OTA public key configured on this bench")
-        if args.version == running:
-            raise OtaRejected(f"version {args.version} is already running")
+        # Refused before downloading anything: a replayed older release costs the bench no bandwidth.
+        check_upgrade(args.version, running, args.rollback)
         step("downloading")
         data = self.fetch(args.url)
         step("verifying")
-        verify_artifact(data, args.sha256, args.signature, self.public_key)
+        verify_artifact(
+            data, args.sha256, args.signature, self.public_key, release_message(args.version, model, args.sha256)
+        )
         name = PurePosixPath(urlsplit(args.url).path).name or "artifact"
         try:
             self.store.stage(args.version, data, name)

@@ -1,4 +1,5 @@
-"""Checking an update artifact: SHA-256 and an Ed25519 signature against the bench's public key."""
+"""Checking an update artifact: SHA-256 and an Ed25519 signature (over version, model and hash) against the
+bench's public key."""
 
 from __future__ import annotations
 
@@ -31,8 +32,9 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
         raise ValueError(f"OTA public key {path}: {err}") from err
 
 
-def verify_artifact(data: bytes, sha256_hex: str, signature_b64: str, key: Ed25519PublicKey) -> None:
-    """Raise OtaRejected unless ``data`` has the announced hash and a valid signature."""
+def verify_artifact(data: bytes, sha256_hex: str, signature_b64: str, key: Ed25519PublicKey, signed: bytes) -> None:
+    """Raise OtaRejected unless ``data`` has the announced hash and ``signature_b64`` signs ``signed`` (the
+    release message, firmware_agent.ota.manifest.release_message, which holds that hash)."""
     digest = hashlib.sha256(data).hexdigest()
     if not hmac.compare_digest(digest, sha256_hex.lower()):
         raise OtaRejected(f"sha256 mismatch: artifact has {digest}, command says {sha256_hex}")
@@ -41,6 +43,8 @@ def verify_artifact(data: bytes, sha256_hex: str, signature_b64: str, key: Ed255
     except (ValueError, binascii.Error) as err:
         raise OtaRejected("signature is not valid base64") from err
     try:
-        key.verify(signature, data)
+        key.verify(signature, signed)
     except InvalidSignature as err:
-        raise OtaRejected("Ed25519 signature does not verify with the bench's public key") from err
+        raise OtaRejected(
+            "Ed25519 signature does not verify with the bench's public key for this version, model and artifact"
+        ) from err

@@ -14,6 +14,8 @@ from fleet.db import schema as _schema  # noqa: F401 - declares the fleet tables
 from fleet.db.metadata import metadata
 from fleet.ops import audit as _audit  # noqa: F401 - declares the audit_log table
 from fleet.ops import commands as _commands  # noqa: F401 - declares the commands table
+from fleet.ops import releases as _releases  # noqa: F401 - declares the firmware_releases table
+from fleet.ops import rollouts as _rollouts  # noqa: F401 - declares the rollout tables
 
 
 class SchemaOutdated(RuntimeError):

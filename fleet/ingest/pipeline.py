@@ -12,13 +12,14 @@ from typing import Any, Protocol
 from fleet.events import ConfigStatusChanged, FleetEvent, TwinChanged, VoteCounted
 from fleet.ingest.metrics import IngestMetrics
 from fleet.ops.commands import record_command_results
+from fleet.ops.rollout_progress import record_ota_progress
 from fleet.state.bench_index import BenchIndex
 from fleet.state.twin_store import TwinStore, auto_registered
 from fleet.state.vote_check import read_vote_context
 from fleet.state.writes import BatchOutcome, TwinWrites, VoteRow
 from twins.clock import Clock
-from twins.codec import AnyEvent, Decoded, Rejected, RejectReason, check_not_future, decode
-from twins.messages import Reported, Status, Telemetry, VoteEvent
+from twins.codec import Decoded, Rejected, RejectReason, check_not_future, decode
+from twins.messages import BenchEvent, Reported, Status, Telemetry, VoteEvent
 from twins.series import SeriesPoint, telemetry_points, vote_point
 from twins.topics import INBOUND_KINDS, ROOT, TopicKind
 from twins.twin import Twin, config_state_of
@@ -126,8 +127,10 @@ class IngestPipeline:
         *,
         auto_register: bool = False,
         index: BenchIndex | None = None,
+        on_bench_event: Callable[[BenchEvent], None] | None = None,
     ) -> None:
         self._twins = twins
+        self._on_bench_event = on_bench_event  # alarm signals (tamper); idempotent, so a retried batch is harmless
         self._sink = sink
         self._metrics = metrics
         self._clock = clock
@@ -177,6 +180,7 @@ class IngestPipeline:
             batch.votes_checked = True
         outcome = self._twins.apply_batch(batch.writes, batch.now)
         record_command_results(self._twins.engine, batch.accepted, batch.now)  # cmd_result → command status
+        record_ota_progress(self._twins.engine, batch.accepted, batch.now)  # ota_progress → firmware rollouts
         points = list(batch.points)
         events = self._events(batch, outcome, points)
         self._metrics.stale_ignored.inc(batch.writes.telemetry_offered - outcome.telemetry_applied)
@@ -268,11 +272,13 @@ class IngestPipeline:
         batch.writes.seen.add(sample.bench_id)
 
     def _on_event(self, decoded: Decoded, municipality: str, batch: DecodedBatch) -> None:
-        event: AnyEvent = decoded.message  # type: ignore[assignment]
+        event: BenchEvent = decoded.message  # type: ignore[assignment]
         if isinstance(event, VoteEvent):
             batch.writes.offer_vote(VoteRow(event, municipality))
         else:
             batch.points.append(_event_point(event, municipality))
+            if self._on_bench_event is not None:
+                self._on_bench_event(event)
         batch.writes.seen.add(event.bench_id)
 
     def _on_reported(self, decoded: Decoded, municipality: str, batch: DecodedBatch) -> None:
@@ -329,7 +335,7 @@ def _config_status(twin: Twin, desired_version: int, before: Reported | None, no
     ]
 
 
-def _event_point(event: AnyEvent, municipality: str) -> SeriesPoint:
+def _event_point(event: BenchEvent, municipality: str) -> SeriesPoint:
     return SeriesPoint(
         "event",
         {"bench_id": event.bench_id, "municipality": municipality, "type": event.type},

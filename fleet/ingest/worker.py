@@ -103,7 +103,7 @@ class IngestWorker:
                 prepared = self._retrying(self._pipeline.store, decoded)
             except _Stopped:
                 break
-            future = self._writer.submit(self._retrying, self._pipeline.commit, prepared)
+            future = self._writer.submit(self._durable_then_announce, prepared)
             self._pending.append((batch, prepared, future))
             self._settle(self._max_pending - 1)
         self._settle(0)
@@ -111,7 +111,7 @@ class IngestWorker:
     def _settle(self, keep: int) -> None:
         """Acknowledge finished batches in order until at most ``keep`` are still being written."""
         while self._pending and (len(self._pending) > keep or self._pending[0][2].done()):
-            batch, prepared, future = self._pending[0]
+            batch, _prepared, future = self._pending[0]
             try:
                 future.result()
             except _Stopped:
@@ -122,7 +122,13 @@ class IngestWorker:
             self._pending.popleft()
             self._ack(batch)
             self.processed += len(batch)
-            self._pipeline.announce(prepared)
+
+    def _durable_then_announce(self, prepared: PreparedBatch) -> None:
+        # On the writer thread, as soon as the points are durable: one thread, so batches are announced
+        # in order. Announcing when the worker next settles instead cost live pages a whole batch
+        # interval (the next batch's linger and SQL transaction; measured by benchmarks/live_latency.py).
+        self._retrying(self._pipeline.commit, prepared)
+        self._pipeline.announce(prepared)
 
     def _retrying(self, step: Callable[[_A], _R], arg: _A) -> _R:
         # The stores are down: keep the batch unacknowledged and retry; every step is idempotent

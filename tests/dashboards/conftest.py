@@ -13,7 +13,11 @@ from flask_socketio import SocketIO
 from dashboards.app import create_app
 from dashboards.config import DashboardConfig
 from fleet.auth.store import UserStore
-from tests.dashboards.dash_support import PASSWORD, USERS, LoggedIn, make_config
+from fleet.db.engine import make_engine
+from fleet.db.metadata import metadata
+from fleet.ops.alarm_tables import ALARM_TABLES
+from fleet.ops.alarms import AlarmStore
+from tests.dashboards.dash_support import PASSWORD, USERS, LoggedIn, make_config, start_live
 from tests.dashboards.fake_fleet import FakeFleet
 from twins.clock import ManualClock
 
@@ -43,12 +47,23 @@ def dashboard_config() -> DashboardConfig:
 
 
 @pytest.fixture
+def alarm_store(tmp_path: Path) -> Iterator[AlarmStore]:
+    """The alarms of the app: their tables in a fresh SQLite file (tests on PostgreSQL build their own)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'alarms.sqlite3'}")
+    metadata.create_all(engine, tables=list(ALARM_TABLES))
+    yield AlarmStore(engine)
+    engine.dispose()
+
+
+@pytest.fixture
 def app_and_socketio(
-    dashboard_config: DashboardConfig, fleet: FakeFleet, user_store: UserStore
+    dashboard_config: DashboardConfig, fleet: FakeFleet, user_store: UserStore, alarm_store: AlarmStore
 ) -> Iterator[tuple[Flask, SocketIO]]:
-    app, socketio = create_app(dashboard_config, fleet, user_store)
-    yield app, socketio
+    app = create_app(dashboard_config, fleet, user_store, alarm_store)
+    live = start_live(app, fleet)
+    yield app, live.socketio
     app.extensions["benchfleet"].live.stop()
+    app.extensions["benchfleet.alarms.announcer"].stop()
 
 
 @pytest.fixture

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 from dashboards.config import DashboardConfig
+from dashboards.live import LiveBridge
+from fleet.service_api import FleetApi
 from tests.dashboards.fake_fleet import FakeFleet
 
 PASSWORD = "correct horse battery"
@@ -74,3 +77,11 @@ def with_poll(fleet: FakeFleet, *benches: str) -> None:
     """Put POLL on the given benches."""
     for bench in benches:
         fleet.patch_desired(bench, {"polls": [POLL]}, None, "test")
+
+
+def start_live(app: Flask, fleet: FleetApi) -> LiveBridge:
+    """What the composition root does for a dashboard: subscribe the bridge to the fleet's events, start it."""
+    live: LiveBridge = app.extensions["benchfleet"].live
+    fleet.subscribe(live.on_event)
+    live.start()
+    return live

@@ -223,16 +223,6 @@ def test_poll_of_another_municipality_is_not_found(login: Login, fleet: FakeFlee
     assert response.get_json()["error"]["code"] == "unknown_poll"
 
 
-def test_alerts(login: Login, fleet: FakeFleet) -> None:
-    fleet.ingest_telemetry(telemetry("mostar-01", fleet.now(), 1, soc=5.0))
-    doc = login("max").get("/api/alerts").get_json()
-    codes = {(a["bench_id"], a["code"]) for a in doc["active"]}
-    assert ("mostar-01", "battery_low") in codes
-    assert ("trebinje-01", "never_seen") in codes
-    forbidden = login("mo").get("/api/alerts")
-    assert forbidden.status_code == 403
-
-
 def test_errors_are_json_without_stack_traces(login: Login, fleet: FakeFleet, monkeypatch: pytest.MonkeyPatch) -> None:
     def boom(scope: Any) -> Any:
         raise RuntimeError("secret internals")
@@ -293,7 +283,7 @@ def test_logout_ends_the_session(login: Login) -> None:
 
 
 def test_secure_session_cookie(fleet: FakeFleet, user_store: UserStore) -> None:
-    app, _ = create_app(make_config(secure_cookies=True), fleet, user_store)
+    app = create_app(make_config(secure_cookies=True), fleet, user_store)
     try:
         client = app.test_client()
         token = csrf_of(client)

@@ -68,7 +68,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     for name, (role, municipality) in ROLES.items():
         users.add_user(name, PASSWORD, role, municipality=municipality, locale="en")
         tokens[name] = users.create_token(name)
-    app, _ = create_app(
+    app = create_app(
         DashboardConfig(secret_key="audit-secret-key-0123456789", secure_cookies=False), runtime.service, users
     )
     wait_until(runtime.publisher.connected.is_set, timeout=10, message="fleet publisher connected")

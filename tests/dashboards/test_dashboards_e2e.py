@@ -21,6 +21,7 @@ from dashboards.app import create_app
 from dashboards.config import DashboardConfig
 from fleet.auth.store import UserStore
 from fleet.service_api import EVERYTHING
+from tests.dashboards.dash_support import start_live
 from tests.dashboards.served import chromium, log_in, served
 from tests.fleet.vote_support import carry
 from tests.services import MosquittoService, PostgresDatabase
@@ -84,8 +85,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     runtime.start()
     users = UserStore(runtime.engine)
     users.add_user("ada", PASSWORD, "admin", locale="en")
-    config = DashboardConfig(secret_key="e2e-secret-key-0123456789", secure_cookies=False, public_results=True)
-    app, _ = create_app(config, runtime.service, users)
+    config = DashboardConfig(
+        secret_key="e2e-secret-key-0123456789",
+        secure_cookies=False,
+        public_results=True,
+        login_rate_limit="60 per minute",
+    )
+    app = create_app(config, runtime.service, users)
+    start_live(app, runtime.service)
     stop_agent = threading.Event()
     options = build_options(
         bench_id=AGENT_BENCH, mqtt_url=broker.url, data_dir=tmp / "agent", kiosk_http="off", tick_s=0.2
@@ -222,6 +229,29 @@ def test_bench_page_updates_within_a_second(page: Any, stack: Stack, artifacts: 
     page.wait_for_function(f"() => document.getElementById('chart-battery').data[0].x.length > {before}", timeout=2000)
     assert page.url.endswith(f"/benches/{TELEMETRY_BENCH}")  # no reload, no navigation
     _save(page, artifacts, "bench.png")
+
+
+def test_bench_page_applies_live_data_without_refetching_the_page(page: Any, stack: Stack) -> None:
+    bench = "maglaj-01"
+    page.goto(f"{stack.base}/benches/{bench}")
+    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_selector("#live-status[data-state=live]")
+    fetched: list[str] = []
+    page.on("request", lambda req: fetched.append(req.url.removeprefix(stack.base)))
+    stack.publisher.publish(f"benches/{bench}/telemetry", _telemetry(bench, 7, 44.4), qos=1)
+    page.wait_for_function("() => document.getElementById('now-soc').textContent.includes('44.4')", timeout=5000)
+    stack.publisher.publish(f"benches/{bench}/telemetry", _telemetry(bench, 8, 45.5), qos=1)
+    page.wait_for_function("() => document.getElementById('now-soc').textContent.includes('45.5')", timeout=5000)
+    assert fetched == []  # telemetry: the event's data alone, no request at all
+
+    stack.runtime.service.patch_desired(bench, {"wifi": {"max_clients": 17}}, None, "e2e")
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('#config-compare tr[data-path="wifi.max_clients"] td')]
+                 .map((td) => td.textContent).join('|').startsWith('wifi.max_clients|17')""",
+        timeout=5000,
+    )
+    assert fetched == [f"/benches/{bench}/twin.json"]  # a new desired version: the small JSON, not the page
+    assert page.text_content("#config-state").startswith("pending (v")
 
 
 def test_config_push_goes_pending_then_applied(page: Any, stack: Stack, artifacts: Path) -> None:

@@ -14,7 +14,8 @@ from flask_socketio import SocketIO, SocketIOTestClient
 
 from dashboards.live import LiveBridge
 from fleet.auth.store import UserStore
-from tests.dashboards.dash_support import POLL, LoggedIn
+from fleet.events import TwinChanged
+from tests.dashboards.dash_support import POLL, LoggedIn, start_live
 from tests.dashboards.fake_fleet import FakeFleet, telemetry
 from tests.waiting import wait_until
 
@@ -68,7 +69,7 @@ def test_each_user_gets_only_their_benches(app: Flask, socketio: SocketIO, login
     # The flush that reached mo and ada is over; tre's room received nothing.
     assert bridge(app).flushes >= 1
     assert tre.twin_ids() == []
-    assert tre.named("alert") == []
+    assert tre.named("health") == []
 
 
 def test_config_status_and_votes_stay_in_their_municipality(
@@ -110,7 +111,7 @@ def test_updates_of_one_bench_coalesce_to_its_latest_state(app: Flask, fleet: Fa
         ("all", "mostar-01", 49.0),
         ("m:Mostar", "mostar-01", 49.0),
     ]
-    alerts = [(room, data["bench_id"]) for name, data, room in sent if name == "alert"]
+    alerts = [(room, data["bench_id"]) for name, data, room in sent if name == "health"]
     assert alerts == [("m:Mostar", "mostar-01"), ("all", "mostar-01")]  # never_seen cleared: health changed
     sent.clear()
     assert live.flush_once() == 0
@@ -138,7 +139,8 @@ def test_public_socket_only_when_switched_on(public: bool, fleet: FakeFleet, use
     from dashboards.app import create_app
     from tests.dashboards.dash_support import make_config
 
-    app, socketio = create_app(make_config(public_results=public), fleet, user_store)
+    app = create_app(make_config(public_results=public), fleet, user_store)
+    socketio = start_live(app, fleet).socketio
     try:
         fleet.patch_desired("mostar-01", {"polls": [POLL]}, None, "test")
         inbox = connect(socketio, app, auth={"public": True})
@@ -150,3 +152,39 @@ def test_public_socket_only_when_switched_on(public: bool, fleet: FakeFleet, use
             assert inbox.named("twin") == []
     finally:
         app.extensions["benchfleet"].live.stop()
+
+
+def test_a_quiet_bench_goes_out_without_waiting_for_the_window(app: Flask, fleet: FakeFleet) -> None:
+    live = bridge(app)
+    sent: dict[str, float] = {}
+
+    def record(name: str, data: Any, room: str) -> None:
+        if name == "twin" and room == "all":
+            for t in data["twins"]:
+                sent.setdefault(t["bench_id"], time.monotonic())
+
+    live.emit = record
+    fleet.ingest_telemetry(telemetry("mostar-01", fleet.now(), 1))
+    wait_until(lambda: "mostar-01" in sent, timeout=2, message="first bench out")
+    published = time.monotonic()
+    fleet.ingest_telemetry(telemetry("trebinje-01", fleet.now(), 1))  # right after a flush: the old window
+    wait_until(lambda: "trebinje-01" in sent, timeout=2, message="second bench out")
+    # Held back only by the 20 ms flush gap, not by mostar-01's 500 ms window (generous bound: shared machine).
+    assert sent["trebinje-01"] - published < live.interval_s * 0.6
+
+
+def test_an_older_twin_arriving_late_never_replaces_the_newer(app: Flask, fleet: FakeFleet) -> None:
+    live = bridge(app)
+    live.stop()  # drive flushes by hand
+    sent: list[tuple[str, Any, str]] = []
+    live.emit = lambda name, data, room: sent.append((name, data, room))
+    fleet.ingest_telemetry(telemetry("mostar-01", fleet.now(), 1, soc=41.0))
+    older = fleet.get_twin("mostar-01")
+    fleet.clock.advance(timedelta(seconds=1))
+    fleet.ingest_telemetry(telemetry("mostar-01", fleet.now(), 2, soc=42.0))
+    assert older is not None
+    live.on_event(TwinChanged(older, "telemetry"))  # another process's event, overtaken on the way
+    live.flush_once()
+    twins = [t for name, data, room in sent if name == "twin" and room == "all" for t in data["twins"]]
+    socs = [t["battery.soc_pct"] for t in twins]
+    assert socs == [42.0]

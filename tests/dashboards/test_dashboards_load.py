@@ -21,7 +21,7 @@ from dashboards.app import create_app
 from fleet.auth.store import UserStore
 from fleet.events import TwinChanged
 from fleet.service_api import EVERYTHING
-from tests.dashboards.dash_support import PASSWORD, make_config
+from tests.dashboards.dash_support import PASSWORD, make_config, start_live
 from tests.dashboards.fake_fleet import FakeFleet, telemetry
 from tests.dashboards.served import chromium, log_in, served
 from twins.clock import ManualClock
@@ -71,7 +71,8 @@ def big_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, F
     store = UserStore.from_url(f"sqlite:///{tmp_path_factory.mktemp('load') / 'users.sqlite3'}")
     store.add_user("ada", PASSWORD, "admin", locale="en")
     fleet = big_fleet(ManualClock(datetime(2026, 11, 26, 12, 0, tzinfo=UTC)))
-    app, _ = create_app(make_config(), fleet, store)
+    app = create_app(make_config(), fleet, store)
+    start_live(app, fleet)
     yield app, fleet
     app.extensions["benchfleet"].live.stop()
 

@@ -16,7 +16,7 @@ from dashboards.app import create_app
 from dashboards.figures.fleet_map import fleet_map
 from fleet.auth.store import UserStore
 from fleet.service_api import EVERYTHING
-from tests.dashboards.dash_support import POLL, LoggedIn, make_config, with_poll
+from tests.dashboards.dash_support import POLL, LoggedIn, make_config, start_live, with_poll
 from tests.dashboards.fake_fleet import FakeFleet, telemetry
 
 Login = Callable[[str], LoggedIn]
@@ -43,7 +43,7 @@ def test_fleet_data_is_scoped_and_columnar(login: Login, fleet: FakeFleet) -> No
 
 
 def test_online_tile_style_is_a_setting(fleet: FakeFleet, user_store: UserStore) -> None:
-    app, _ = create_app(make_config(tile_url="https://tiles.example/{z}/{x}/{y}.png"), fleet, user_store)
+    app = create_app(make_config(tile_url="https://tiles.example/{z}/{x}/{y}.png"), fleet, user_store)
     try:
         session = LoggedIn(app.test_client(), "ada")
         figure = session.get("/fleet/data.json").get_json()["figure"]
@@ -69,6 +69,17 @@ def test_bench_page_shows_delta_and_twin(login: Login, fleet: FakeFleet) -> None
     assert '<tr class="" data-path="wifi.ssid">' in html
     assert "pending (v1)" in html
     assert "1.2.0" in html  # firmware version
+
+
+def test_twin_json_carries_the_rows_the_page_redraws(login: Login, fleet: FakeFleet) -> None:
+    fleet.report_config("mostar-01", 0, "applied")
+    fleet.patch_desired("mostar-01", {"wifi": {"max_clients": 30}}, None, "t")
+    doc = login("mo").get("/benches/mostar-01/twin.json").get_json()
+    rows = {r["path"]: r for r in doc["compare"]}
+    assert rows["wifi.max_clients"] == {"path": "wifi.max_clients", "desired": 30, "reported": 20, "differs": True}
+    assert rows["wifi.ssid"]["differs"] is False
+    assert doc["desired"]["version"] == 1
+    assert doc["reported"]["firmware"]["version"] == "1.2.0"
 
 
 def test_bench_charts_with_clear_sky(login: Login, fleet: FakeFleet) -> None:
@@ -180,7 +191,8 @@ def test_participation_data_and_csv(login: Login, fleet: FakeFleet) -> None:
 
 @pytest.fixture
 def public_app(fleet: FakeFleet, user_store: UserStore) -> Iterator[Flask]:
-    app, _ = create_app(make_config(public_results=True), fleet, user_store)
+    app = create_app(make_config(public_results=True), fleet, user_store)
+    start_live(app, fleet)
     yield app
     app.extensions["benchfleet"].live.stop()
 

@@ -30,7 +30,9 @@ MATRIX: dict[str, tuple[int, int, int, int]] = {
     "/api/benches/mostar-01/series?field=load.power_w&start=-1h": (200, 200, 200, 404),
     "/api/polls": (200, 200, 200, 200),
     "/api/polls/park-2026/results": (200, 200, 200, 404),
-    "/api/alerts": (200, 200, 403, 403),
+    "/api/alerts": (200, 200, 200, 200),  # scoped: a municipality sees its own benches' alarms
+    "/alarms": (200, 200, 200, 200),
+    "/api/alert-recipients": (200, 200, 403, 403),
 }
 
 

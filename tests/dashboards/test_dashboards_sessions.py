@@ -116,7 +116,7 @@ def _try(client: FlaskClient, name: str, password: str, **headers: str) -> int:
 
 @pytest.fixture
 def strict_app(fleet: FakeFleet, user_store: UserStore):  # type: ignore[no-untyped-def]
-    app, _ = create_app(
+    app = create_app(
         make_config(
             login_rate_limit="3 per minute", login_account_limits="2 per minute", trusted_proxies=("127.0.0.1",)
         ),
@@ -142,7 +142,7 @@ def test_account_backoff_holds_across_addresses(strict_app: Flask) -> None:
 
 
 def test_forwarded_for_is_ignored_from_an_untrusted_peer(fleet: FakeFleet, user_store: UserStore) -> None:
-    app, _ = create_app(make_config(login_rate_limit="2 per minute"), fleet, user_store)  # no trusted proxy
+    app = create_app(make_config(login_rate_limit="2 per minute"), fleet, user_store)  # no trusted proxy
     try:
         client = app.test_client()
         # A client rotating X-Forwarded-For itself still counts as one address.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import io
@@ -18,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from firmware_agent.agent import AgentSettings
+from firmware_agent.ota.manifest import sign_release
 from firmware_agent.ota.verify import load_public_key
 from tests.services import free_port
 
@@ -73,7 +73,7 @@ def ota_args(folder: Path, base: str, version: str, key: Ed25519PrivateKey, *, t
         "version": version,
         "url": f"{base}/bench-{version}.tar.gz",
         "sha256": digest,
-        "signature": base64.b64encode(key.sign(data)).decode(),
+        "signature": sign_release(key, version, "simulated", hashlib.sha256(data).hexdigest()),
     }
 
 

@@ -22,6 +22,7 @@ from fleet.db.engine import make_engine
 from fleet.db.store import SqlStore, VoteRow
 from fleet.registry import default_fleet
 from fleet.state.twin_store import TwinStore
+from fleet.state.votes import insert_votes
 from tests.services import PostgresDatabase
 from tests.twins.samples import vote_doc
 from twins.clock import ManualClock
@@ -40,7 +41,8 @@ def fill(url: str) -> None:
         VoteEvent.model_validate_json(json.dumps(vote_doc(bench_id=b, option=o)))
         for b, o in (("mostar-01", "yes"), ("mostar-01", "no"), ("trebinje-01", "yes"))
     ]
-    store.record_votes([VoteRow(v, "Mostar") for v in votes], T0)
+    with engine.begin() as conn:  # as an ingest batch counts them
+        insert_votes(conn, [VoteRow(v, "Mostar") for v in votes], T0)
     users = UserStore(engine)
     users.add_user("crew-lead", "correct horse battery", "maintenance")
     users.add_user("mostar-office", "another long secret", "municipality", municipality="Mostar")

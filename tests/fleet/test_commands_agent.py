@@ -24,7 +24,7 @@ BENCH = "mostar-01"  # one of the default benches the runtime seeds; the broker 
 def _api(rt: Any) -> tuple[Any, dict[str, str]]:
     users = UserStore(rt.engine)
     users.add_user("crew", "a-long-password", "maintenance")
-    app, _ = create_app(DashboardConfig(secret_key="k" * 32, secure_cookies=False), rt.service, users)
+    app = create_app(DashboardConfig(secret_key="k" * 32, secure_cookies=False), rt.service, users)
     return app.test_client(), {"Authorization": f"Bearer {users.create_token('crew')}"}
 
 

@@ -45,7 +45,7 @@ def test_telemetry_reaches_the_api_and_influx_within_one_second(
     users = UserStore(rt.engine)
     users.add_user("crew", "a-long-password", "maintenance")
     token = users.create_token("crew")
-    app, _ = create_app(DashboardConfig(secret_key="k" * 32, secure_cookies=False), rt.service, users)
+    app = create_app(DashboardConfig(secret_key="k" * 32, secure_cookies=False), rt.service, users)
     client = app.test_client()
     auth = {"Authorization": f"Bearer {token}"}
 

@@ -152,3 +152,40 @@ def test_mqtt_url_parsing(url: str, expected: dict[str, Any]) -> None:
 def test_settings_mqtt_url_property() -> None:
     s = load_settings(env={"BENCHFLEET_MQTT": "mqtts://u:p@broker.example:8883"})
     assert s.mqtt_url.redacted() == "mqtts://u@broker.example:8883"
+
+
+def test_redis_is_the_one_redis_setting_and_the_old_queue_is_a_deprecated_fallback() -> None:
+    both = load_settings(env={"BENCHFLEET_REDIS": "redis://r:6379/1", "BENCHFLEET_SOCKETIO_QUEUE": "redis://q:6379/0"})
+    assert both.redis_url == "redis://r:6379/1"
+    assert "ignored" in both.deprecations()[0]
+    old = load_settings(env={"BENCHFLEET_SOCKETIO_QUEUE": "redis://q:6379/0"})
+    assert old.redis_url == "redis://q:6379/0"
+    assert old.deprecations() == [
+        "BENCHFLEET_SOCKETIO_QUEUE is deprecated: set BENCHFLEET_REDIS to the same URL instead"
+    ]
+    assert load_settings(env={}).redis_url == ""
+    assert load_settings(env={}).deprecations() == []
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "fix"),
+    [
+        ("BENCHFLEET_REDIS", "http://r:6379", "redis://host:6379/0"),
+        ("BENCHFLEET_REDIS", "redis://r:port/0", "redis://host:6379/0"),
+        ("BENCHFLEET_SOCKETIO_QUEUE", "amqp://q", "set BENCHFLEET_REDIS"),
+        ("BENCHFLEET_WORKER", "-1", "0..9999"),
+        ("BENCHFLEET_WORKER", "two", "0..9999"),
+    ],
+)
+def test_bad_redis_or_worker_names_the_setting(var: str, value: str, fix: str) -> None:
+    with pytest.raises(SettingsError, match=var) as err:
+        load_settings(env={var: value})
+    assert fix in str(err.value)
+
+
+def test_worker_slot_from_env_flag_or_toml(tmp_path: Path) -> None:
+    toml = tmp_path / "b.toml"
+    toml.write_text("[benchfleet]\nworker = 3\n")
+    assert load_settings(env={}, config_file=toml).worker == 3
+    assert load_settings(env={"BENCHFLEET_WORKER": "2"}, config_file=toml).worker == 2
+    assert load_settings({"worker": 5}, env={"BENCHFLEET_WORKER": "2"}).worker == 5

@@ -169,3 +169,63 @@ def test_encode_round_trips_with_z_timestamps() -> None:
     wire = encode(vote)
     assert json.loads(wire)["ts"] == "2026-11-26T10:00:00.000Z"
     assert decode("benches/mostar-01/events", wire).message == vote
+
+
+def test_a_topic_seen_before_decodes_the_same_and_a_bad_one_is_rejected_every_time() -> None:
+    first = decode(TELEMETRY, payload(telemetry_doc(seq=1)))
+    second = decode(TELEMETRY, payload(telemetry_doc(seq=2)))
+    assert second.topic == first.topic
+    assert (second.message.seq, first.message.seq) == (2, 1)  # type: ignore[union-attr]
+    for _ in range(2):  # a rejected topic is never cached as if it were good
+        with pytest.raises(Rejected) as info:
+            decode("benches/Mostar-01/telemetry", payload(telemetry_doc()))
+        assert info.value.reason is RejectReason.BAD_TOPIC
+
+
+def test_the_topic_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import twins.codec as codec
+
+    monkeypatch.setattr(codec, "_MAX_TOPICS", 3)
+    monkeypatch.setattr(codec, "_TOPICS", {})
+    for i in range(10):
+        bench = f"bench-{i:02d}"
+        assert decode(f"benches/{bench}/status", payload(status_doc(True, bench_id=bench))).topic.bench_id == bench
+        assert len(codec._TOPICS) <= 3
+
+
+@pytest.mark.parametrize(
+    ("kind", "doc", "model"),
+    [
+        ("telemetry", telemetry_doc(), "Telemetry"),
+        ("reported", reported_doc(), "Reported"),
+        ("status", status_doc(True), "Status"),
+        ("desired", desired_doc(), "Desired"),
+        ("cmd", cmd_doc(), "Command"),
+    ],
+)
+def test_every_kind_decodes_to_its_frozen_model(kind: str, doc: dict[str, object], model: str) -> None:
+    message = decode(f"benches/mostar-01/{kind}", payload(doc)).message
+    assert type(message).__name__ == model
+    with pytest.raises(ValueError, match="frozen"):
+        message.bench_id = "other-01"  # type: ignore[misc]
+
+
+def test_the_event_union_has_one_name_and_covers_every_event_type() -> None:
+    from typing import get_args
+
+    import twins.codec as codec
+    from twins.messages import BenchEvent
+
+    assert not hasattr(codec, "AnyEvent")
+    types = {model.model_fields["type"].annotation.__args__[0] for model in get_args(BenchEvent)}
+    assert types == set(EVENT_DATA)
+    for kind in EVENT_DATA:
+        message = decode("benches/mostar-01/events", payload(event_doc(kind, EVENT_DATA[kind]))).message
+        assert isinstance(message, get_args(BenchEvent))
+
+
+def test_an_unknown_event_type_names_the_discriminator() -> None:
+    with pytest.raises(Rejected) as info:
+        decode("benches/mostar-01/events", payload(event_doc("vote", EVENT_DATA["vote"]) | {"type": "dance"}))
+    assert info.value.reason is RejectReason.INVALID_PAYLOAD
+    assert "dance" in info.value.detail

@@ -65,16 +65,41 @@
     }
   }
 
+  // The desired/reported table and the versions change only with a new desired version, a config report
+  // or a new firmware: fetch the small twin.json then, never the whole page, and never for telemetry.
+  let configKey = null;
   const refreshCompare = BF.debounce(async () => {
-    // Desired/reported table and attributes come from the server-rendered page; reload only that fragment.
-    const res = await fetch(window.location.pathname, {credentials: "same-origin"});
+    const res = await BF.fetchJSON("/benches/" + benchId + "/twin.json");
     if (!res.ok) return;
-    const html = new DOMParser().parseFromString(await res.text(), "text/html");
-    const fresh = html.getElementById("config-compare");
-    const versions = html.getElementById("versions");
-    if (fresh) document.getElementById("config-compare").replaceWith(fresh);
-    if (versions) document.getElementById("versions").replaceWith(versions);
-  }, 300);
+    const doc = res.data;
+    const tbody = document.querySelector("#config-compare tbody");
+    if (tbody) {
+      tbody.replaceChildren(...doc.compare.map((row) => {
+        const tr = document.createElement("tr");
+        tr.className = row.differs ? "delta" : "";
+        tr.dataset.path = row.path;
+        for (const v of [row.path, row.desired, row.reported === null ? "—" : row.reported]) {
+          const td = document.createElement("td");
+          td.textContent = String(v);
+          tr.appendChild(td);
+        }
+        return tr;
+      }));
+    }
+    const fw = doc.reported ? {firmware: doc.reported.firmware.version, hardware: doc.reported.hardware.model} : {};
+    const values = Object.assign({}, fw, Object.fromEntries(Object.entries(doc.versions).map(([k, v]) => [k, "v" + v])));
+    document.querySelectorAll("#versions dd[data-key]").forEach((dd) => {
+      if (dd.dataset.key in values) dd.textContent = values[dd.dataset.key];
+    });
+    document.body.dataset.compareVersion = String(doc.desired.version);
+  }, 100);
+
+  function configChanged(s) {
+    const key = s.desired_version + "/" + s.config_state;
+    const changed = configKey !== null && key !== configKey;
+    configKey = key;
+    return changed;
+  }
 
   document.querySelectorAll(".ranges button").forEach((b) => b.addEventListener("click", () => {
     document.querySelectorAll(".ranges button").forEach((x) => x.classList.remove("active"));
@@ -83,14 +108,17 @@
     loadCharts();
   }));
 
+  configKey = document.getElementById("bench").dataset.configKey || null;
   loadCharts().then(() => {
     const s = BF.socket();
     s.on("twin", (msg) => {
       for (const t of msg.twins || []) {
         if (t.bench_id !== benchId) continue;
         showSummary(t);
-        extend(t);
-        refreshCompare();
+        // Charts after the next paint: redrawing six Plotly charts takes tens of milliseconds, and the new
+        // numbers should not wait for it (nor should the next message).
+        requestAnimationFrame(() => setTimeout(() => extend(t), 0));
+        if (configChanged(t)) refreshCompare();
       }
     });
     s.on("config_status", (ev) => {

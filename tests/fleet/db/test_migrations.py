@@ -20,6 +20,7 @@ from fleet.cli import main
 from fleet.db import migrate
 from fleet.db.engine import make_engine
 from fleet.db.schema import FLEET_TABLES, desired_history
+from fleet.ops.alarm_tables import ALARM_TABLES
 from fleet.registry import default_fleet
 from fleet.state.twin_store import TwinStore
 from tests.services import PostgresDatabase
@@ -158,7 +159,7 @@ def test_migrated_schema_equals_the_declared_tables(url: str) -> None:
     try:
         migrate.upgrade(engine)
         declared = MetaData()
-        for t in FLEET_TABLES:
+        for t in (*FLEET_TABLES, *ALARM_TABLES):
             t.to_metadata(declared)
         from fleet.auth.store import api_tokens_table, users_table
 

@@ -51,7 +51,7 @@ def api(mosquitto: MosquittoService, runtime_factory: RuntimeFactory) -> Iterato
     users = UserStore(runtime.engine)
     users.add_user("ada", "a-long-password", "admin")
     token = users.create_token("ada")
-    app, _ = create_app(DashboardConfig(secret_key="k" * 32, secure_cookies=False), runtime.service, users)
+    app = create_app(DashboardConfig(secret_key="k" * 32, secure_cookies=False), runtime.service, users)
     try:
         with served(app) as base:
             yield Api(base, runtime, {"Authorization": f"Bearer {token}"})

@@ -1,7 +1,7 @@
 """Vote review and poll ownership (issue 8, items 3 and 4).
 
 Revision ID: 0006_vote_review
-Revises: 0005_auth_sessions
+Revises: 0003_reports
 Create Date: 2026-12-01
 
 ``vote_events.status``: counted, suspect (held: implausible rate, awaiting review) or discarded (a review
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_vote_review"
-down_revision = "0005_auth_sessions"
+down_revision = "0003_reports"
 branch_labels = None
 depends_on = None
 

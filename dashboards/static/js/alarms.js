@@ -1,0 +1,87 @@
+// The alarms page (a table with filters, acknowledge and assign) and the alarm list of a bench page.
+(function () {
+  "use strict";
+
+  function query(form) {
+    const params = new URLSearchParams();
+    for (const [k, v] of new FormData(form).entries()) {
+      if (v && v !== "all") params.set(k, String(v).trim());
+    }
+    return params;
+  }
+
+  async function act(id, action, body, onDone) {
+    const res = await BF.fetchJSON("/api/alerts/" + id + "/" + action, {method: "POST", body: body});
+    const err = document.getElementById("alarm-error");
+    if (err) err.textContent = res.ok ? "" : (res.data && res.data.error ? res.data.error.message : "HTTP " + res.status);
+    onDone();
+  }
+
+  function row(tpl, a, reload) {
+    const tr = tpl.content.firstElementChild.cloneNode(true);
+    tr.dataset.id = a.id;
+    tr.dataset.state = a.state;
+    tr.dataset.severity = a.severity;
+    tr.querySelector(".severity").textContent = a.severity;
+    const link = tr.querySelector(".bench a");
+    link.textContent = a.bench_id;
+    link.href = "/benches/" + encodeURIComponent(a.bench_id);
+    tr.querySelector(".rule").textContent = a.rule;
+    tr.querySelector(".message").textContent = a.message;
+    tr.querySelector(".state").textContent = a.state;
+    tr.querySelector(".raised").textContent = BF.time(a.raised_at);
+    tr.querySelector(".acked").textContent = a.acknowledged_by ? a.acknowledged_by + " · " + BF.time(a.acknowledged_at) + (a.comment ? " · " + a.comment : "") : "—";
+    tr.querySelector(".assignee").textContent = a.assignee || "—";
+    tr.querySelector(".ack-box").hidden = a.state !== "active";
+    tr.querySelector(".assign-box").hidden = a.state === "cleared";
+    tr.querySelector(".ack").addEventListener("click", () =>
+      act(a.id, "ack", {comment: tr.querySelector(".ack-comment").value}, reload));
+    tr.querySelector(".assign").addEventListener("click", () =>
+      act(a.id, "assign", {assignee: tr.querySelector(".assign-to").value}, reload));
+    return tr;
+  }
+
+  async function load(form, table, tpl) {
+    const params = query(form);
+    const open = !params.has("state") && !new FormData(form).get("state");
+    const res = await BF.fetchJSON("/api/alerts?" + params.toString());
+    if (!res.ok) return;
+    let alerts = res.data.alerts;
+    if (open) alerts = alerts.filter((a) => a.state !== "cleared");
+    const body = table.querySelector("tbody");
+    body.replaceChildren(...alerts.map((a) => row(tpl, a, () => load(form, table, tpl))));
+    document.getElementById("alarm-empty").hidden = alerts.length > 0;
+    table.dataset.loaded = String(Date.now());
+  }
+
+  function alarmsPage() {
+    const form = document.getElementById("alarm-filters");
+    const table = document.getElementById("alarm-table");
+    const tpl = document.getElementById("alarm-row");
+    if (!form || !table || !tpl) return;
+    const reload = () => load(form, table, tpl);
+    form.addEventListener("change", reload);
+    form.addEventListener("input", BF.debounce(reload, 300));
+    form.addEventListener("submit", (e) => { e.preventDefault(); reload(); });
+    BF.socket().on("alert", reload);  // once per alarm transition
+    reload();
+  }
+
+  async function benchAlarms() {
+    const box = document.getElementById("bench-alarms");
+    if (!box) return;
+    const res = await BF.fetchJSON("/api/alerts?bench_id=" + encodeURIComponent(box.dataset.bench));
+    if (!res.ok) return;
+    const open = res.data.alerts.filter((a) => a.state !== "cleared");
+    box.querySelector(".count").textContent = String(open.length);
+    box.dataset.count = String(open.length);
+    box.querySelector("ul").replaceChildren(...open.map((a) => {
+      const li = document.createElement("li");
+      li.className = "sev-" + a.severity;
+      li.textContent = a.severity + " · " + a.rule + " · " + a.message + " (" + a.state + ")";
+      return li;
+    }));
+  }
+
+  document.addEventListener("DOMContentLoaded", () => { alarmsPage(); benchAlarms(); });
+})();
