@@ -30,8 +30,9 @@ log = logging.getLogger(__name__)
 class PointSink(Protocol):
     """Where points go; ``write`` returns once they are durable (TSDB or disk spool)."""
 
-    def write(self, points: Sequence[SeriesPoint]) -> int:
-        """Write points durably; returns how many the store refused (a type conflict: never durable)."""
+    def write(self, points: Sequence[SeriesPoint]) -> int | None:
+        """Write points durably; returns how many the store refused (a type conflict: never durable), or
+        None for a sink that refuses nothing (a plain store: it raises instead)."""
         ...
 
 
@@ -191,7 +192,7 @@ class IngestPipeline:
         """Make the batch's points durable (TSDB or spool; the I/O-bound part)."""
         started = time.perf_counter()
         if prepared.points:
-            refused = self._sink.write(prepared.points)
+            refused = self._sink.write(prepared.points) or 0
             self._metrics.points_written.inc(len(prepared.points) - refused)
             self._metrics.points_refused.inc(refused)
         self._metrics.batch_seconds.observe(prepared.cpu_seconds + time.perf_counter() - started)
