@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from dashboards.deps import deps
 from dashboards.errors import ApiError, wants_json
 from fleet.auth.store import User
-from fleet.service_api import EVERYTHING, Scope
+from fleet.service_api import Scope
 from twins.config import Poll
 from twins.twin import Twin
 
@@ -152,21 +152,22 @@ def require_patch_rights(patch: Any) -> None:
         raise ApiError(403, "forbidden", f"role {user.role} may not change: {', '.join(denied)}", fields=denied)
 
 
-def require_poll_ids_free(poll_ids: Iterable[str]) -> None:
-    """409 unless no other municipality (or the fleet) uses these poll ids; admins may use any id.
+def require_poll_ids_free(poll_ids: Iterable[str], claimer: str | None) -> None:
+    """409 unless the user's municipalities own these poll ids; admins may use any id.
 
-    A poll id belongs to the municipalities whose benches carry it or counted votes for it. Without this a
-    municipal user could reuse another town's id: its question replaced on the public pages, tallies merged.
+    Unclaimed ids are claimed for ``claimer`` (a municipality; None: the whole fleet) in the ``polls``
+    table, or adopted by the towns already using them. Without this a municipal user could reuse another
+    town's id: its question replaced on the public pages, tallies merged.
     """
-    mine = me().scope().municipalities
     wanted = sorted(set(poll_ids))
-    if mine is None or not wanted:
+    if not wanted:
         return
-    fleet = deps().fleet
-    configured = {p.poll_id: set(p.municipalities) for p in fleet.polls(EVERYTHING)}
+    mine = me().scope().municipalities
+    owners = deps().fleet.claim_polls(wanted, claimer, me().name)
+    if mine is None:
+        return
     for poll_id in wanted:
-        used = configured.get(poll_id, set()) | set(fleet.poll_results(poll_id, EVERYTHING).by_municipality)
-        if used - mine:
+        if owners.get(poll_id) not in mine:
             raise ApiError(
                 409, "poll_id_taken", f"poll id {poll_id!r} belongs to another municipality or the fleet: pick another"
             )

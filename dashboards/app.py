@@ -26,6 +26,7 @@ from dashboards.blueprints import (
     public,
     reports,
     rollouts,
+    votes,
 )
 from dashboards.config import DashboardConfig
 from dashboards.deps import Deps
@@ -100,6 +101,7 @@ def create_app(
         audit.bp,
         rollouts.bp,
         announcements.bp,
+        votes.bp,
     ):
         app.register_blueprint(blueprint)
     alarms_bp.install(app, socketio, alarms, config.live_interval_s)

@@ -6,6 +6,7 @@ from typing import Any
 
 from dashboards.openapi_ops import ops_paths
 from dashboards.openapi_rollouts import rollout_paths
+from dashboards.openapi_votes import votes_paths
 from twins.series import SERIES_FIELDS
 
 _ERROR = {
@@ -186,6 +187,7 @@ def openapi_document() -> dict[str, Any]:
                 "get": _get("Aggregate tallies (total, per municipality) for citizens", public=True, params=[_POLL_ID])
             },
             **ops_paths(),
+            **votes_paths(),
             **rollout_paths(),
         },
     }

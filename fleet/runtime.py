@@ -38,6 +38,7 @@ from fleet.settings import Settings, parse_mqtt_url
 from fleet.state.cache import TwinCache
 from fleet.state.desired import DesiredPublication
 from fleet.state.twin_store import TwinStore
+from fleet.state.votes import VoteRate
 from fleet.tsdb.base import TimeSeriesStore
 from fleet.tsdb.factory import open_tsdb
 from fleet.tsdb.retention import RetentionJob
@@ -143,7 +144,7 @@ def build_runtime(
         engine.dispose()
         raise
     store = SqlStore(engine)
-    twins = TwinStore(engine)
+    twins = TwinStore(engine, VoteRate(limit=settings.vote_rate_limit))
     if store.count_benches() == 0:
         seeded = twins.register(default_fleet(), clock.now())
         log.info("empty registry seeded with the %d default benches", seeded)
@@ -154,6 +155,7 @@ def build_runtime(
     tsdb = open_tsdb(settings.tsdb)
     writer = SpoolingWriter(tsdb, data_dir / "tsdb-spool")
     metrics = IngestMetrics()
+    metrics.watch_writer(writer.pending, writer.stats.snapshot)
     bus = EventBus()
     bus.subscribe(cache.on_event)  # first: listeners after it that read the fleet list see the change
     audit = AuditLog(engine, clock)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +16,9 @@ from fleet.ops.rollouts import RolloutService
 from fleet.service_api import PollInfo, PollResults, Scope
 from fleet.state.cache import TwinCache
 from fleet.state.desired import DesiredPublication, DesiredVersions
+from fleet.state.poll_owners import claim_polls
 from fleet.state.twin_store import TwinStore
+from fleet.state.vote_review import Decision, SuspectGroup, list_suspect, review_suspect
 from fleet.tsdb.base import TimeSeriesStore
 from twins.clock import Clock
 from twins.series import SERIES_FIELDS, SeriesSample
@@ -159,6 +161,23 @@ class FleetService:
         for ts in self._store.vote_times(poll_id, start, end, scope.municipalities):
             counts[int(ts.timestamp() // step) - first] += 1
         return [SeriesSample(datetime.fromtimestamp((first + i) * step, UTC), float(n)) for i, n in enumerate(counts)]
+
+    def claim_polls(self, poll_ids: Sequence[str], claimer: str | None, actor: str) -> dict[str, str | None]:
+        """Claim unclaimed poll ids for ``claimer`` (a municipality, None: the fleet); every id's owner after."""
+        return claim_polls(self._twins.engine, poll_ids, claimer, actor, self._clock.now())
+
+    def suspect_votes(self, scope: Scope) -> list[SuspectGroup]:
+        """Votes held for review (implausible rate) per bench and poll within ``scope``."""
+        return list_suspect(self._twins.engine, scope.municipalities)
+
+    def review_suspect(self, bench_id: str, poll_id: str, decision: Decision, actor: str) -> int:
+        """Count (accept) or discard (reject) a bench's held votes for a poll (audit-logged); how many moved.
+        The twin's new tallies and health go out as a TwinChanged (the fleet list and pages follow)."""
+        moved = review_suspect(self._twins.engine, bench_id, poll_id, decision, self._audit, actor)
+        twin = self._twins.get_twin(bench_id)
+        if moved and twin is not None:
+            self._bus.publish(TwinChanged(twin, "votes"))
+        return moved
 
     def health_report(self) -> dict[str, Any]:
         """State of every connection; ``status`` is ``ok`` only when all are up."""

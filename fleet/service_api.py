@@ -15,6 +15,7 @@ from twins.twin import Twin
 if TYPE_CHECKING:  # fleet.ops imports Scope's module users; the types are only needed for checking
     from fleet.ops.audit import AuditEntry, AuditQuery
     from fleet.ops.commands import CommandRecord
+    from fleet.state.vote_review import Decision, SuspectGroup
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,18 @@ class FleetApi(Protocol):
         self, poll_id: str, scope: Scope, start: datetime, end: datetime, every: timedelta
     ) -> list[SeriesSample]:
         """Counted votes of a poll per ``every`` bucket over [start, end) within ``scope``."""
+        ...
+
+    def claim_polls(self, poll_ids: Sequence[str], claimer: str | None, actor: str) -> dict[str, str | None]:
+        """Claim unclaimed poll ids for ``claimer`` (a municipality, None: the fleet); every id's owner after."""
+        ...
+
+    def suspect_votes(self, scope: Scope) -> list[SuspectGroup]:
+        """Votes held for review (implausible rate) per bench and poll within ``scope``."""
+        ...
+
+    def review_suspect(self, bench_id: str, poll_id: str, decision: Decision, actor: str) -> int:
+        """Count (accept) or discard (reject) a bench's held votes for a poll; how many moved."""
         ...
 
     def health_report(self) -> dict[str, Any]:

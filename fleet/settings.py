@@ -204,6 +204,7 @@ class Settings:
     backup_dir: str = ""
     backup_keep: int = 7
     backup_hour: int = 2
+    vote_rate_limit: int = 120
     trusted_proxies: tuple[str, ...] = ()
     smtp: str = ""
     report_languages: str = ""
@@ -276,6 +277,8 @@ _SPEC: dict[str, tuple[str, Callable[[str], Any]]] = {
     "backup_keep": ("BENCHFLEET_BACKUP_KEEP", _int("BENCHFLEET_BACKUP_KEEP", 1, 10000, "backups")),
     "backup_hour": ("BENCHFLEET_BACKUP_HOUR", _int("BENCHFLEET_BACKUP_HOUR", 0, 23, "hours (UTC)")),
     "trusted_proxies": ("BENCHFLEET_TRUSTED_PROXIES", _check_proxies),
+    # Valid votes of one bench for one poll in 10 minutes beyond which they are held for review (issue 8).
+    "vote_rate_limit": ("BENCHFLEET_VOTE_RATE_LIMIT", _int("BENCHFLEET_VOTE_RATE_LIMIT", 1, 100_000, "votes")),
     # One mail server for alarm notifications and monthly reports (fleet/mail.py).
     "smtp": ("BENCHFLEET_SMTP", _checked_by("BENCHFLEET_SMTP", parse_smtp_url)),
     "report_languages": ("BENCHFLEET_REPORT_LANGUAGES", _checked_by("BENCHFLEET_REPORT_LANGUAGES", parse_languages)),

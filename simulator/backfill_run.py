@@ -259,7 +259,7 @@ def run_backfill(
     seed: int,
     end: datetime,
     period: timedelta,
-    write: Callable[[Sequence[SeriesPoint]], None],
+    write: Callable[[Sequence[SeriesPoint]], object],  # SpoolingWriter.write returns the refused count
     step: timedelta = DEFAULT_STEP,
     progress: bool = True,
     workers: int = 1,
@@ -283,14 +283,14 @@ def run_backfill(
     write_times: list[float] = []
     final_soc: dict[str, float] = {}
 
-    def timed(fn: Callable[..., None], *args: Any) -> None:
+    def timed(fn: Callable[..., object], *args: Any) -> None:
         t = time.perf_counter()
         fn(*args)
         write_times.append(time.perf_counter() - t)
 
     pending: deque[Future[None]] = deque()
 
-    def submit(fn: Callable[..., None], *args: Any) -> None:
+    def submit(fn: Callable[..., object], *args: Any) -> None:
         # Bounded: the oldest write must finish (and its error surface) before more chunks pile up.
         pending.append(writer.submit(timed, fn, *args))
         while len(pending) > WRITES_AHEAD:

@@ -226,6 +226,11 @@ def _vote_mismatch(facts: AlarmFacts, th: AlarmThresholds) -> str | None:
     return None
 
 
+def _votes_suspect(facts: AlarmFacts, th: AlarmThresholds) -> str | None:
+    held = facts.twin.votes_suspect
+    return f"{held} votes held as suspect (implausible rate): review them" if held else None
+
+
 _NOW = timedelta(0)
 
 #: Every alarm rule. Event-like conditions (tamper, a rejected config) raise at once; the rest must hold a while.
@@ -250,6 +255,8 @@ RULES: tuple[AlarmRule, ...] = (
     AlarmRule("tamper", "critical", "Tamper", _tamper, raise_after=_NOW, clear_after=_NOW),
     AlarmRule("config_rejected", "major", "Config rejected", _config_rejected, raise_after=_NOW, clear_after=_NOW),
     AlarmRule("vote_tally_mismatch", "warning", "Vote tally mismatch", _vote_mismatch, raise_after=_NOW),
+    # Held votes are stored, not counted, until someone reviews them (issue 8): raised at once, cleared by the review.
+    AlarmRule("votes_suspect", "major", "Implausible vote rate", _votes_suspect, raise_after=_NOW, clear_after=_NOW),
 )
 RULES_BY_CODE: dict[str, AlarmRule] = {r.code: r for r in RULES}
 HISTORY_RULES = frozenset(r.code for r in RULES if r.history)

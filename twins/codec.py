@@ -40,6 +40,11 @@ class RejectReason(StrEnum):
     UNKNOWN_BENCH = "unknown_bench"
     WRONG_DIRECTION = "wrong_direction"
     TS_IN_FUTURE = "ts_in_future"
+    # A vote that does not count (twins.vote_rules, fleet ingestion): same labels as VoteRefusal.
+    VOTE_UNKNOWN_POLL = "vote_unknown_poll"
+    VOTE_POLL_NOT_OPEN = "vote_poll_not_open"
+    VOTE_UNKNOWN_OPTION = "vote_unknown_option"
+    POLL_NOT_OWNED = "poll_not_owned"
 
 
 class Rejected(Exception):

@@ -112,6 +112,14 @@ def _vote_mismatch(twin: Twin, now: datetime, th: HealthThresholds) -> HealthRea
     )
 
 
+def _votes_suspect(twin: Twin, now: datetime, th: HealthThresholds) -> HealthReason | None:
+    if not twin.votes_suspect:
+        return None
+    return HealthReason(
+        "votes_suspect", "warning", f"{twin.votes_suspect} votes held as suspect (implausible rate): review them"
+    )
+
+
 def _config_rejected(twin: Twin, now: datetime, th: HealthThresholds) -> HealthReason | None:
     report = twin.reported.config if twin.reported else None
     if report is not None and report.status == "rejected" and report.version == twin.desired_version:
@@ -120,7 +128,15 @@ def _config_rejected(twin: Twin, now: datetime, th: HealthThresholds) -> HealthR
 
 
 #: The rules, in the order their reasons are listed.
-RULES: tuple[Rule, ...] = (_offline, _stale, _battery_low, _battery_temp, _vote_mismatch, _config_rejected)
+RULES: tuple[Rule, ...] = (
+    _offline,
+    _stale,
+    _battery_low,
+    _battery_temp,
+    _vote_mismatch,
+    _votes_suspect,
+    _config_rejected,
+)
 
 
 def evaluate(twin: Twin, now: datetime, thresholds: HealthThresholds | None = None) -> Health:

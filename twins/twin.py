@@ -68,6 +68,7 @@ class Twin(_Frozen):
     connectivity: Connectivity = Connectivity()
     counted_votes: VoteCounts = Field(default_factory=dict)
     votes_mismatch_since: UtcDatetime | None = None
+    votes_suspect: int = Field(default=0, ge=0, description="votes held for review (implausible rate)")
     telemetry_meta: SectionMeta = SectionMeta()
     reported_meta: SectionMeta = SectionMeta()
     desired_meta: SectionMeta = SectionMeta()

@@ -90,7 +90,7 @@ def patch_desired(bench_id: str) -> Response:
     if patch is None:
         raise ApiError(400, "bad_json", "the body must be a JSON merge patch (Content-Type: application/json)")
     require_patch_rights(patch)
-    require_poll_ids_free(changed_poll_ids(twin, patch))
+    require_poll_ids_free(changed_poll_ids(twin, patch), twin.attributes.municipality)
     if_match = _if_match()
     try:
         twin = deps().fleet.patch_desired(bench_id, patch, if_match, actor=me().name)

@@ -72,6 +72,18 @@ def _poll_field_errors(err: ValidationError) -> dict[str, str]:
     return errors
 
 
+def _claimer(municipality: str | None) -> str | None:
+    """Who a new poll id goes to: the municipality named, the user's only one, or (an admin) the fleet."""
+    if municipality:
+        return municipality
+    mine = scope().municipalities
+    if mine is None:
+        return None
+    if len(mine) == 1:
+        return next(iter(mine))
+    raise ApiError(422, "municipality_required", "name the municipality the poll belongs to")
+
+
 @bp.post("/polls")
 @login_required
 @require("edit_polls")
@@ -85,7 +97,7 @@ def save_poll() -> Response:
     municipality = body.get("municipality") or None
     if municipality and not scope().allows(municipality):
         raise ApiError(403, "forbidden", f"municipality {municipality!r} is not yours")
-    require_poll_ids_free([poll.id])
+    require_poll_ids_free([poll.id], _claimer(municipality))
     fleet = deps().fleet
     targets = [
         t for t in fleet.list_twins(scope()) if municipality is None or t.attributes.municipality == municipality

@@ -48,6 +48,8 @@ twins = Table(
     Column("desired_version", Integer, nullable=False, default=0),
     Column("desired_updated", DateTime(timezone=True), nullable=True),
     Column("votes_mismatch_since", DateTime(timezone=True), nullable=True),
+    # Votes of this bench held as suspect (implausible rate) and not yet reviewed: the health rule reads it.
+    Column("votes_suspect", Integer, nullable=False, default=0, server_default="0"),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -63,6 +65,8 @@ vote_events = Table(
     Column("option", String(32), nullable=False),
     Column("ts", DateTime(timezone=True), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    # counted (in vote_counts), suspect (held for review: implausible rate) or discarded (a review said no).
+    Column("status", String(16), nullable=False, default="counted", server_default="counted"),
 )
 Index("ix_vote_events_poll", vote_events.c.poll_id, vote_events.c.bench_id, vote_events.c.option)
 
@@ -90,4 +94,17 @@ desired_history = Table(
     Column("at", DateTime(timezone=True), nullable=False),
 )
 
-FLEET_TABLES = (benches, twins, vote_events, vote_counts, desired_history)
+Index("ix_vote_events_rate", vote_events.c.bench_id, vote_events.c.poll_id, vote_events.c.received_at)
+
+# Who owns a poll id: a municipality, or the whole fleet (NULL, set by an admin). The dashboards claim an
+# id on first use; ingestion refuses votes into a poll owned by another municipality than the bench's.
+polls = Table(
+    "polls",
+    metadata,
+    Column("poll_id", String(64), primary_key=True),
+    Column("owner", String(100), nullable=True),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+FLEET_TABLES = (benches, twins, vote_events, vote_counts, desired_history, polls)

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from fleet.db.migrate import ensure_schema
-from fleet.db.schema import benches, vote_counts, vote_events
+from fleet.db.schema import benches, polls, vote_counts, vote_events
 from fleet.registry import BenchRecord
+from fleet.state.votes import COUNTED
 from fleet.state.writes import VoteRow
 from twins.messages import VoteCounts
 from twins.twin import Attributes
@@ -95,9 +96,14 @@ class SqlStore:
 
     def tally(self, poll_id: str, municipalities: frozenset[str] | None = None) -> list[TallyRow]:
         """Counted votes of a poll per bench and option, optionally limited to some municipalities."""
+        e = vote_events.c
+        # Only the owner's votes (any town's for a fleet poll): votes counted before the poll had an owner
+        # never merge another town's tallies into it.
+        owned = or_(polls.c.poll_id.is_(None), polls.c.owner.is_(None), polls.c.owner == e.municipality)
         q = (
-            select(vote_events.c.bench_id, vote_events.c.municipality, vote_events.c.option, func.count())
-            .where(vote_events.c.poll_id == poll_id)
+            select(e.bench_id, e.municipality, e.option, func.count())
+            .select_from(vote_events.outerjoin(polls, polls.c.poll_id == e.poll_id))
+            .where(e.poll_id == poll_id, e.status == COUNTED, owned)
             .group_by(vote_events.c.bench_id, vote_events.c.municipality, vote_events.c.option)
             .order_by(vote_events.c.bench_id, vote_events.c.option)
         )
@@ -111,7 +117,10 @@ class SqlStore:
     ) -> list[datetime]:
         """When each counted vote of a poll was cast, within [start, end) and the municipalities given."""
         q = select(vote_events.c.ts).where(
-            vote_events.c.poll_id == poll_id, vote_events.c.ts >= start, vote_events.c.ts < end
+            vote_events.c.poll_id == poll_id,
+            vote_events.c.status == COUNTED,
+            vote_events.c.ts >= start,
+            vote_events.c.ts < end,
         )
         if municipalities is not None:
             q = q.where(vote_events.c.municipality.in_(sorted(municipalities)))
@@ -130,6 +139,6 @@ class SqlStore:
         return out
 
     def vote_count(self) -> int:
-        """All counted votes."""
+        """All stored vote events: counted, held as suspect or discarded by a review (nothing is dropped)."""
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(vote_events)).scalar_one())

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 from twins.codec import RejectReason
 
@@ -15,11 +19,19 @@ class IngestMetrics:
         r = self.registry
         self.messages_in = Counter("benchfleet_messages_in", "MQTT messages received", ["kind"], registry=r)
         self.rejected = Counter("benchfleet_messages_rejected", "Messages rejected, by reason", ["reason"], registry=r)
-        self.points_written = Counter("benchfleet_points_written", "Points handed durably to the TSDB", registry=r)
+        self.points_written = Counter(
+            "benchfleet_points_written", "Points handed durably to the TSDB (or its spool)", registry=r
+        )
+        self.points_refused = Counter(
+            "benchfleet_points_refused", "Points of the ingestion path the TSDB refused (lost)", registry=r
+        )
         self.twins_saved = Counter("benchfleet_twins_saved", "Twin documents written to SQL", registry=r)
         self.votes_counted = Counter("benchfleet_votes_counted", "Vote events counted (first delivery)", registry=r)
         self.votes_duplicate = Counter(
             "benchfleet_votes_duplicate", "Vote events delivered again and ignored", registry=r
+        )
+        self.votes_suspect = Counter(
+            "benchfleet_votes_suspect", "Vote events held for review (implausible rate from one bench)", registry=r
         )
         self.stale_ignored = Counter(
             "benchfleet_telemetry_out_of_order", "Telemetry older than the twin's (stored, not applied)", registry=r
@@ -37,6 +49,11 @@ class IngestMetrics:
         for reason in RejectReason:  # every label shows up as 0, so dashboards and alerts find them
             self.rejected.labels(reason.value)
 
+    def watch_writer(self, pending: Callable[[], int], stats: Callable[[], dict[str, int]]) -> None:
+        """Export the TSDB writer's spool size (a gauge read at scrape time) and its point counters."""
+        self.tsdb_spooled.set_function(pending)
+        self.registry.register(_WriterCollector(stats))
+
     def render(self) -> bytes:
         """The text exposition."""
         return generate_latest(self.registry)
@@ -44,3 +61,22 @@ class IngestMetrics:
     def rejected_total(self) -> float:
         """Sum of rejected messages over every reason (for tests and the CLI)."""
         return float(sum(self.rejected.labels(r.value)._value.get() for r in RejectReason))
+
+
+class _WriterCollector(Collector):
+    """``benchfleet_tsdb_points_total{outcome}``: the writer's counters (written, spooled, replayed, rejected
+    by the TSDB, damaged in the spool), read at scrape time."""
+
+    def __init__(self, stats: Callable[[], dict[str, int]]) -> None:
+        self._stats = stats
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        """One sample per outcome."""
+        family = CounterMetricFamily("benchfleet_tsdb_points", "TSDB writer points by outcome", labels=["outcome"])
+        for outcome, n in sorted(self._stats().items()):
+            if outcome != "failures":
+                family.add_metric([outcome], n)
+        yield family
+        yield CounterMetricFamily(
+            "benchfleet_tsdb_write_failures", "Failed TSDB write attempts", self._stats()["failures"]
+        )

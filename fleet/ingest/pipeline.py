@@ -15,6 +15,7 @@ from fleet.ops.commands import record_command_results
 from fleet.ops.rollout_progress import record_ota_progress
 from fleet.state.bench_index import BenchIndex
 from fleet.state.twin_store import TwinStore, auto_registered
+from fleet.state.vote_check import read_vote_context
 from fleet.state.writes import BatchOutcome, TwinWrites, VoteRow
 from twins.clock import Clock
 from twins.codec import Decoded, Rejected, RejectReason, check_not_future, decode
@@ -29,8 +30,9 @@ log = logging.getLogger(__name__)
 class PointSink(Protocol):
     """Where points go; ``write`` returns once they are durable (TSDB or disk spool)."""
 
-    def write(self, points: Sequence[SeriesPoint]) -> None:
-        """Write points durably."""
+    def write(self, points: Sequence[SeriesPoint]) -> int | None:
+        """Write points durably; returns how many the store refused (a type conflict: never durable), or
+        None for a sink that refuses nothing (a plain store: it raises instead)."""
         ...
 
 
@@ -64,6 +66,7 @@ class DecodedBatch:
     accepted: list[Decoded] = field(default_factory=list)
     cpu_seconds: float = 0.0
     checked: bool = False
+    votes_checked: bool = False
 
 
 class RejectLog:
@@ -173,6 +176,9 @@ class IngestPipeline:
         if not batch.checked:
             self._check_benches(batch)
             batch.checked = True
+        if not batch.votes_checked:
+            self._check_votes(batch)
+            batch.votes_checked = True
         outcome = self._twins.apply_batch(batch.writes, batch.now)
         record_command_results(self._twins.engine, batch.accepted, batch.now)  # cmd_result → command status
         record_ota_progress(self._twins.engine, batch.accepted, batch.now)  # ota_progress → firmware rollouts
@@ -186,8 +192,9 @@ class IngestPipeline:
         """Make the batch's points durable (TSDB or spool; the I/O-bound part)."""
         started = time.perf_counter()
         if prepared.points:
-            self._sink.write(prepared.points)
-            self._metrics.points_written.inc(len(prepared.points))
+            refused = self._sink.write(prepared.points) or 0
+            self._metrics.points_written.inc(len(prepared.points) - refused)
+            self._metrics.points_refused.inc(refused)
         self._metrics.batch_seconds.observe(prepared.cpu_seconds + time.perf_counter() - started)
 
     def announce(self, prepared: PreparedBatch) -> None:
@@ -237,6 +244,23 @@ class IngestPipeline:
                 self._index.add(bench_id, municipality)
             self._handlers[decoded.topic.kind](decoded, municipality, batch)
 
+    def _check_votes(self, batch: DecodedBatch) -> None:
+        """Refuse, with a reason, every vote that does not count: one read per batch that has votes."""
+        votes = batch.writes.votes
+        if not votes:
+            return
+        rows = list(votes.values())
+        context = read_vote_context(
+            self._twins.engine, {r.event.bench_id for r in rows}, {r.event.data.poll_id for r in rows}
+        )
+        for event_id, row in list(votes.items()):
+            reason = context.refusal(row.event, row.municipality)
+            if reason is not None:
+                del votes[event_id]
+                batch.writes.votes_offered -= 1  # refused, not a duplicate
+                self._metrics.rejected.labels(reason.value).inc()
+                self._reject_log.log(row.event.bench_id, reason.value, f"vote for poll {row.event.data.poll_id!r}")
+
     # --- handlers, one per topic kind ---------------------------------------------------------------
 
     def _on_telemetry(self, decoded: Decoded, municipality: str, batch: DecodedBatch) -> None:
@@ -275,8 +299,10 @@ class IngestPipeline:
 
     def _events(self, batch: DecodedBatch, outcome: BatchOutcome, points: list[SeriesPoint]) -> list[FleetEvent]:
         """Votes' points, and the events of the batch with twins as read back after the commit."""
-        self._metrics.votes_duplicate.inc(batch.writes.votes_offered - len(outcome.new_votes))
+        stored = len(outcome.new_votes) + len(outcome.suspect_votes)
+        self._metrics.votes_duplicate.inc(batch.writes.votes_offered - stored)
         self._metrics.votes_counted.inc(len(outcome.new_votes))
+        self._metrics.votes_suspect.inc(len(outcome.suspect_votes))
         for row in outcome.new_votes:
             points.append(vote_point(row.event, row.municipality))
         if not outcome.changed:

@@ -109,6 +109,7 @@ def twin_from_row(row: Any, counted: VoteCounts, memo: ParseMemo | None = None) 
         connectivity=connectivity,
         counted_votes=counted,
         votes_mismatch_since=aware(row["votes_mismatch_since"]),
+        votes_suspect=row["votes_suspect"],
         telemetry_meta=SectionMeta(version=row["telemetry_version"], last_updated=aware(row["telemetry_ts"])),
         reported_meta=SectionMeta(version=row["reported_version"], last_updated=aware(row["reported_ts"])),
         desired_meta=SectionMeta(version=row["desired_version"], last_updated=aware(row["desired_updated"])),

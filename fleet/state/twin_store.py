@@ -13,7 +13,7 @@ from sqlalchemy.sql.elements import ColumnClause
 from fleet.db.schema import benches, twins, vote_counts
 from fleet.registry import BenchRecord
 from fleet.state.rows import ParseMemo, twin_from_row, twin_select
-from fleet.state.votes import dialect_insert, insert_votes
+from fleet.state.votes import VoteRate, dialect_insert, insert_votes
 from fleet.state.writes import BatchOutcome, TwinWrites
 from twins.messages import Reported, VoteCounts
 from twins.twin import Attributes, Twin, default_config, votes_mismatch
@@ -114,8 +114,9 @@ def auto_registered(bench_id: str) -> BenchRecord:
 class TwinStore:
     """Every twin, owned by the database: each section written by a conditional statement."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, vote_rate: VoteRate | None = None) -> None:
         self.engine = engine
+        self.vote_rate = vote_rate or VoteRate()
         self._memo = ParseMemo()
 
     # --- registry -------------------------------------------------------------------------------------
@@ -167,7 +168,8 @@ class TwinStore:
                 for b, row in held.items()
                 if b in writes.reported
             }
-            new_votes = insert_votes(conn, list(writes.votes.values()), now)
+            inserted = insert_votes(conn, list(writes.votes.values()), now, self.vote_rate)
+            new_votes = inserted.counted
             telemetry_docs = {b: x.model_dump_json() for b, x in writes.telemetry.items()}
             reported_docs = {b: x.model_dump_json() for b, x in writes.reported.items()}
             if writes.telemetry:
@@ -209,7 +211,7 @@ class TwinStore:
                 for b in writes.telemetry
                 if b in after and b in held and after[b].telemetry_version != held[b].telemetry_version
             }
-            for vote in new_votes:
+            for vote in (*new_votes, *inserted.suspect):
                 changed[vote.event.bench_id] = "votes"
             recheck = moved | {v.event.bench_id for v in new_votes}
             before = {b: was for b, was in before.items() if after[b].reported_version != held[b].reported_version}
@@ -223,7 +225,7 @@ class TwinStore:
         for b, doc in writes.reported.items():
             if b in before:
                 self._memo.reported[b] = (reported_docs[b], doc)
-        return BatchOutcome(changed, new_votes, len(moved), before)
+        return BatchOutcome(changed, new_votes, len(moved), before, inserted.suspect)
 
     # --- reads ----------------------------------------------------------------------------------------
 

@@ -67,9 +67,11 @@ class TwinWrites:
 class BatchOutcome:
     """What a committed batch changed: the section per changed twin, the votes counted for the first time,
     how many telemetry samples were applied, and for each bench whose reported document this batch moved,
-    the desired version and reported document it had before (for ConfigStatusChanged)."""
+    the desired version and reported document it had before (for ConfigStatusChanged), and the new votes
+    held as suspect (implausible rate)."""
 
     changed: dict[str, str]
     new_votes: list[VoteRow]
     telemetry_applied: int
     reported_before: dict[str, tuple[int, Reported | None]]
+    suspect_votes: list[VoteRow] = field(default_factory=list)

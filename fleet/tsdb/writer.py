@@ -87,16 +87,16 @@ class SpoolingWriter:
         self._thread.start()
 
     # -- public -------------------------------------------------------------------------------
-    def write(self, points: Sequence[SeriesPoint]) -> None:
-        """Return once ``points`` are durable (in the store or fsynced to the spool), in batch_size slices.
+    def write(self, points: Sequence[SeriesPoint]) -> int:
+        """Return once ``points`` are durable (in the store or fsynced to the spool), in batch_size slices;
+        returns how many the store refused (counted in ``stats.rejected``, not durable).
 
         Raises TsdbUnavailable only if the store is down AND the spool cannot take the points (disk
         full, max_spool_bytes reached): the caller must then keep them (e.g. not acknowledge MQTT).
         """
         if self._closed:
             raise RuntimeError("SpoolingWriter is closed")
-        for i in range(0, len(points), self.batch_size):
-            self._write_batch(points[i : i + self.batch_size])
+        return sum(self._write_batch(points[i : i + self.batch_size]) for i in range(0, len(points), self.batch_size))
 
     def pending(self) -> int:
         """Points waiting in the spool."""
@@ -142,27 +142,29 @@ class SpoolingWriter:
             self._spool.close()
 
     # -- direct path --------------------------------------------------------------------------
-    def _write_batch(self, batch: Sequence[SeriesPoint]) -> None:
-        """Write one batch directly if nothing is spooled, else (or on failure) spool it."""
+    def _write_batch(self, batch: Sequence[SeriesPoint]) -> int:
+        """Write one batch directly if nothing is spooled, else (or on failure) spool it; returns how many
+        points the store refused."""
         with self._direct:
             with self._state:
                 if self._spool.pending or self._retry_at is not None:
                     self._append(batch)
-                    return
+                    return 0
             try:
                 self.store.write(batch)
             except TsdbUnavailable as err:
                 with self._state:
                     self._failed(err)
                     self._append(batch)
-                return
+                return 0
             except TsdbRejected as err:
                 log.warning("TSDB rejected a batch of %d points: %s", len(batch), err)
                 with self._state:
                     self.stats.rejected += len(batch)
-                return
+                return len(batch)
             with self._state:
                 self.stats.written += len(batch)
+            return 0
 
     def _append(self, batch: Sequence[SeriesPoint]) -> None:
         """Put a batch on the spool (caller holds _state)."""
@@ -243,4 +245,3 @@ class SpoolingWriter:
         self._retry_at = None
         self._last_error = None
         self._state.notify_all()
-

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from fleet.events import ConfigStatusChanged, FleetEvent, Listener, TwinChanged, VoteCounted
 from fleet.service_api import PollInfo, PollResults, Scope
+from fleet.state.poll_owners import adopted_owner
+from fleet.state.vote_review import Decision, SuspectGroup
 from twins.clock import ManualClock
 from twins.messages import ConfigReport, FirmwareInfo, HardwareInfo, Reported, Telemetry
 from twins.metrics import METRICS
@@ -72,6 +74,9 @@ class FakeFleet:
         self.votes: list[tuple[datetime, str, str, str]] = []  # (ts, bench, poll, option)
         self.listeners: list[Listener] = []
         self.patches: list[tuple[str, Mapping[str, Any], str]] = []
+        self.owners: dict[str, str | None] = {}  # the polls table
+        self.suspect: dict[tuple[str, str], list[str]] = {}  # (bench, poll) -> options of held votes
+        self.reviews: list[tuple[str, str, str, str, int]] = []  # (bench, poll, decision, actor, moved)
 
     # -- FleetApi ----------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -168,6 +173,34 @@ class FakeFleet:
 
     def subscribe(self, listener: Listener) -> None:
         self.listeners.append(listener)
+
+    def claim_polls(self, poll_ids: Sequence[str], claimer: str | None, actor: str) -> dict[str, str | None]:
+        with self._lock:
+            for poll_id in poll_ids:
+                if poll_id not in self.owners:
+                    users = {
+                        t.attributes.municipality
+                        for t in self.twins.values()
+                        if poll_id in t.counted_votes or any(p.id == poll_id for p in t.desired.polls)
+                    }
+                    self.owners[poll_id] = adopted_owner(users, claimer)
+            return {p: self.owners[p] for p in poll_ids}
+
+    def suspect_votes(self, scope: Scope) -> list[SuspectGroup]:
+        now = self.now()
+        return [
+            SuspectGroup(b, self.twins[b].attributes.municipality, p, len(options), now, now)
+            for (b, p), options in sorted(self.suspect.items())
+            if options and scope.allows(self.twins[b].attributes.municipality)
+        ]
+
+    def review_suspect(self, bench_id: str, poll_id: str, decision: Decision, actor: str) -> int:
+        options = self.suspect.pop((bench_id, poll_id), [])
+        if decision == "accept":
+            for option in options:
+                self.vote(bench_id, poll_id, option)
+        self.reviews.append((bench_id, poll_id, decision, actor, len(options)))
+        return len(options)
 
     # -- what the tests drive ----------------------------------------------------------------------
     def _emit(self, event: FleetEvent) -> None:

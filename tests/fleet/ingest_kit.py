@@ -16,11 +16,13 @@ from fleet.ingest.metrics import IngestMetrics
 from fleet.ingest.pipeline import IngestPipeline
 from fleet.registry import default_fleet
 from fleet.state.twin_store import TwinStore
+from fleet.state.writes import TwinWrites
 from fleet.tsdb.sqlite_store import SqliteStore
 from fleet.tsdb.writer import SpoolingWriter
-from tests.twins.samples import T0
+from tests.twins.samples import T0, carrying_polls, payload
 from twins.clock import ManualClock
 from twins.codec import RejectReason
+from twins.messages import Reported
 
 
 @dataclass
@@ -58,6 +60,14 @@ class Kit:
             if metric.name == "benchfleet_messages_in":
                 total += sum(s.value for s in metric.samples if s.name.endswith("_total"))
         return total
+
+    def carry_polls(self) -> None:
+        """Every seed bench has the sample poll in force (reported an hour before T0): its votes count."""
+        carrying = TwinWrites()
+        for record in default_fleet():
+            doc = carrying_polls(record.bench_id, T0 - timedelta(hours=1))
+            carrying.offer_reported(Reported.model_validate_json(payload(doc)))
+        self.twins.apply_batch(carrying, T0)
 
     def series(self, measurement: str, fld: str, bench_id: str, around: datetime = T0) -> list[float]:
         """Every stored value (1-second buckets) of a field within an hour of ``around``."""

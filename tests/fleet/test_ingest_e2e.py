@@ -15,6 +15,7 @@ import pytest
 
 from fleet.service_api import EVERYTHING, Scope
 from tests.fleet.conftest import RuntimeFactory
+from tests.fleet.vote_support import carry
 from tests.payloads import BASE_TS, dumps, status, telemetry, vote
 from tests.services import InfluxService, MosquittoService
 from tests.waiting import wait_until
@@ -79,6 +80,7 @@ def test_vote_delivered_twice_counts_once(
 ) -> None:
     rt = runtime_factory(mosquitto.url, influxdb.url)
     pub = publisher_factory(mosquitto.url)
+    carry(rt, pub, "trebinje-01", "park-2026")
     event = vote("trebinje-01", poll_id="park-2026", option="yes", event_id=str(uuid.uuid4()))
     for _ in range(2):
         pub.publish("benches/trebinje-01/events", dumps(event), qos=1).wait_for_publish(5)
@@ -249,6 +251,7 @@ def test_pipeline_on_the_embedded_amqtt_broker(
     try:
         rt = runtime_factory(broker.url, db=tmp_sqlite_url)  # SQLite TSDB and SQLite database: the demo's setup
         pub = publisher_factory(broker.url)
+        carry(rt, pub, "zepce-01", "bridge-2027")
         pub.publish("benches/zepce-01/telemetry", dumps(telemetry("zepce-01", seq=3)), qos=1)
         event = vote("zepce-01", poll_id="bridge-2027", option="no")
         pub.publish("benches/zepce-01/events", dumps(event), qos=1)
@@ -272,6 +275,7 @@ def test_twins_and_votes_on_postgresql(
     rt = runtime_factory(mosquitto.url)
     assert rt.store.describe().startswith("postgresql")
     pub = publisher_factory(mosquitto.url)
+    carry(rt, pub, "ravno-01", "pg-poll")
     pub.publish("benches/ravno-01/telemetry", dumps(telemetry("ravno-01", seq=11)), qos=1)
     event = vote("ravno-01", poll_id="pg-poll", option="yes")
     for _ in range(3):

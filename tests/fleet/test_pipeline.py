@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from fleet.events import ConfigStatusChanged, FleetEvent, TwinChanged, VoteCount
 from fleet.ingest.pipeline import IngestPipeline, RawMessage
 from fleet.state.cache import TwinCache
 from fleet.state.desired import DesiredVersions
+from fleet.state.poll_owners import claim_polls
 from tests.fleet.ingest_kit import Kit, pipeline_kit
 from tests.twins.samples import (
     EVENT_DATA,
@@ -23,6 +24,7 @@ from tests.twins.samples import (
     desired_doc,
     event_doc,
     payload,
+    poll_doc,
     reported_doc,
     status_doc,
     telemetry_doc,
@@ -129,6 +131,11 @@ REJECTS: dict[RejectReason, tuple[RawMessage, str]] = {
     RejectReason.UNKNOWN_BENCH: (msg("telemetry", telemetry_doc(bench_id="nowhere-01"), "nowhere-01"), "nowhere-01"),
     RejectReason.WRONG_DIRECTION: (msg("desired", desired_doc()), "mostar-01"),
     RejectReason.TS_IN_FUTURE: (msg("telemetry", telemetry_doc(when=T0 + 3600 * S)), "mostar-01"),
+    RejectReason.VOTE_UNKNOWN_POLL: (msg("events", vote_doc(poll_id="nope-2026")), "mostar-01"),
+    RejectReason.VOTE_POLL_NOT_OPEN: (msg("events", vote_doc(when=datetime(2026, 10, 1, tzinfo=UTC))), "mostar-01"),
+    RejectReason.VOTE_UNKNOWN_OPTION: (msg("events", vote_doc(option="maybe")), "mostar-01"),
+    # park-2026 claimed by Trebinje (below): a Mostar bench carrying it cannot vote into it.
+    RejectReason.POLL_NOT_OWNED: (msg("events", vote_doc()), "mostar-01"),
 }
 
 
@@ -141,6 +148,8 @@ def test_each_reject_reason_is_counted_and_logged(
     kit: Kit, caplog: pytest.LogCaptureFixture, reason: RejectReason
 ) -> None:
     raw, bench = REJECTS[reason]
+    kit.carry_polls()
+    claim_polls(kit.twins.engine, ["park-2026"], "Trebinje" if reason is RejectReason.POLL_NOT_OWNED else None, "t", T0)
     good = msg("telemetry", telemetry_doc(seq=5))
     with caplog.at_level(logging.WARNING, logger="fleet.ingest"):
         kit.pipeline.handle([raw, good])  # the bad message does not stop the batch
@@ -156,10 +165,13 @@ def test_each_reject_reason_is_counted_and_logged(
     assert t.telemetry.seq == 5
     assert kit.series("telemetry", "seq", "mostar-01") == [5]
     assert kit.twins.get_twin("nowhere-01") is None
+    assert t.counted_votes == {}
 
 
 def test_every_message_is_counted_in_messages_in(kit: Kit) -> None:
+    kit.carry_polls()
     batch = [raw for raw, _ in REJECTS.values()] + [msg("telemetry", telemetry_doc())]
+    claim_polls(kit.twins.engine, ["park-2026"], "Trebinje", "t", T0)
     kit.pipeline.handle(batch)
     assert kit.messages_in() == len(batch)
     assert kit.metrics.rejected_total() == len(REJECTS)
@@ -194,6 +206,7 @@ def test_unknown_bench_is_auto_registered_with_the_flag(tmp_path: Path, db_url: 
 
 
 def test_vote_delivered_twice_in_one_batch_and_again_later_counts_once(kit: Kit) -> None:
+    kit.carry_polls()
     vote = msg("events", vote_doc(option="yes"))
     kit.pipeline.handle([vote, vote])
     kit.pipeline.handle([vote])
@@ -209,6 +222,7 @@ def test_vote_delivered_twice_in_one_batch_and_again_later_counts_once(kit: Kit)
 
 
 def test_votes_tallied_per_municipality(kit: Kit) -> None:
+    kit.carry_polls()
     kit.pipeline.handle(
         [msg("events", vote_doc(option="yes"))]
         + [msg("events", vote_doc(bench_id="trebinje-01", option="no"), bench="trebinje-01") for _ in range(2)]
@@ -218,6 +232,7 @@ def test_votes_tallied_per_municipality(kit: Kit) -> None:
 
 
 def test_vote_mismatch_with_telemetry_counters(kit: Kit) -> None:
+    kit.carry_polls()
     first = vote_doc(option="yes")
     kit.pipeline.handle([msg("events", first), msg("telemetry", telemetry_doc(votes={"park-2026": {"yes": 2}}))])
     assert twin(kit).votes_mismatch_since == kit.clock.now()
@@ -300,6 +315,7 @@ def test_a_failing_listener_does_not_break_ingestion(
     tmp_path: Path, db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     with pipeline_kit(tmp_path, db_url, listen=False) as kit:
+        kit.carry_polls()
 
         def broken(event: FleetEvent) -> None:
             raise RuntimeError("listener bug")
@@ -321,6 +337,7 @@ def test_a_failing_listener_does_not_break_ingestion(
 
 
 def test_events_carry_the_twin_as_committed_in_sql(kit: Kit) -> None:
+    kit.carry_polls()
     kit.pipeline.handle([msg("telemetry", telemetry_doc(seq=11)), msg("events", vote_doc())])
     [changed] = twin_changes(kit)
     stored = twin(kit)
@@ -330,6 +347,7 @@ def test_events_carry_the_twin_as_committed_in_sql(kit: Kit) -> None:
 
 
 def test_cache_reload_reads_counted_votes_from_sql(kit: Kit) -> None:
+    kit.carry_polls()
     kit.pipeline.handle([msg("events", vote_doc()), msg("events", vote_doc(option="no"))])
     fresh = TwinCache(kit.twins)
     assert fresh.reload() == 12
@@ -347,3 +365,28 @@ def test_metrics_text_lists_every_reject_reason_and_counts(kit: Kit) -> None:
     assert 'benchfleet_messages_in_total{kind="telemetry"} 1.0' in text
     assert 'benchfleet_messages_in_total{kind="status"} 1.0' in text
     assert "benchfleet_points_written_total 1.0" in text
+
+
+# --- which polls are in force ---------------------------------------------------------------------------------
+
+
+def test_without_an_applied_config_the_desired_version_reported_applied_is_in_force(kit: Kit) -> None:
+    twin_after = DesiredVersions(kit.twins).patch("mostar-01", {"polls": [poll_doc()]}, None, "test", T0)
+    version = twin_after.desired_version
+    # Older firmware: it reports which version it applied, not the config itself.
+    kit.pipeline.handle([msg("reported", reported_doc(config={"version": version, "status": "applied"}))])
+    kit.pipeline.handle([msg("events", vote_doc(option="yes"))])
+    assert twin(kit).counted_votes == {"park-2026": {"yes": 1}}
+    # The same bench rejecting that version has no polls in force: its votes are refused.
+    rejected = reported_doc(when=T0 + S, config={"version": version, "status": "rejected", "error": "x"})
+    kit.pipeline.handle([msg("reported", rejected)])
+    kit.pipeline.handle([msg("events", vote_doc(option="no"))])
+    assert twin(kit).counted_votes == {"park-2026": {"yes": 1}}
+    assert kit.rejected_by_reason() == {"vote_unknown_poll": 1}
+
+
+def test_a_bench_that_reports_nothing_has_no_polls(kit: Kit) -> None:
+    kit.pipeline.handle([msg("events", vote_doc())])
+    assert twin(kit).counted_votes == {}
+    assert kit.rejected_by_reason() == {"vote_unknown_poll": 1}
+    assert kit.store.vote_count() == 0

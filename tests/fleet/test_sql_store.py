@@ -86,7 +86,7 @@ def test_unicode_names_survive(store: SqlStore) -> None:
 def record_votes(store: SqlStore, votes: Sequence[VoteRow], received_at: datetime) -> set[str]:
     """Count votes as an ingest batch does (``insert_votes`` in a transaction); the ids counted now."""
     with store.engine.begin() as conn:
-        return {str(v.event.id) for v in insert_votes(conn, votes, received_at)}
+        return {str(v.event.id) for v in insert_votes(conn, votes, received_at).counted}
 
 
 def test_record_votes_returns_only_new_ids(store: SqlStore) -> None:

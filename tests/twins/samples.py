@@ -143,3 +143,12 @@ def poll_doc(
         "opens": opens,
         "closes": closes,
     }
+
+
+def carrying_polls(bench_id: str = "mostar-01", when: datetime = T0, *polls: dict[str, Any]) -> dict[str, Any]:
+    """A reported document whose applied config carries ``polls`` (park-2026 when none are given): a vote
+    counts only for a poll the bench has in force."""
+    from twins.config import DEFAULT_CONFIG_DOC
+
+    applied = {**DEFAULT_CONFIG_DOC, "polls": list(polls) or [poll_doc()]}
+    return reported_doc(bench_id, when, None, applied)

@@ -115,3 +115,9 @@ def test_config_rejected_and_vote_mismatch() -> None:
     twin = twin.model_copy(update={"votes_mismatch_since": T0})
     assert "vote_tally_mismatch" not in _codes(AlarmFacts(twin, T0 + MIN))
     assert "vote_tally_mismatch" in _codes(AlarmFacts(twin, T0 + 11 * MIN))
+
+
+def test_votes_held_as_suspect_raise_an_alarm_until_reviewed() -> None:
+    twin = _twin().model_copy(update={"votes_suspect": 4880})
+    assert "votes_suspect" in _codes(AlarmFacts(twin, T0))
+    assert "votes_suspect" not in _codes(AlarmFacts(twin.model_copy(update={"votes_suspect": 0}), T0))

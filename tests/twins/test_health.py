@@ -142,6 +142,13 @@ def test_vote_mismatch_only_after_the_grace_period(clock: ManualClock) -> None:
     assert codes(twin, clock) == {}
 
 
+def test_votes_held_for_review_are_a_warning_until_reviewed(clock: ManualClock) -> None:
+    twin = seen(clock).model_copy(update={"votes_suspect": 4880})
+    assert codes(twin, clock) == {"votes_suspect": "warning"}
+    assert "4880 votes held" in twin.health(clock.now()).reasons[0].message
+    assert codes(twin.model_copy(update={"votes_suspect": 0}), clock) == {}
+
+
 def test_config_rejected_for_the_current_desired_version(clock: ManualClock) -> None:
     twin = patch_desired(seen(clock), {"telemetry_interval_s": 30}, clock.now())
     rep = reported_doc(when=clock.now(), config={"version": 1, "status": "rejected", "error": "no such port"})

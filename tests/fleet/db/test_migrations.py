@@ -223,3 +223,54 @@ def test_ingest_refuses_an_old_schema_naming_migrate(tmp_sqlite_url: str, tmp_pa
     assert result.exit_code != 0
     assert "benchfleet migrate" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_vote_review_revision_adopts_poll_ids_in_use(url: str) -> None:
+    """0006: every configured poll id gets an owner (its only town, else the fleet); stored votes stay counted."""
+    from fleet.db.schema import polls, vote_events
+    from tests.twins.samples import poll_doc
+    from twins.config import DEFAULT_CONFIG_DOC
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            config = migrate._config()
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0005_auth_sessions")
+        carried = {"mostar-01": ["park-2026", "shared"], "trebinje-01": ["shared"]}
+        records = [r for r in default_fleet() if r.bench_id in carried]
+        bench_rows = [
+            {"bench_id": r.bench_id, **r.attributes.model_dump(), "created_at": T0, "updated_at": T0} for r in records
+        ]
+        versions = ("telemetry_version", "reported_version", "connectivity_version", "desired_version")
+        old_twins = table("twins", *(column(c) for c in ("bench_id", "desired", "updated_at", *versions)))
+        events = ("event_id", "bench_id", "municipality", "poll_id", "option", "ts", "received_at")
+        vote = _vote("mostar-01", "yes")
+        with engine.begin() as conn:
+            conn.execute(insert(table("benches", *(column(c) for c in bench_rows[0]))), bench_rows)
+            conn.execute(
+                insert(old_twins),
+                [
+                    {
+                        "bench_id": b,
+                        "desired": json.dumps({**DEFAULT_CONFIG_DOC, "polls": [poll_doc(p) for p in ids]}),
+                        "updated_at": T0,
+                        **dict.fromkeys(versions, 0),
+                    }
+                    for b, ids in carried.items()
+                ],
+            )
+            row = {"event_id": str(vote.id), "bench_id": "mostar-01", "municipality": "Mostar", "poll_id": "park-2026"}
+            conn.execute(
+                insert(table("vote_events", *(column(c) for c in events))),
+                [{**row, "option": "yes", "ts": vote.ts, "received_at": T0}],
+            )
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            owners = dict(conn.execute(select(polls.c.poll_id, polls.c.owner)).all())
+            statuses = conn.execute(select(vote_events.c.status)).scalars().all()
+        assert owners == {"park-2026": "Mostar", "shared": None}
+        assert statuses == ["counted"]
+        assert TwinStore(engine).get_twin("mostar-01").votes_suspect == 0  # type: ignore[union-attr]
+    finally:
+        engine.dispose()

@@ -98,6 +98,7 @@ def test_an_older_write_after_a_newer_commit_changes_nothing(kit: Kit, db_url: s
 
 
 def test_a_batch_is_one_transaction(kit: Kit) -> None:
+    kit.carry_polls()
     batch = [_telemetry(5), RawMessage("benches/mostar-01/events", payload(vote_doc(option="yes")))]
     with kit.twins.engine.begin() as conn:  # a statement late in the batch's transaction will fail
         conn.exec_driver_sql("ALTER TABLE vote_counts RENAME TO vote_counts_away")
