@@ -1,0 +1,145 @@
+"""What a person sees in headless Chromium: error pages in the user's language, and every page at phone width
+(the latter on a real runtime: PostgreSQL, Mosquitto, the registry's benches, a rollout and audit entries)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from dashboards.app import create_app
+from fleet.auth.store import UserStore
+from fleet.ops.alarms import AlarmStore
+from tests.dashboards.dash_support import PASSWORD, make_config, start_live, with_poll
+from tests.dashboards.fake_fleet import FakeFleet, telemetry
+from tests.dashboards.served import chromium, log_in, served
+from tests.services import MosquittoService, PostgresDatabase
+from tests.waiting import wait_until
+from twins.clock import SystemClock
+
+PHONE = {"width": 360, "height": 800}
+#: Every page a logged-in person opens from the header (the bench page of a bench both users may see).
+PAGES = ["/fleet", "/benches/mostar-01", "/participation", "/alarms", "/audit", "/rollouts", "/rollouts?id={rid}"]
+PHONE_PASSWORD = "phone password 12"
+
+
+@pytest.fixture
+def runtime_app(tmp_path: Path) -> Iterator[tuple[Flask, str]]:
+    """A started runtime with an admin and a Mostar user, one rollout under way; yields the app and its id."""
+    from fleet.runtime import build_runtime
+    from fleet.settings import Settings
+
+    database = PostgresDatabase()
+    database.create()
+    broker = MosquittoService(tmp_path / "mosquitto")
+    broker.start()
+    settings = Settings(
+        mqtt=broker.url,
+        tsdb=f"sqlite:///{tmp_path / 'series.db'}",
+        db=database.url,
+        data_dir=str(tmp_path / "data"),
+        ingest_client_id=f"phone-{uuid.uuid4().hex[:8]}",
+    )
+    runtime = build_runtime(settings, SystemClock())
+    runtime.start()
+    users = UserStore(runtime.engine)
+    for name, role, municipality in (("ada", "admin", None), ("mo", "municipality", "Mostar")):
+        users.add_user(name, PHONE_PASSWORD, role, municipality=municipality, locale="bs")
+    token = users.create_token("ada")
+    app = create_app(make_config(), runtime.service, users)
+    wait_until(runtime.publisher.connected.is_set, timeout=10, message="fleet publisher connected")
+    body = {"patch": {"telemetry_interval_s": 120}, "targets": {"municipality": "Mostar"}}
+    made = app.test_client().post("/api/rollouts", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert made.status_code == 202
+    try:
+        yield app, made.get_json()["id"]
+    finally:
+        app.extensions["benchfleet"].live.stop()
+        runtime.stop()
+        broker.stop()
+        database.drop()
+
+
+@pytest.fixture
+def base(fleet: FakeFleet, user_store: UserStore, alarm_store: AlarmStore) -> Iterator[str]:
+    app: Flask = create_app(make_config(live_interval_s=0.2), fleet, user_store, alarm_store)
+    start_live(app, fleet)
+    with_poll(fleet, "mostar-01")
+    fleet.ingest_telemetry(telemetry("mostar-01", fleet.now(), 1, soc=55.0))
+    with served(app) as url:
+        yield url
+    app.extensions["benchfleet"].live.stop()
+    app.extensions["benchfleet.alarms.announcer"].stop()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    with chromium() as b:
+        yield b
+
+
+def _switch_language(page: Any, locale: str) -> None:
+    with page.expect_navigation():
+        page.select_option("form.lang select", locale)
+
+
+def test_another_towns_bench_and_config_are_pages_in_the_users_language(
+    browser: Any, base: str, user_store: UserStore
+) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page()
+    log_in(page, base, "mo", PASSWORD)
+    _switch_language(page, "bs")
+    try:
+        answer = page.goto(f"{base}/benches/trebinje-01")
+        assert answer is not None
+        assert answer.status == 404
+        expect(page.locator(".error-page h1")).to_contain_text("Nije pronađeno")
+        expect(page.locator("header.top")).to_contain_text("Odjava")  # the usual page around it
+        answer = page.goto(f"{base}/config")
+        assert answer is not None
+        assert answer.status == 403
+        expect(page.locator(".error-page h1")).to_contain_text("Nije dozvoljeno")
+        # The API keeps answering JSON, even to the same browser.
+        answer = page.goto(f"{base}/api/benches/trebinje-01")
+        assert answer is not None
+        assert answer.status == 404
+        assert answer.json()["error"]["code"] == "unknown_bench"
+    finally:
+        user_store.set_locale("mo", "en")
+        page.close()
+
+
+def test_every_page_fits_a_360_px_phone(browser: Any, runtime_app: tuple[Flask, str]) -> None:
+    app, rid = runtime_app
+    with served(app) as base:
+        for user, extra in (("ada", "/config"), ("mo", "/participation/editor")):
+            _check_phone(browser, base, user, [p.format(rid=rid) for p in (*PAGES, extra)])
+
+
+def _check_phone(browser: Any, base: str, user: str, pages: list[str]) -> None:
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    try:
+        log_in(page, base, user, PHONE_PASSWORD)
+        wide = {}
+        for path in pages:
+            answer = page.goto(f"{base}{path}")
+            assert answer is not None, path
+            assert answer.status == 200, path
+            page.wait_for_load_state("networkidle")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > PHONE["width"]:
+                wide[path] = width
+        assert wide == {}, f"{user}: pages wider than {PHONE['width']} px: {wide}"
+        # The header still offers the user name and Log out, inside the screen.
+        box = page.locator("form.logout button").bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= PHONE["width"]
+    finally:
+        context.close()
