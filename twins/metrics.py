@@ -139,6 +139,7 @@ SOLAR_POWER = Metric(
     value_fn=lambda t: t.solar.power_w,
     chart="solar",
     summary=True,
+    fleet_column=True,
 )
 
 #: Metrics the alarm rules read from the TSDB by name (fleet/ops/alarm_job.py); in METRICS too.

@@ -143,3 +143,38 @@ def _check_phone(browser: Any, base: str, user: str, pages: list[str]) -> None:
         assert box["x"] + box["width"] <= PHONE["width"]
     finally:
         context.close()
+
+
+def test_fleet_page_takes_a_crew_to_the_bench_that_needs_it(browser: Any, base: str, fleet: FakeFleet) -> None:
+    from playwright.sync_api import expect
+
+    fleet.ingest_telemetry(telemetry("mostar-01", fleet.now(), 2, soc=4.0))  # nearly empty: needs attention
+    admin = browser.new_page(viewport={"width": 1400, "height": 900})
+    log_in(admin, base, "ada", PASSWORD)
+    admin.wait_for_selector("body[data-ready=true]")
+    expect(admin.locator("#fleet-table tbody tr").first).to_have_attribute("data-bench", "mostar-01")  # first
+    headers = admin.locator("#fleet-table th").all_inner_texts()
+    assert {"Solar", "Load", "Firmware", "Configuration"} <= set(headers)
+    full_range = admin.evaluate("document.getElementById('fleet-map').layout.xaxis.range")
+    admin.close()
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    log_in(page, base, "mo", PASSWORD)
+    page.wait_for_selector("body[data-ready=true]")
+    # The hover names the reasons, and the municipality user's map is zoomed to Mostar's benches.
+    hover = page.evaluate("document.getElementById('fleet-map').data[0].hovertext")
+    bench_ids = page.evaluate("document.getElementById('fleet-map').data[0].customdata")
+    reasons = fleet.get_twin("mostar-01").health(fleet.now()).reasons  # type: ignore[union-attr]
+    assert reasons
+    assert reasons[0].message in hover[bench_ids.index("mostar-01")]
+    x_range = page.evaluate("document.getElementById('fleet-map').layout.xaxis.range")
+    assert x_range[1] - x_range[0] < (full_range[1] - full_range[0]) / 10
+    # A click on the marker opens the bench.
+    point = page.evaluate(
+        """(id) => { const d = document.getElementById('fleet-map'); const i = d.data[0].customdata.indexOf(id);
+        const xa = d._fullLayout.xaxis, ya = d._fullLayout.yaxis, box = d.getBoundingClientRect();
+        return [box.left + xa._offset + xa.l2p(d.data[0].x[i]), box.top + ya._offset + ya.l2p(d.data[0].y[i])]; }""",
+        "mostar-01",
+    )
+    page.mouse.move(point[0], point[1])
+    page.mouse.click(point[0], point[1])
+    page.wait_for_url(f"{base}/benches/mostar-01")
