@@ -178,3 +178,23 @@ def test_fleet_page_takes_a_crew_to_the_bench_that_needs_it(browser: Any, base: 
     page.mouse.move(point[0], point[1])
     page.mouse.click(point[0], point[1])
     page.wait_for_url(f"{base}/benches/mostar-01")
+
+
+def test_votes_per_bench_are_listed_by_name_and_labelled_on_the_map(browser: Any, base: str, fleet: FakeFleet) -> None:
+    from playwright.sync_api import expect
+
+    with_poll(fleet, "trebinje-01")
+    fleet.vote("trebinje-01", "park-2026", "no")
+    fleet.vote("mostar-01", "park-2026", "yes")
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    log_in(page, base, "ada", PASSWORD)
+    page.goto(f"{base}/participation")
+    rows = page.locator("#by-bench tbody tr")
+    expect(rows).to_have_count(2)
+    names = [fleet.get_twin(b).attributes.name for b in ("mostar-01", "trebinje-01")]  # type: ignore[union-attr]
+    assert [rows.nth(i).locator("td").first.inner_text() for i in range(2)] == sorted(names)
+    assert rows.first.get_attribute("data-bench") == "mostar-01"
+    page.wait_for_function("document.getElementById('chart-map').data")
+    trace = page.evaluate("document.getElementById('chart-map').data.find(t => t.customdata)")
+    assert "text" in trace["mode"]
+    assert any(names[0] in t for t in trace["text"])
