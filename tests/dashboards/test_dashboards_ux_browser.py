@@ -198,3 +198,26 @@ def test_votes_per_bench_are_listed_by_name_and_labelled_on_the_map(browser: Any
     trace = page.evaluate("document.getElementById('chart-map').data.find(t => t.customdata)")
     assert "text" in trace["mode"]
     assert any(names[0] in t for t in trace["text"])
+
+
+def test_poll_editor_checks_ids_in_the_browser_without_console_errors(browser: Any, base: str) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    # Script errors only: a missing resource is checked by its response (the browser's favicon probe is a 404).
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "load resource" not in m.text else None)
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.on("response", lambda r: errors.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
+    log_in(page, base, "mo", PASSWORD)
+    page.goto(f"{base}/participation/editor")
+    page.wait_for_selector("body[data-ready=true]")
+    poll_id = page.locator("#poll-form input[name=id]")
+    poll_id.fill("Park 2026")
+    assert poll_id.evaluate("el => el.validity.patternMismatch") is True
+    poll_id.fill("park-2026")
+    assert poll_id.evaluate("el => el.validity.valid") is True
+    option = page.locator("#poll-form input[name='options.0.id']")
+    option.fill("da-")
+    assert option.evaluate("el => el.validity.valid") is True
+    option.fill("-da")
+    assert option.evaluate("el => el.validity.patternMismatch") is True
+    assert errors == []

@@ -1,4 +1,6 @@
 // Poll editor: question and options in every kiosk language, open/close times; pushes to the chosen benches.
+// The id patterns escape "-" in their classes: browsers compile pattern="" with the "v" flag, where an
+// unescaped "-" at the end of a class is a syntax error (the check silently never ran).
 (function () {
   "use strict";
   const form = document.getElementById("poll-form");
@@ -9,7 +11,7 @@
     const i = count++;
     const box = document.createElement("div");
     box.className = "option";
-    let html = "<label>" + window.OPTION_TEXT + " id <input name='options." + i + ".id'></label>";
+    let html = "<label>" + window.OPTION_TEXT + " id <input name='options." + i + ".id' pattern='[a-z0-9][a-z0-9_\\-]{0,31}'></label>";
     for (const l of langs) html += "<label>" + l + " <input name='options." + i + ".labels." + l + "'></label>";
     html += "<span class='field-error' data-for='options." + i + "'></span>";
     box.innerHTML = html;
