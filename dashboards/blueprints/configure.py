@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from dashboards.access import login_required, me, require, scope, visible_twin
-from dashboards.config_form import FIELDS, build_patch, current_values
+from dashboards.config_form import FIELDS, build_patch, common_values, current_values
 from dashboards.deps import deps
 from dashboards.errors import ApiError
 from twins.twin import InvalidConfig, Twin, VersionConflict, patch_desired
@@ -23,9 +23,17 @@ def page() -> str:
     twins = deps().fleet.list_twins(scope())
     chosen = request.args.get("bench") or (twins[0].bench_id if twins else None)
     values = current_values(visible_twin(chosen).desired) if chosen else {}
-    municipalities = sorted({t.attributes.municipality for t in twins})
+    counts: dict[str, int] = {}
+    for t in twins:
+        counts[t.attributes.municipality] = counts.get(t.attributes.municipality, 0) + 1
     return render_template(
-        "config.html", fields=FIELDS, values=values, twins=twins, municipalities=municipalities, chosen=chosen
+        "config.html",
+        fields=FIELDS,
+        values=values,
+        twins=twins,
+        municipalities=sorted(counts),
+        counts=counts,
+        chosen=chosen,
     )
 
 
@@ -36,6 +44,17 @@ def values() -> Response:
     """Form values and desired version of one bench."""
     twin = visible_twin(request.args.get("bench", ""))
     return jsonify({"bench_id": twin.bench_id, "version": twin.desired_version, "values": current_values(twin.desired)})
+
+
+@bp.get("/common.json")
+@login_required
+@require("configure")
+def common() -> Response:
+    """The values shared by every bench of a municipality or the fleet, and the fields where they differ."""
+    kind = request.args.get("target", "fleet")
+    twins = _targets(kind, request.args.get("name", ""))
+    shared, mixed = common_values([t.desired for t in twins])
+    return jsonify({"target": kind, "benches": len(twins), "values": shared, "mixed": mixed})
 
 
 def _targets(kind: str, name: str) -> list[Twin]:

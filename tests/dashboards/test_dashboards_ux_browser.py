@@ -14,6 +14,7 @@ from flask import Flask
 from dashboards.app import create_app
 from fleet.auth.store import UserStore
 from fleet.ops.alarms import AlarmStore
+from fleet.service_api import EVERYTHING
 from tests.dashboards.dash_support import PASSWORD, make_config, start_live, with_poll
 from tests.dashboards.fake_fleet import FakeFleet, telemetry
 from tests.dashboards.served import chromium, log_in, served
@@ -221,3 +222,45 @@ def test_poll_editor_checks_ids_in_the_browser_without_console_errors(browser: A
     option.fill("-da")
     assert option.evaluate("el => el.validity.patternMismatch") is True
     assert errors == []
+
+
+def test_fleet_push_shows_common_values_and_asks_naming_the_count(browser: Any, base: str, fleet: FakeFleet) -> None:
+    from playwright.sync_api import expect
+
+    fleet.patch_desired("mostar-01", {"telemetry_interval_s": 120}, None, "test")  # one bench differs
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    log_in(page, base, "ada", PASSWORD)
+    page.goto(f"{base}/config")
+    page.wait_for_selector("body[data-ready=true]")
+    page.check("input[name=target][value=fleet]")
+    page.wait_for_selector("#config-form[data-loaded=fleet]")
+    expect(page.locator("#f-telemetry_interval_s")).to_have_class("mixed")
+    expect(page.locator("#f-telemetry_interval_s")).to_have_value("")
+    expect(page.locator("#f-wifi\\.max_clients")).not_to_have_class("mixed")
+    shared = fleet.get_twin("trebinje-01").desired.wifi.max_clients  # type: ignore[union-attr]
+    expect(page.locator("#f-wifi\\.max_clients")).to_have_value(str(shared))
+    asked: list[str] = []
+
+    def decline(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", decline)
+    page.fill("#f-wifi\\.max_clients", str(shared + 1))
+    page.click("#push")
+    page.wait_for_function("document.querySelector('#push-results tbody').children.length === 0")
+    benches = len(fleet.list_twins(EVERYTHING))
+    assert asked == [f"Push this change to {benches} benches?"]
+    assert all(t.desired.wifi.max_clients == shared for t in fleet.list_twins(EVERYTHING))  # declined: unchanged
+
+
+def test_confirmation_uses_the_languages_plural_forms(login: Any, fleet: FakeFleet) -> None:
+    ada = login("ada")
+    try:
+        ada.post("/locale", data={"locale": "bs", "csrf_token": ada.csrf})
+        html = ada.get("/config").get_data(as_text=True)
+        benches = len(fleet.list_twins(EVERYTHING))  # 12: Bosnian "12 klupa" (many), not "klupe"
+        assert f"Poslati ovu promjenu na {benches} klupa?" in html
+        assert "Poslati ovu promjenu na 1 klupu?" in html  # a municipality with one bench
+    finally:
+        ada.post("/locale", data={"locale": "en", "csrf_token": ada.csrf})
