@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
+from pydantic import ValidationError
 
 from dashboards.access import login_required, me, require, scope, visible_twin
 from dashboards.config_form import FIELDS, build_patch, common_values, current_values
+from dashboards.config_messages import in_words, parse_errors_in_words
 from dashboards.deps import deps
 from dashboards.errors import ApiError
 from twins.twin import InvalidConfig, Twin, VersionConflict, patch_desired
@@ -79,17 +81,22 @@ def _targets(kind: str, name: str) -> list[Twin]:
 def push() -> Response:
     """Validate the form against the contract models (422 with field errors), then patch every target."""
     body: Any = request.get_json(silent=True) or {}
-    patch, errors = build_patch(body.get("values") or {})
-    if errors:
-        raise ApiError(422, "invalid_config", "some fields are invalid", fields=errors)
-    if not patch:
+    patch, parse_errors = build_patch(body.get("values") or {})
+    errors = parse_errors_in_words(parse_errors)
+    if not patch and not errors:
         raise ApiError(400, "nothing_changed", "change at least one field before pushing")
     targets = _targets(str(body.get("target", "")), str(body.get("name", "")))
     fleet = deps().fleet
-    try:  # validate once on the first target so a bad form changes nothing anywhere
-        patch_desired(targets[0], patch, fleet.now())
-    except InvalidConfig as err:
-        raise ApiError(422, "invalid_config", "the config is invalid", fields=err.errors) from err
+    # Validate once on the first target so a bad form changes nothing anywhere; the fields that parsed are
+    # checked against the model too, so the form shows every error at once.
+    if patch:
+        try:
+            patch_desired(targets[0], patch, fleet.now())
+        except InvalidConfig as err:
+            cause = err.__cause__
+            errors = {**(in_words(cause) if isinstance(cause, ValidationError) else err.errors), **errors}
+    if errors:
+        raise ApiError(422, "invalid_config", "some fields are invalid", fields=errors)
     results = []
     for twin in targets:
         try:
