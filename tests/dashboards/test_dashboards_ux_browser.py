@@ -264,3 +264,28 @@ def test_confirmation_uses_the_languages_plural_forms(login: Any, fleet: FakeFle
         assert "Poslati ovu promjenu na 1 klupu?" in html  # a municipality with one bench
     finally:
         ada.post("/locale", data={"locale": "en", "csrf_token": ada.csrf})
+
+
+def test_poll_editor_status_follows_the_benches(browser: Any, base: str, fleet: FakeFleet) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    log_in(page, base, "mo", PASSWORD)
+    page.goto(f"{base}/participation/editor")
+    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_selector("#live-status[data-state=live]")
+    page.fill("#poll-form input[name=id]", "bench-colour")
+    for lang in page.evaluate("window.POLL_LANGUAGES"):
+        page.fill(f"#poll-form input[name='question.{lang}']", "Boja?")
+        page.fill(f"#poll-form input[name='options.0.labels.{lang}']", "Zelena")
+        page.fill(f"#poll-form input[name='options.1.labels.{lang}']", "Plava")
+    page.fill("#poll-form input[name='options.0.id']", "green")
+    page.fill("#poll-form input[name='options.1.id']", "blue")
+    page.fill("#poll-form input[name=opens]", "2026-11-26T08:00")
+    page.fill("#poll-form input[name=closes]", "2026-12-26T08:00")
+    page.click("#poll-form button[type=submit]")
+    item = page.locator("#poll-push-results li[data-bench='mostar-01']")
+    expect(item).to_have_attribute("data-state", "pending")
+    version = int(item.get_attribute("data-version") or 0)
+    fleet.report_config("mostar-01", version, "applied")
+    expect(item).to_have_attribute("data-state", "applied")

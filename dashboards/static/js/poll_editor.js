@@ -50,11 +50,22 @@
     const out = document.getElementById("poll-push-results");
     out.innerHTML = "";
     if (!res.ok) { showErrors((res.data && res.data.error && res.data.error.fields) || {poll: res.status}); return; }
-    res.data.results.forEach((r) => {
-      const li = document.createElement("li");
-      li.textContent = r.bench_id + ": v" + r.version + " " + r.state + (r.error ? " " + r.error : "");
-      out.appendChild(li);
-    });
+    res.data.results.forEach((r) => out.appendChild(item(r)));
+  });
+  function item(r) {
+    const li = document.createElement("li");
+    li.dataset.bench = r.bench_id;
+    li.dataset.version = r.version;
+    li.dataset.state = r.state;
+    li.className = "state " + r.state;
+    li.textContent = r.bench_id + ": v" + r.version + " " + r.state + (r.error ? " " + r.error : "");
+    return li;
+  }
+  // The status follows the benches: pending turns applied (or rejected) as each bench reports.
+  BF.socket().on("config_status", (ev) => {
+    const li = document.querySelector('#poll-push-results li[data-bench="' + ev.bench_id + '"]');
+    if (!li || Number(li.dataset.version) > ev.version) return;
+    li.replaceWith(item({bench_id: ev.bench_id, version: ev.version, state: ev.state, error: ev.error}));
   });
   addOption(); addOption();
   document.body.dataset.ready = "true";
