@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from dashboards.figures.bench_charts import CHART_FIELDS, ChartRange, bench_charts, daily_energy_wh
+from dashboards.figures.bench_charts import CHART_FIELDS, ChartRange, bench_charts, daily_energy_wh, local_midnight
 from dashboards.figures.clearsky import clear_sky_daily_wh, clear_sky_power_w
 from dashboards.labels import bench_chart_labels
 from fleet.service_api import FleetApi
@@ -23,7 +23,13 @@ def bench_figures(fleet: FleetApi, twin: Twin, rng: ChartRange) -> dict[str, dic
     a = twin.attributes
     panel_wp = twin.reported.hardware.panel_wp if twin.reported else None
     solar = series[SOLAR_POWER.key]
-    daily = daily_energy_wh(solar, rng.every)
+    # The energy bars count whole local days: the first day is read from its midnight, not from the range start,
+    # so a day reads the same in every range.
+    day_start = local_midnight(start)
+    whole_days = (
+        solar if day_start >= start else fleet.series(twin.bench_id, SOLAR_POWER.key, day_start, end, rng.every)
+    )
+    daily = daily_energy_wh(whole_days, rng.every)
     daily_clear = clear_sky_daily_wh(a.lat, a.lon, a.altitude_m, sorted(daily), panel_wp)
     if rng.every >= DAY:
         # A daily bucket (one per day of `daily`) holds the day's mean power: compare it with the clear-sky

@@ -83,6 +83,20 @@ def current_values(config: BenchConfig) -> dict[str, Any]:
     return out
 
 
+def common_values(configs: list[BenchConfig]) -> tuple[dict[str, Any], list[str]]:
+    """The form values the configs share, and the paths where they differ (shown as "mixed")."""
+    per_bench = [current_values(c) for c in configs]
+    common: dict[str, Any] = {}
+    mixed: list[str] = []
+    for f in FIELDS:
+        seen = {repr(v[f.path]) for v in per_bench}
+        if len(seen) > 1:
+            mixed.append(f.path)
+        elif per_bench:
+            common[f.path] = per_bench[0][f.path]
+    return common, mixed
+
+
 def build_patch(values: Mapping[str, object]) -> tuple[dict[str, Any], dict[str, str]]:
     """A nested merge patch from submitted dotted values, and the per-field parse errors."""
     patch: dict[str, Any] = {}

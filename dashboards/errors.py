@@ -1,10 +1,11 @@
-"""JSON errors for the API: one exception type, one envelope, never a stack trace."""
+"""Errors: JSON for the API and page scripts, a page in the user's language for a browser; never a stack trace."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -26,15 +27,42 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> tuple[
 
 
 def wants_json() -> bool:
-    """Tell whether the caller is an API client (JSON errors) rather than a browser page."""
-    return request.path.startswith(("/api/", "/public/api/")) or request.is_json or request.path == "/metrics"
+    """Tell whether the caller is an API client or a page script (JSON errors) rather than a browser page."""
+    if request.path.startswith(("/api/", "/public/api/")) or request.path.endswith(".json"):
+        return True
+    if request.is_json or request.path == "/metrics":
+        return True
+    # Page scripts fetch with ``Accept: application/json``; a browser navigating asks for HTML first.
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+#: Title and explanation of the error page per HTTP status (lazy: translated in the viewer's language).
+ERROR_TEXTS: dict[int, tuple[Any, Any]] = {
+    400: (lazy_gettext("Bad request"), lazy_gettext("The request could not be understood.")),
+    401: (lazy_gettext("Please log in"), lazy_gettext("Log in to see this page.")),
+    403: (lazy_gettext("Not allowed"), lazy_gettext("Your role does not allow you to open this page.")),
+    404: (
+        lazy_gettext("Not found"),
+        lazy_gettext("This page does not exist, or it belongs to a municipality you cannot see."),
+    ),
+    405: (lazy_gettext("Not allowed"), lazy_gettext("This address does not take that kind of request.")),
+    500: (lazy_gettext("Something went wrong"), lazy_gettext("The error was logged; please try again later.")),
+}
+
+
+def error_page(status: int) -> tuple[str, int]:
+    """The error page for ``status`` in the viewer's language (generic texts: internal details stay out)."""
+    title, explanation = ERROR_TEXTS.get(status, ERROR_TEXTS[500 if status >= 500 else 400])
+    return render_template("error.html", status=status, title=title, explanation=explanation), status
 
 
 def register_error_handlers(app: Flask) -> None:
-    """JSON errors under /api; plain HTTP errors elsewhere; 500s logged, never shown."""
+    """JSON errors for the API and page scripts; error pages for browsers; 500s logged, never shown."""
 
     @app.errorhandler(ApiError)
-    def _api_error(err: ApiError) -> tuple[Response, int]:
+    def _api_error(err: ApiError) -> tuple[Response, int] | tuple[str, int]:
+        if not wants_json() and request.method == "GET":
+            return error_page(err.status)
         return error_response(err.status, err.code, err.message, **err.extra)
 
     @app.errorhandler(CSRFError)
@@ -46,11 +74,16 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             code = (err.name or "error").lower().replace(" ", "_")
             return error_response(err.code or 500, code, err.description or err.name)
-        return err
+        if err.code is None or err.code < 400:
+            return err
+        return error_page(err.code)
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception) -> Any:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if wants_json():
             return error_response(500, "internal_error", "internal error; see the server log")
-        return "internal error; see the server log", 500
+        try:
+            return error_page(500)
+        except Exception:  # the page itself failed: a plain line, never the trace
+            return "internal error; see the server log", 500

@@ -35,6 +35,7 @@ def bench_chart_labels() -> dict[str, str]:
         "load": _("Load (W)"),
         "ports": _("Charging ports"),
         "wifi": _("Wi-Fi"),
+        "no_data": _("No data"),
     }
 
 

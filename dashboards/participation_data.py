@@ -38,6 +38,10 @@ def participation_data(fleet: FleetApi, poll: PollInfo, scope: Scope, locale: st
     if not public:
         benches = [t for t in fleet.list_twins(scope) if t.bench_id in poll.bench_ids]
         figures["map"] = participation_map(benches, results.by_bench, labels["map"])
+        # Votes per bench are listed by the bench's name (ids are for machines).
+        doc["bench_names"] = {
+            t.bench_id: t.attributes.name for t in fleet.list_twins(scope) if t.bench_id in results.by_bench
+        }
     if public:
         doc.pop("bench_ids", None)
     return {

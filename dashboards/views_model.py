@@ -117,6 +117,8 @@ FLEET_COLUMNS: tuple[str, ...] = (
     *(m.key for m in FLEET_METRICS),
     "last_seen",
     "config_state",
+    "firmware",
+    "reasons",
 )
 
 
@@ -135,12 +137,16 @@ def fleet_columns(twins: list[Twin], now: datetime) -> dict[str, list[Any]]:
         cols["municipality"].append(a.municipality)
         cols["lat"].append(round(a.lat, 5))
         cols["lon"].append(round(a.lon, 5))
-        cols["health"].append(t.health(now).status)
+        health = t.health(now)
+        cols["health"].append(health.status)
         cols["online"].append(t.connectivity.online)
         for column, value_fn in metric_cols:
             column.append(value_fn(tel) if tel else None)
         cols["last_seen"].append(_ts(t.connectivity.last_seen))
         cols["config_state"].append(t.config_state())
+        cols["firmware"].append(t.reported.firmware.version if t.reported else None)
+        # Most benches are healthy: None rather than [] keeps the 100,000-bench payload small.
+        cols["reasons"].append([r.message for r in health.reasons] or None)
     return cols
 
 

@@ -139,6 +139,7 @@ SOLAR_POWER = Metric(
     value_fn=lambda t: t.solar.power_w,
     chart="solar",
     summary=True,
+    fleet_column=True,
 )
 
 #: Metrics that alarms and reports read from the TSDB by name (fleet/ops/alarm_job.py, fleet/reports); in METRICS.

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
+from pydantic import ValidationError
 
 from dashboards.access import login_required, me, require, scope, visible_twin
-from dashboards.config_form import FIELDS, build_patch, current_values
+from dashboards.config_form import FIELDS, build_patch, common_values, current_values
+from dashboards.config_messages import in_words, parse_errors_in_words
 from dashboards.deps import deps
 from dashboards.errors import ApiError
 from twins.twin import InvalidConfig, Twin, VersionConflict, patch_desired
@@ -23,9 +25,17 @@ def page() -> str:
     twins = deps().fleet.list_twins(scope())
     chosen = request.args.get("bench") or (twins[0].bench_id if twins else None)
     values = current_values(visible_twin(chosen).desired) if chosen else {}
-    municipalities = sorted({t.attributes.municipality for t in twins})
+    counts: dict[str, int] = {}
+    for t in twins:
+        counts[t.attributes.municipality] = counts.get(t.attributes.municipality, 0) + 1
     return render_template(
-        "config.html", fields=FIELDS, values=values, twins=twins, municipalities=municipalities, chosen=chosen
+        "config.html",
+        fields=FIELDS,
+        values=values,
+        twins=twins,
+        municipalities=sorted(counts),
+        counts=counts,
+        chosen=chosen,
     )
 
 
@@ -36,6 +46,17 @@ def values() -> Response:
     """Form values and desired version of one bench."""
     twin = visible_twin(request.args.get("bench", ""))
     return jsonify({"bench_id": twin.bench_id, "version": twin.desired_version, "values": current_values(twin.desired)})
+
+
+@bp.get("/common.json")
+@login_required
+@require("configure")
+def common() -> Response:
+    """The values shared by every bench of a municipality or the fleet, and the fields where they differ."""
+    kind = request.args.get("target", "fleet")
+    twins = _targets(kind, request.args.get("name", ""))
+    shared, mixed = common_values([t.desired for t in twins])
+    return jsonify({"target": kind, "benches": len(twins), "values": shared, "mixed": mixed})
 
 
 def _targets(kind: str, name: str) -> list[Twin]:
@@ -60,17 +81,22 @@ def _targets(kind: str, name: str) -> list[Twin]:
 def push() -> Response:
     """Validate the form against the contract models (422 with field errors), then patch every target."""
     body: Any = request.get_json(silent=True) or {}
-    patch, errors = build_patch(body.get("values") or {})
-    if errors:
-        raise ApiError(422, "invalid_config", "some fields are invalid", fields=errors)
-    if not patch:
+    patch, parse_errors = build_patch(body.get("values") or {})
+    errors = parse_errors_in_words(parse_errors)
+    if not patch and not errors:
         raise ApiError(400, "nothing_changed", "change at least one field before pushing")
     targets = _targets(str(body.get("target", "")), str(body.get("name", "")))
     fleet = deps().fleet
-    try:  # validate once on the first target so a bad form changes nothing anywhere
-        patch_desired(targets[0], patch, fleet.now())
-    except InvalidConfig as err:
-        raise ApiError(422, "invalid_config", "the config is invalid", fields=err.errors) from err
+    # Validate once on the first target so a bad form changes nothing anywhere; the fields that parsed are
+    # checked against the model too, so the form shows every error at once.
+    if patch:
+        try:
+            patch_desired(targets[0], patch, fleet.now())
+        except InvalidConfig as err:
+            cause = err.__cause__
+            errors = {**(in_words(cause) if isinstance(cause, ValidationError) else err.errors), **errors}
+    if errors:
+        raise ApiError(422, "invalid_config", "some fields are invalid", fields=errors)
     results = []
     for twin in targets:
         try:

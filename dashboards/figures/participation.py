@@ -82,11 +82,14 @@ def participation_map(benches: Sequence[Twin], by_bench: Mapping[str, Mapping[st
             },
             {
                 "type": "scatter",
-                "mode": "markers",
+                "mode": "markers+text",
                 "x": [b.attributes.lon for b in benches],
                 "y": [b.attributes.lat for b in benches],
                 "customdata": [b.bench_id for b in benches],
+                # A label on the map (name and votes), so it reads without hovering over each circle.
                 "text": [f"{b.attributes.name}: {v}" for b, v in zip(benches, votes, strict=True)],
+                "textposition": "top center",
+                "textfont": {"size": 11},
                 "hoverinfo": "text",
                 "marker": {"size": [8 + 30 * v / peak for v in votes], "color": "#1565c0", "opacity": 0.7},
                 "showlegend": False,

@@ -117,13 +117,28 @@ def test_config_push_shows_field_errors(login: Login, fleet: FakeFleet) -> None:
         },
     )
     assert bad.status_code == 422
-    assert bad.get_json()["error"]["fields"] == {"wifi.max_clients": "must be a whole number"}
+    # Every error at once, in words: the parse error and the model's bound on the field that parsed.
+    assert bad.get_json()["error"]["fields"] == {
+        "wifi.max_clients": "must be a whole number",
+        "telemetry_interval_s": "must be at least 5",
+    }
     invalid = session.post(
         "/config/push", json={"target": "fleet", "name": "", "values": {"load_shedding.usb_below_pct": "60"}}
     )
     assert invalid.status_code == 422
-    assert "load_shedding" in invalid.get_json()["error"]["fields"]
+    assert invalid.get_json()["error"]["fields"] == {"load_shedding": "does not fit together with the other values"}
     assert fleet.patches == []  # nothing pushed anywhere
+    session.post("/locale", data={"locale": "bs", "csrf_token": session.csrf})
+    try:
+        bosnian = session.post(
+            "/config/push",
+            json={"target": "bench", "name": "mostar-01", "values": {"display.on_hours.start": "25:00"}},
+        )
+        assert bosnian.get_json()["error"]["fields"] == {
+            "display.on_hours.start": "nije u očekivanom obliku (vrijeme dana piše se kao 07:30)"
+        }
+    finally:
+        session.post("/locale", data={"locale": "en", "csrf_token": session.csrf})
 
 
 def test_config_push_to_a_municipality_and_the_fleet(login: Login, fleet: FakeFleet) -> None:

@@ -1,6 +1,7 @@
 // Configuration page: send only changed fields, show field errors in place, follow pending → applied live.
 (function () {
   "use strict";
+  const T = window.CONFIG_TEXT;
   const form = document.getElementById("config-form");
   const inputs = Array.from(form.querySelectorAll(".fields input"));
   let initial = {};
@@ -33,22 +34,49 @@
     return tr;
   }
 
-  document.getElementById("target-bench").addEventListener("change", async (ev) => {
-    const res = await BF.fetchJSON("/config/values.json?bench=" + encodeURIComponent(ev.target.value));
-    if (!res.ok) return;
+  // Fill the form from values; a field named in `mixed` is left empty and marked (it differs between benches).
+  function fill(values, mixed) {
     inputs.forEach((el) => {
-      const v = res.data.values[el.name];
-      if (el.type === "checkbox") el.checked = !!v; else el.value = v;
+      const isMixed = (mixed || []).includes(el.name);
+      el.classList.toggle("mixed", isMixed);
+      el.title = isMixed ? T.mixed : "";
+      const v = isMixed ? (el.type === "checkbox" ? false : "") : values[el.name];
+      if (el.type === "checkbox") { el.checked = !!v; el.indeterminate = isMixed; } else el.value = v;
+      if (el.type !== "checkbox") el.placeholder = isMixed ? T.mixed : "";
     });
     snapshot();
-  });
+  }
+  function target() { return form.querySelector("input[name=target]:checked").value; }
+  async function reload() {
+    const t = target();
+    const url = t === "bench" ? "/config/values.json?bench=" + encodeURIComponent(form.bench.value)
+      : "/config/common.json?target=" + t + "&name=" + encodeURIComponent(t === "municipality" ? form.municipality.value : "");
+    const res = await BF.fetchJSON(url);
+    if (res.ok) fill(res.data.values, res.data.mixed);
+    form.dataset.loaded = t;
+  }
+  form.bench.addEventListener("change", reload);
+  form.municipality.addEventListener("change", reload);
+  form.querySelectorAll("input[name=target]").forEach((el) => el.addEventListener("change", reload));
+  // How many benches a push changes: the confirmation names it (in the server's plural forms) beyond one bench.
+  function chosenTarget() {
+    const t = target();
+    if (t === "bench") return null;
+    return t === "fleet" ? form.querySelector("input[name=target][value=fleet]") : form.municipality.selectedOptions[0];
+  }
 
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     clearErrors();
     const values = {};
-    inputs.forEach((el) => { const v = valueOf(el); if (v !== initial[el.name]) values[el.name] = v; });
+    inputs.forEach((el) => {
+      const v = valueOf(el);
+      if (v !== initial[el.name] && !(el.classList.contains("mixed") && v === "")) values[el.name] = v;
+    });
     const target = form.querySelector("input[name=target]:checked").value;
+    const chosen = chosenTarget();
+    if (chosen && Number(chosen.dataset.count) > 1 && Object.keys(values).length &&
+        !window.confirm(chosen.dataset.confirm)) return;
     const name = target === "bench" ? form.bench.value : (target === "municipality" ? form.municipality.value : "");
     const res = await BF.fetchJSON("/config/push", {method: "POST", body: {target: target, name: name, values: values}});
     if (!res.ok) {

@@ -5,11 +5,20 @@
   const K = window.METRIC_KEYS;  // column names by role: the metric table's keys
   const PAGE = 100;
   const REFRESH_MS = 60000;
-  const state = {cols: null, index: new Map(), colours: {}, sortKey: "name", sortDir: 1, page: 0, rows: []};
+  // "attention" (the default) puts critical benches first, then warnings, then the rest; by name within.
+  const state = {cols: null, index: new Map(), colours: {}, sortKey: "attention", sortDir: 1, page: 0, rows: []};
+  const RANK = {critical: 0, warning: 1, unknown: 2, ok: 3};
   const mapDiv = document.getElementById("fleet-map");
   const size = (p) => (p === null || p === undefined) ? 6 : 6 + Math.min(p, 70) / 5;
 
   function colour(h) { return state.colours[h] || state.colours.unknown; }
+
+  // Name, municipality, health and the reasons behind it (the crew's first question).
+  function hover(c, n, i) {
+    const reasons = c.reasons[i] || [];
+    const head = escapeHtml(n) + " (" + escapeHtml(c.municipality[i]) + ")<br>" + (T.health[c.health[i]] || c.health[i]);
+    return reasons.length ? head + "<br>" + reasons.map((r) => "• " + escapeHtml(r)).join("<br>") : head;
+  }
 
   // The bench trace's arrays, from the columns: used for the first draw and for every live update.
   function benchArrays(kind) {
@@ -19,7 +28,7 @@
       color: c.health.map(colour),
       size: c[K.load].map(size),
       customdata: c.bench_id.slice(),
-      hovertext: c.name.map((n, i) => n + " (" + c.municipality[i] + ")<br>" + (T.health[c.health[i]] || c.health[i])),
+      hovertext: c.name.map((n, i) => hover(c, n, i)),
     };
     out[xy[0]] = c.lon.slice();
     out[xy[1]] = c.lat.slice();
@@ -49,8 +58,13 @@
                     c.bench_id[i].includes(text))) continue;
       idx.push(i);
     }
-    const col = c[state.sortKey];
     const dir = state.sortDir;
+    if (state.sortKey === "attention") {
+      idx.sort((a, b) => ((RANK[c.health[a]] ?? 2) - (RANK[c.health[b]] ?? 2)) * dir ||
+        String(c.name[a]).localeCompare(String(c.name[b]), BF.locale()));
+      return idx;
+    }
+    const col = c[state.sortKey];
     idx.sort((a, b) => {
       const x = col[a], y = col[b];
       if (x === y) return 0;
@@ -73,7 +87,10 @@
       html.push('<tr data-bench="' + c.bench_id[i] + '"><td><a href="/benches/' + c.bench_id[i] + '">' +
         escapeHtml(c.name[i]) + '</a></td><td>' + escapeHtml(c.municipality[i]) + '</td><td class="health ' +
         c.health[i] + '">' + (T.health[c.health[i]] || c.health[i]) + '</td><td>' + on + '</td><td>' +
-        BF.num(c[K.soc][i], 0, "%") + '</td><td>' + BF.time(c.last_seen[i]) + '</td></tr>');
+        BF.num(c[K.soc][i], 0, "%") + '</td><td>' + BF.num(c[K.solar][i], 0, "W") + '</td><td>' +
+        BF.num(c[K.load][i], 0, "W") + '</td><td class="firmware">' + escapeHtml(c.firmware[i] || "—") +
+        '</td><td class="config ' + c.config_state[i] + '">' + (T.config[c.config_state[i]] || c.config_state[i]) +
+        '</td><td>' + BF.time(c.last_seen[i]) + '</td></tr>');
     }
     body.innerHTML = html.join("");
     document.getElementById("page").textContent = (state.page + 1) + " / " + pages;
@@ -128,6 +145,7 @@
       const p = ev.points && ev.points[0];
       if (p && p.curveNumber === 0 && p.customdata) window.location = "/benches/" + p.customdata;
     });
+    if (window.FLEET_ZOOM_TO_BENCHES) zoomToBenches(fig.layout.meta.kind);
     const select = document.getElementById("filter-municipality");
     for (const m of Array.from(new Set(state.cols.municipality)).sort()) {
       const opt = document.createElement("option");
@@ -142,6 +160,22 @@
     // Health also changes with time alone (a silent bench turns stale) and that sends no event: re-read the
     // columns once a minute.
     setInterval(refresh, REFRESH_MS);
+  }
+
+  // Fit the view to the benches' bounding box (with a margin; at least ~5 km across for a lone bench).
+  function zoomToBenches(kind) {
+    const c = state.cols;
+    if (!c.lon.length) return;
+    const pad = 0.03;
+    const x0 = Math.min(...c.lon) - pad, x1 = Math.max(...c.lon) + pad;
+    const y0 = Math.min(...c.lat) - pad, y1 = Math.max(...c.lat) + pad;
+    if (kind === "tiles") {
+      const span = Math.max(x1 - x0, (y1 - y0) * 1.4);
+      Plotly.relayout(mapDiv, {"map.center": {lon: (x0 + x1) / 2, lat: (y0 + y1) / 2},
+        "map.zoom": Math.max(1, Math.min(14, Math.log2(360 / span) - 0.5))});
+    } else {
+      Plotly.relayout(mapDiv, {"xaxis.range": [x0, x1], "yaxis.range": [y0, y1]});
+    }
   }
 
   async function refresh() {

@@ -19,11 +19,16 @@
     const table = document.querySelector("#by-bench tbody");
     if (table && d.results.by_bench) {
       table.innerHTML = "";
-      for (const [bench, tally] of Object.entries(d.results.by_bench).sort()) {
+      const names = d.poll.bench_names || {};
+      const label = (id) => names[id] || id;
+      const rows = Object.entries(d.results.by_bench)
+        .sort((a, b) => label(a[0]).localeCompare(label(b[0]), BF.locale()));
+      for (const [bench, tally] of rows) {
         const tr = document.createElement("tr");
         const total = Object.values(tally).reduce((a, b) => a + b, 0);
         const detail = Object.entries(tally).map(([o, n]) => (d.poll.option_text[o] || o) + ": " + n).join(", ");
-        for (const text of [bench, BF.num(total, 0), detail]) {
+        tr.dataset.bench = bench;
+        for (const text of [label(bench), BF.num(total, 0), detail]) {
           const td = document.createElement("td");
           td.textContent = text;
           tr.appendChild(td);
