@@ -104,7 +104,12 @@ def test_fleet_page_with_10000_twins_renders_and_goes_live(big_app: tuple[Flask,
         rows = page.locator("#fleet-table tbody tr").count()
         # A live batch touching every bench: the worst case one coalescing window lets through.
         page.wait_for_selector("#live-status[data-state=live]")
-        fleet.clock.advance(timedelta(minutes=30))  # half the fleet turns stale: colours change everywhere
+        fleet.clock.advance(timedelta(minutes=30))  # every bench turns stale, but half report again,
+        now = fleet.now()  # fresh and charged: colours change everywhere, in both directions
+        for i, bench_id in enumerate(sorted(fleet.twins)):
+            if i % 2 == 0:
+                sample = telemetry(bench_id, now, 10**6 + i, soc=90.0)
+                fleet.twins[bench_id], _ = apply_telemetry(fleet.twins[bench_id], sample, now)
         batch_start = time.perf_counter()
         for twin in fleet.list_twins(EVERYTHING):
             fleet.listeners[0](TwinChanged(twin, "telemetry"))
