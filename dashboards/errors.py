@@ -50,10 +50,16 @@ ERROR_TEXTS: dict[int, tuple[Any, Any]] = {
 }
 
 
-def error_page(status: int) -> tuple[str, int]:
+#: Statuses whose own message the page shows: it names what the person asked for wrongly (a bad period or
+#: language). 403 and 404 stay generic, so no page tells another town's ids apart (issue 8).
+_DETAILED = frozenset({400, 409, 422})
+
+
+def error_page(status: int, detail: str | None = None) -> tuple[str, int]:
     """The error page for ``status`` in the viewer's language (generic texts: internal details stay out)."""
     title, explanation = ERROR_TEXTS.get(status, ERROR_TEXTS[500 if status >= 500 else 400])
-    return render_template("error.html", status=status, title=title, explanation=explanation), status
+    shown = detail if status in _DETAILED else None
+    return render_template("error.html", status=status, title=title, explanation=explanation, detail=shown), status
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -62,7 +68,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(err: ApiError) -> tuple[Response, int] | tuple[str, int]:
         if not wants_json() and request.method == "GET":
-            return error_page(err.status)
+            return error_page(err.status, err.message)
         return error_response(err.status, err.code, err.message, **err.extra)
 
     @app.errorhandler(CSRFError)

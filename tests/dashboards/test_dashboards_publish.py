@@ -161,8 +161,11 @@ def test_the_widget_speaks_the_chosen_language(public_app: Flask, as_user: Login
     anon = public_app.test_client()
     assert "A new bridge?" in anon.get("/embed/polls/treb-bridge?lang=en").get_data(as_text=True)
     assert "Нови мост?" in anon.get("/embed/polls/treb-bridge?lang=sr_Cyrl").get_data(as_text=True)
-    bad = anon.get("/embed/polls/treb-bridge?lang=xx")
+    bad = anon.get("/embed/polls/treb-bridge?lang=xx", headers={"Accept": "application/json"})
     assert bad.status_code == 400
     assert "lang='xx'" in bad.get_json()["error"]["message"]
+    page = anon.get("/embed/polls/treb-bridge?lang=xx")  # a browser gets a page that says what is wrong
+    assert page.status_code == 400
+    assert "xx" in page.get_data(as_text=True)
     snippet = anon.get("/embed/polls/treb-bridge.js?lang=en").get_data(as_text=True)
     assert "/embed/polls/treb-bridge?lang=en" in snippet
