@@ -101,6 +101,11 @@ class SchedulerLeader:
         self._thread: threading.Thread | None = None
         self.leading = threading.Event()
 
+    @property
+    def jobs(self) -> tuple[Job, ...]:
+        """The jobs this process runs while it leads."""
+        return tuple(self._jobs)
+
     def remove_job(self, name: str) -> None:
         """Take a job out of the set this process runs when it leads (e.g. to step a job by hand)."""
         self._jobs = [job for job in self._jobs if job.name != name]

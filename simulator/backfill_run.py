@@ -240,17 +240,21 @@ def port_session_events(
 
 
 def vote_events(site: BenchSite, votes: Sequence[VoteDraw], seed: int) -> list[VoteEvent]:
-    """The kiosk's vote events of a backfill (stamped in whole seconds, like the kiosk), ids per (seed, bench, time)."""
+    """The kiosk's vote events of a backfill (stamped in whole seconds, like the kiosk).
+
+    Ids per (seed, bench, time, poll, ordinal): several visitors may vote in one simulated step, so the
+    ordinal keeps their ids apart, and the same seed still gives the same ids (a rerun counts nothing twice).
+    """
     return [
         VoteEvent(
             v=1,
             bench_id=site.bench_id,
             ts=datetime.fromtimestamp(int(v.t_s), UTC),
-            id=_event_id(seed, site.bench_id, "vote", repr(float(v.t_s)), v.poll_id),
+            id=_event_id(seed, site.bench_id, "vote", repr(float(v.t_s)), v.poll_id, str(i)),
             type="vote",
             data=VoteData(poll_id=v.poll_id, option=v.option),
         )
-        for v in votes
+        for i, v in enumerate(votes)
     ]
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from fleet.ingest.pipeline import PointSink
-from fleet.state.votes import insert_votes
+from fleet.state.votes import UNLIMITED, insert_votes
 from fleet.state.writes import VoteRow
 from twins.clock import Clock
 from twins.messages import BenchEvent, VoteEvent
@@ -44,7 +44,7 @@ class HistoryEventWriter:
         for lo in range(0, len(rows), VOTES_PER_TRANSACTION):
             chunk = rows[lo : lo + VOTES_PER_TRANSACTION]
             with self.engine.begin() as conn:
-                new = insert_votes(conn, chunk, self.clock.now()).counted  # history: no rate limit
+                new = insert_votes(conn, chunk, self.clock.now(), UNLIMITED).counted  # not a bench's arrival rate
             self.votes_counted += len(new)
             self.votes_duplicate += len(chunk) - len(new)
             points.extend(vote_point(row.event, row.municipality) for row in new)

@@ -27,6 +27,10 @@ class VoteRate:
     window: timedelta = timedelta(minutes=10)
 
 
+#: No arrival-rate check: for history the fleet writes itself (the simulator's backfill), not sent by a bench.
+UNLIMITED = VoteRate(limit=2**62)
+
+
 @dataclass(frozen=True, slots=True)
 class InsertedVotes:
     """The votes a transaction stored for the first time: counted, and held as suspect."""

@@ -63,11 +63,11 @@ def test_runtime_schedules_retention_and_backup(runtime_factory: Callable[..., F
     """The server runs the retention job and the nightly backup from its scheduler, with its settings."""
     rt = runtime_factory("mqtt://127.0.0.1:1", start=False, raw_retention_days="3")
     try:
-        jobs = {job.id: job for job in rt.scheduler.get_jobs()}
+        jobs = {job.name: job for job in rt.scheduler.jobs}
         assert {"health_sweep", "retention", "backup"} <= set(jobs)
-        report = jobs["retention"].func()
+        report = jobs["retention"].fn()
         assert report.aggregate_points == 0  # nothing written yet
-        backup_job = jobs["backup"].func.__self__
+        backup_job = jobs["backup"].fn.__self__
         assert backup_job.folder == tmp_path / "data" / "backups"
         assert backup_job.backup_now().parent == tmp_path / "data" / "backups"
     finally:
