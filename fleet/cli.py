@@ -366,12 +366,15 @@ def demo(
     runtime = build_runtime(settings, clock, auto_migrate=True)  # the demo's own database: just upgrade it
     runtime.start()
     initial_soc: dict[str, float] = {}
+    history_votes: dict[str, Any] = {}
     if resumed:
         initial_soc = _last_soc(runtime)
         click.echo(f"history: kept from the earlier run in {folder}")
     elif history_span is not None:
         # The history ends where the live benches start, and each continues its own battery from there.
         initial_soc = _write_history(runtime, clock.start, history_span)
+        # The benches collected the history's votes too: their own tallies start with what the fleet counted.
+        history_votes = {t.bench_id: t.counted_votes for t in runtime.twins.list_twins()}
     seed_demo_polls(runtime.service)
     users = UserStore(runtime.engine)
     password = secrets.token_urlsafe(9)
@@ -380,7 +383,13 @@ def demo(
     else:
         password = "(unchanged from the earlier run in this folder; `benchfleet user passwd admin` sets a new one)"
     fleet = start_demo_fleet(
-        broker.url, folder / "benches", speed=clock.speed, clock=clock, scenario=DEMO_SCENARIO, initial_soc=initial_soc
+        broker.url,
+        folder / "benches",
+        speed=clock.speed,
+        clock=clock,
+        scenario=DEMO_SCENARIO,
+        initial_soc=initial_soc,
+        history_votes=history_votes,
     )
     click.echo(f"BenchFleet demo: {len(runtime.repo)} benches, embedded broker at {broker.url}, data in {folder}")
     click.echo(f"Dashboard: http://{settings.http}/  (login admin / {password})")

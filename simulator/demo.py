@@ -16,6 +16,7 @@ from simulator.runner import FleetRunner, FleetStats, SimBench
 from simulator.scenarios.model import DATA_DIR, load_scenario
 from simulator.sites import BenchSite, seed_sites
 from twins.broker_url import parse_broker_url
+from twins.messages import VoteCounts
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ def start_demo_fleet(
     start: datetime | None = None,
     clock: AcceleratedClock | None = None,
     initial_soc: dict[str, float] | None = None,
+    history_votes: dict[str, VoteCounts] | None = None,
 ) -> DemoFleet:
     """Start the seed benches (or ``sites``) against ``mqtt_url``: accelerated by ``speed``, from now.
 
@@ -116,6 +118,7 @@ def start_demo_fleet(
     (``speed`` and ``start`` are then the clock's). Without ``clock`` one is made from ``start`` (default now).
 
     ``initial_soc`` continues each bench's battery where its history ended (no jump to one shared value);
+    ``history_votes`` starts each bench's own vote tally with the votes of its history;
     ``benchfleet demo`` passes ``DEMO_SCENARIO`` as ``scenario``, so alarms and health have something to show.
     """
     broker = parse_broker_url(mqtt_url)
@@ -132,6 +135,7 @@ def start_demo_fleet(
         db=db,
         connect_rate_per_s=DEMO_CONNECT_RATE_PER_S,
         initial_soc=dict(initial_soc or {}),
+        history_votes=dict(history_votes or {}),
     )
     runner.build()
     stop = threading.Event()

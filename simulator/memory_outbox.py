@@ -68,6 +68,13 @@ class MemoryOutbox:
         """Messages waiting."""
         return len(self._rows)
 
+    def add_to_tally(self, counts: VoteCounts) -> None:
+        """Add votes cast before this outbox kept the tally (the bench's simulated history), without events."""
+        for poll_id, options in counts.items():
+            held = self._tally.setdefault(poll_id, {})
+            for option, votes in options.items():
+                held[option] = held.get(option, 0) + votes
+
     def vote_counts(self) -> VoteCounts:
         """Cumulative votes per poll and option."""
         return {poll: dict(options) for poll, options in self._tally.items()}

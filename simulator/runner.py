@@ -43,6 +43,7 @@ from simulator.selector_loop import SelectorLoop
 from simulator.sites import BenchSite
 from twins.broker_url import BrokerUrl
 from twins.clock import ManualClock
+from twins.messages import VoteCounts
 from twins.topics import QOS, TopicKind, topic_for
 
 log = logging.getLogger(__name__)
@@ -171,6 +172,9 @@ class FleetRunner:
     solar_cache: SolarDayCache = field(default_factory=lambda: SolarDayCache(max_entries=1024))
     initial_soc: dict[str, float] = field(default_factory=dict)
     """Battery charge (%) each bench starts with, e.g. where its simulated history ended; others the default."""
+    history_votes: dict[str, VoteCounts] = field(default_factory=dict)
+    """Votes each bench collected in its simulated history: its own tally starts with them, as the fleet's
+    counted votes do, so the vote-tally check compares like with like."""
     benches: list[SimBench] = field(default_factory=list, init=False)
     loop: SelectorLoop = field(default_factory=SelectorLoop, init=False)
     counters: _Counters = field(default_factory=_Counters, init=False)
@@ -239,10 +243,15 @@ class FleetRunner:
         outbox: Outbox
         config_store: ConfigStore
         if self.db is not None:
-            outbox = SqliteOutbox(self.db, site.bench_id)
+            sqlite_outbox = SqliteOutbox(self.db, site.bench_id)
+            if site.bench_id in self.history_votes and not sqlite_outbox.vote_counts():
+                sqlite_outbox.add_to_tally(self.history_votes[site.bench_id])
+            outbox = sqlite_outbox
             config_store = DbConfigStore(self.db, site.bench_id)
         else:
-            outbox = MemoryOutbox()
+            memory_outbox = MemoryOutbox()
+            memory_outbox.add_to_tally(self.history_votes.get(site.bench_id, {}))
+            outbox = memory_outbox
             config_store = MemoryConfigStore()
         transport = PahoTransport(
             site.bench_id,

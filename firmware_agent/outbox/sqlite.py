@@ -203,6 +203,17 @@ class SqliteOutbox:
         """Messages waiting."""
         return self._count
 
+    def add_to_tally(self, counts: VoteCounts) -> None:
+        """Add votes cast before this outbox kept the tally (a simulated bench's history), without events."""
+        with self.db.transaction() as conn:
+            for poll_id, options in sorted(counts.items()):
+                for option, votes in sorted(options.items()):
+                    conn.execute(
+                        "INSERT INTO vote_tally (bench_id, poll_id, option, votes) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT (bench_id, poll_id, option) DO UPDATE SET votes = votes + excluded.votes",
+                        (self.bench_id, poll_id, option, votes),
+                    )
+
     def vote_counts(self) -> VoteCounts:
         """Cumulative tally of votes cast on this bench."""
         with self.db.reading() as conn:

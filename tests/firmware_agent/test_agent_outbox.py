@@ -12,6 +12,7 @@ from pathlib import Path
 
 from firmware_agent.outbox.base import Category
 from firmware_agent.outbox.sqlite import AgentDatabase, SqliteOutbox
+from simulator.memory_outbox import MemoryOutbox
 from tests.waiting import wait_until
 from twins.topics import TopicKind
 
@@ -45,6 +46,20 @@ def test_votes_are_tallied_atomically_and_survive_reopen(tmp_path: Path) -> None
     again = SqliteOutbox(AgentDatabase(tmp_path / "o.db"), "bench-a")
     assert again.vote_counts() == {"park": {"no": 1, "yes": 2}}
     assert again.count() == 2
+
+
+def test_history_votes_start_the_tally_without_events(tmp_path: Path) -> None:
+    """A simulated bench's history votes are in its tally (as the fleet counted them), not in its outbox."""
+    outbox = SqliteOutbox(AgentDatabase(tmp_path / "o.db"), "bench-a")
+    outbox.add_to_tally({"park": {"yes": 5, "no": 2}})
+    outbox.put_vote(b"{}", "park", "yes", 1000.0)
+    assert outbox.vote_counts() == {"park": {"no": 2, "yes": 6}}
+    assert outbox.count() == 1  # only the live vote waits to be sent
+    memory = MemoryOutbox()
+    memory.add_to_tally({"park": {"yes": 5, "no": 2}})
+    memory.put_vote(b"{}", "park", "yes", 1000.0)
+    assert memory.vote_counts() == outbox.vote_counts()
+    assert memory.count() == 1
 
 
 def test_full_outbox_thins_old_telemetry_but_never_drops_votes(tmp_path: Path) -> None:
@@ -93,6 +108,7 @@ WRITER = textwrap.dedent(
     import sys
     from firmware_agent.outbox.base import Category
     from firmware_agent.outbox.sqlite import AgentDatabase, SqliteOutbox
+from simulator.memory_outbox import MemoryOutbox
     from twins.topics import TopicKind
 
     outbox = SqliteOutbox(AgentDatabase(sys.argv[1]), "bench-a")
