@@ -108,7 +108,6 @@ WRITER = textwrap.dedent(
     import sys
     from firmware_agent.outbox.base import Category
     from firmware_agent.outbox.sqlite import AgentDatabase, SqliteOutbox
-from simulator.memory_outbox import MemoryOutbox
     from twins.topics import TopicKind
 
     outbox = SqliteOutbox(AgentDatabase(sys.argv[1]), "bench-a")
