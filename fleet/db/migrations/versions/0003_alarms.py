@@ -1,7 +1,7 @@
 """Alarms: alarms with their history, threshold overrides, notification recipients and outbox, signals.
 
 Revision ID: 0003_alarms
-Revises: 0002_twin_columns
+Revises: 0005_rollouts
 Create Date: 2026-12-01
 """
 

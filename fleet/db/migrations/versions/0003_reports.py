@@ -1,7 +1,7 @@
 """Reports: recipients per municipality, sent monthly reports (once each), archive of generated files.
 
 Revision ID: 0003_reports
-Revises: 0002_twin_columns
+Revises: 0003_alarms
 Create Date: 2026-12-01
 """
 

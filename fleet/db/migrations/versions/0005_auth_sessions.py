@@ -1,7 +1,7 @@
 """Session versions of users and expiry of API tokens (issue 8).
 
 Revision ID: 0005_auth_sessions
-Revises: 0002_twin_columns
+Revises: 0004_ops
 Create Date: 2026-12-01
 
 Numbered 0005 because other wave-2 branches add 0003_alarms and 0004_ops on 0002: when they are merged,

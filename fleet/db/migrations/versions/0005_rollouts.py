@@ -1,7 +1,7 @@
 """Rollouts in waves: ``rollouts``, ``rollout_benches`` and ``firmware_releases``.
 
 Revision ID: 0005_rollouts
-Revises: 0004_ops
+Revises: 0005_auth_sessions
 Create Date: 2026-12-01
 """
 

@@ -1,7 +1,7 @@
 """Vote review and poll ownership (issue 8, items 3 and 4).
 
 Revision ID: 0006_vote_review
-Revises: 0003_reports
+Revises: 0006_published_polls
 Create Date: 2026-12-01
 
 ``vote_events.status``: counted, suspect (held: implausible rate, awaiting review) or discarded (a review
