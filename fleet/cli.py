@@ -224,6 +224,18 @@ def migrate(ctx: click.Context, /, **flags: Any) -> None:
     click.echo(f"database schema: {done.before or 'none (wave 1 or empty)'} -> {done.after}")
 
 
+def _server_settings(ctx: click.Context, flags: dict[str, Any], role: str) -> Settings:
+    """The start of every server role: checked settings, logging, a real broker (TLS checked), the role's client id."""
+    settings = _settings(ctx, **flags)
+    _configure_logging(settings.log_level)
+    if settings.mqtt_url.embedded:
+        raise click.ClickException(f"BENCHFLEET_MQTT=embedded is for `benchfleet demo`; {role} needs a broker URL")
+    url = settings.mqtt_url
+    _check_tls(url.host, url.port, url.tls, None, "BENCHFLEET_MQTT")
+    # Dashboards compete for no scheduler slot and consume no shared subscription: one id per process.
+    return _role_settings(settings, role, None if role == "dashboard" else settings.worker)
+
+
 @main.command()
 @server_options
 @_worker_option
@@ -234,13 +246,7 @@ def serve(ctx: click.Context, /, **flags: Any) -> None:
     """Ingestion + dashboard + scheduler against the configured broker and stores."""
     from fleet.runtime import build_runtime
 
-    settings = _settings(ctx, **flags)
-    _configure_logging(settings.log_level)
-    if settings.mqtt_url.embedded:
-        raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; serve needs a real broker URL")
-    url = settings.mqtt_url
-    _check_tls(url.host, url.port, url.tls, None, "BENCHFLEET_MQTT")
-    settings = _role_settings(settings, "serve", settings.worker)
+    settings = _server_settings(ctx, flags, "serve")
     runtime = _build_checked(build_runtime, settings)
     relay = _start_relay(runtime, settings, "serve")
     runtime.start()
@@ -262,13 +268,7 @@ def ingest(ctx: click.Context, /, **flags: Any) -> None:
     """Ingestion only (no dashboard): one of several workers sharing the bench topics."""
     from fleet.runtime import build_runtime
 
-    settings = _settings(ctx, **flags)
-    _configure_logging(settings.log_level)
-    if settings.mqtt_url.embedded:
-        raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; ingest needs a broker URL")
-    url = settings.mqtt_url
-    _check_tls(url.host, url.port, url.tls, None, "BENCHFLEET_MQTT")
-    settings = _role_settings(settings, "ingest", settings.worker)
+    settings = _server_settings(ctx, flags, "ingest")
     runtime = _build_checked(build_runtime, settings)
     relay = _start_relay(runtime, settings, "ingest")
     if relay is None:
@@ -290,15 +290,9 @@ def dashboard(ctx: click.Context, /, **flags: Any) -> None:
     """Web and Socket.IO only: no ingestion, no scheduler; live events come from the other processes."""
     from fleet.runtime import build_runtime
 
-    settings = _settings(ctx, **flags)
-    _configure_logging(settings.log_level)
-    if settings.mqtt_url.embedded:
-        raise click.ClickException("BENCHFLEET_MQTT=embedded is for `benchfleet demo`; dashboard needs a broker URL")
+    settings = _server_settings(ctx, flags, "dashboard")
     if not settings.redis_url:
         log.warning("BENCHFLEET_REDIS is not set: this dashboard shows only its own changes live, not ingestion's")
-    url = settings.mqtt_url
-    _check_tls(url.host, url.port, url.tls, None, "BENCHFLEET_MQTT")
-    settings = _role_settings(settings, "dashboard", None)
     runtime = _build_checked(build_runtime, settings)
     relay = _start_relay(runtime, settings, "dashboard")
     runtime.cache.start()
