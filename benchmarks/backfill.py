@@ -160,7 +160,10 @@ def backfill_s(base: Path, end: object, period: object, step: object) -> tuple[f
         store = open_tsdb(influx.url)
         writer = SpoolingWriter(store, base / "spool")
         began = time.perf_counter()
-        report = run_backfill(fleet_sites(12, 2023), 2023, end, period, writer.write, step=step, progress=False)  # type: ignore[arg-type]
+        report = run_backfill(
+            fleet_sites(12, 2023), 2023, end, period, writer.write, step=step, progress=False,  # type: ignore[arg-type]
+            prepare=writer.prepare,
+        )  # fmt: skip
         writer.flush(timeout=120.0)
         wall = time.perf_counter() - began
         writer.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -97,6 +97,14 @@ class SpoolingWriter:
         if self._closed:
             raise RuntimeError("SpoolingWriter is closed")
         return sum(self._write_batch(points[i : i + self.batch_size]) for i in range(0, len(points), self.batch_size))
+
+    def prepare(self, points: Sequence[SeriesPoint]) -> Sequence[SeriesPoint]:
+        """The points made ready for the store ahead of ``write`` (InfluxV1Store encodes their body), on
+        the caller's thread; the same points for a store with nothing to prepare."""
+        prepare: Callable[[Sequence[SeriesPoint]], Sequence[SeriesPoint]] | None = getattr(self.store, "prepare", None)
+        if prepare is None or len(points) > self.batch_size:
+            return points  # write() slices it into batches: a body for the whole would not be used
+        return prepare(points)
 
     def pending(self) -> int:
         """Points waiting in the spool."""
