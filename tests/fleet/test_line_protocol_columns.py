@@ -67,18 +67,23 @@ def test_series_columns_are_a_sequence_of_points() -> None:
     stamps = np.array([1_000, 61_000, 121_000], dtype=np.int64)
     batch = SeriesColumns("m", {"t": "x"}, stamps, {"a": np.array([1.5, 2.0, 3.25]), "n": np.array([1, 2, 3])})
     points = list(batch)
-    assert len(batch) == 3 and len(points) == 3
+    assert len(batch) == 3
+    assert len(points) == 3
     assert points[1].ts == datetime(1970, 1, 1, 0, 1, 1, tzinfo=UTC)
-    assert dict(points[2].fields) == {"a": 3.25, "n": 3} and type(points[2].fields["n"]) is int
+    assert dict(points[2].fields) == {"a": 3.25, "n": 3}
+    assert type(points[2].fields["n"]) is int
     assert batch[-1] == points[2]
     tail = batch[1:]
-    assert isinstance(tail, SeriesColumns) and list(tail) == points[1:]
+    assert isinstance(tail, SeriesColumns)
+    assert list(tail) == points[1:]
 
 
 def test_prepared_batch_posts_its_body_and_reads_as_its_points() -> None:
     store = InfluxV1Store(parse_influx_url("influxdb://127.0.0.1:1/db"))
     batch = SeriesColumns("m", {}, np.array([5], dtype=np.int64), {"a": np.array([1.0])})
     prepared = store.prepare(batch)
-    assert isinstance(prepared, EncodedBatch) and prepared.body == b"m a=1 5"
-    assert prepared[0:5] is prepared and list(prepared) == list(batch)
+    assert isinstance(prepared, EncodedBatch)
+    assert prepared.body == b"m a=1 5"
+    assert prepared[0:5] is prepared
+    assert list(prepared) == list(batch)
     assert store.prepare(prepared) is prepared
