@@ -42,8 +42,8 @@ from twins.series import SEQ_FIELD, TELEMETRY, SeriesColumns, SeriesPoint
 DEFAULT_STEP = timedelta(minutes=15)
 MIN_STEP = timedelta(seconds=60)
 """The benches' real telemetry interval: a finer history would hold samples no bench sends."""
-CHUNK_ROWS = 2_000
-WRITES_AHEAD = 4  # chunks built but not yet written (bounds memory: ~4 x 2,000 points)
+CHUNK_ROWS = 5_000  # points per write: InfluxDB's recommended batch, and SpoolingWriter's batch_size
+WRITES_AHEAD = 4  # chunks built but not yet written (bounds memory: ~4 x 5,000 points, ~11 MB of line protocol)
 PHYSICS_AHEAD = 2  # benches whose physics is computed or waiting ahead of the one being written
 # Telemetry section → its (physics frame column, attribute in the section, decimals a bench reports; None: a count).
 _SECTION_COLUMNS: dict[str, tuple[tuple[str, str, int | None], ...]] = {
@@ -316,11 +316,17 @@ def run_backfill(
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="backfill-write") as writer,
         tqdm(total=len(sites) * len(times), unit="sample", disable=not progress, desc="backfill") as bar,
     ):
-        # At most PHYSICS_AHEAD benches' frames wait in memory (a bench-year at 60 s is ~110 MB).
+        # At most PHYSICS_AHEAD benches' frames wait in memory (a bench-year at 60 s is ~110 MB). The first
+        # bench is computed here, while the worker process starts (importing pandas and pvlib takes a
+        # second or two) and computes the next: nothing waits for the worker before the first write.
         computing: deque[Future[tuple[pd.DataFrame, list[tuple[str, str]], list[VoteDraw], float]]] = deque()
         upcoming = iter(jobs)
-        for job in itertools.islice(upcoming, max(PHYSICS_AHEAD, workers + 1)):
+        first = next(upcoming, None)
+        for job in itertools.islice(upcoming, max(PHYSICS_AHEAD, workers + 1) - 1):
             computing.append(pool.submit(simulate_history, job))
+        if first is not None:
+            computing.appendleft(Future())
+            computing[0].set_result(simulate_history(first))
         for site in sites:
             frame, ports, drawn, seconds = computing.popleft().result()
             for job in itertools.islice(upcoming, 1):
