@@ -196,7 +196,8 @@ def _run_battery(
     ``demand`` is (electronics Wh, per-port Wh, router Wh) per interval; shedding follows the one rule
     (``twins.shedding``) at the state of charge at the start of each interval.
 
-    The step is ``battery.battery_core`` written out inline, operation for operation (the same floats:
+    The step is ``battery.battery_core`` written out inline, operation for operation (the same floats; min
+    and max as the comparisons they make:
     ``tests/simulator/test_backfill_battery.py`` holds this loop equal to stepping ``battery_core``), and
     ``next_shed``'s answers are remembered per (current set, bounds below the charge): a 60 s year is
     525,600 steps, and the calls cost more than the arithmetic.
@@ -264,29 +265,33 @@ def _run_battery(
                 soc_pct = 100.0 * charge / capacity
                 charge_w = max_charge_c * capacity * volts
                 if soc_pct > taper_start:
-                    charge_w *= max(0.0, (100.0 - soc_pct) / (100.0 - taper_start))
+                    taper = (100.0 - soc_pct) / (100.0 - taper_start)
+                    charge_w *= taper if taper > 0.0 else 0.0
                 if temp < min_charge_temp:
                     charge_w = 0.0
-                room_w = max(0.0, capacity - charge) * volts / charge_eff / dt_h
-                max_charge_w = min(charge_w, room_w)
+                room_ah = capacity - charge
+                room_w = (room_ah if room_ah > 0.0 else 0.0) * volts / charge_eff / dt_h
+                max_charge_w = room_w if room_w < charge_w else charge_w
             else:
                 max_charge_w = 0.0
-            bus = min(power_w, max_charge_w)
+            bus = max_charge_w if max_charge_w < power_w else power_w
             stored_delta = bus * dt_h * charge_eff
             loss = bus * dt_h - stored_delta
         else:
             content_w = charge * volts * discharge_eff / dt_h if charge > 0.0 else 0.0
             rate_w = max_discharge_c * capacity * volts
             max_discharge_w = content_w if content_w < rate_w else rate_w
-            bus = -min(-power_w, max_discharge_w)
+            bus = -(max_discharge_w if max_discharge_w < -power_w else -power_w)
             stored_delta = bus * dt_h / discharge_eff
             loss = bus * dt_h - stored_delta
             discharged -= stored_delta / volts
         age += dt
         fade = fade_per_efc * discharged / full_ah + calendar_fade * age / SECONDS_PER_YEAR
-        capacity = full_ah * max(_MIN_CAPACITY_FRAC, 1.0 - fade)
+        left = 1.0 - fade
+        capacity = full_ah * (left if left > _MIN_CAPACITY_FRAC else _MIN_CAPACITY_FRAC)
         wanted_ah = charge + stored_delta / volts
-        charge = min(max(wanted_ah, 0.0), capacity)
+        charge = 0.0 if wanted_ah < 0.0 else wanted_ah
+        charge = capacity if capacity < charge else charge
         faded_wh = (wanted_ah - charge) * volts
         stored_delta -= faded_wh
         loss += faded_wh
@@ -325,7 +330,9 @@ def backfill(
     at_s = times.as_unit("ns").asi8 / 1e9
     begin_s = at_s[0] - dt_s[0]
     edges_s = np.concatenate(([begin_s], at_s))
-    series = site_series(model.site, model.climate, times, model.weather_seed, assumptions)
+    # In nanoseconds: pvlib reads calendar fields (dayofyear, ...), which pandas 3 computes ~10x slower on a
+    # microsecond index (what history_times makes); the instants and so the values are the same.
+    series = site_series(model.site, model.climate, times.as_unit("ns"), model.weather_seed, assumptions)
     bus_w = series["solar_bus_w"].to_numpy()
     solar_wh = _trapezoid_wh(bus_w, dt_s)
     dc_wh = _trapezoid_wh(series["pv_dc_w"].to_numpy(), dt_s)
