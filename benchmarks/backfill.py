@@ -7,6 +7,10 @@
 Each run writes into a fresh store (a new SQLite file; a fresh influxd database started from Debian's
 package on a free port). Prints every run's wall time and the median, the physics/write split, and the CPU
 seconds influxd itself spent (what the point layout costs the database; less noisy than wall time).
+
+``--against-raw`` times the backfill against influxd's raw write rate for the same bytes (same batches, one
+keep-alive connection each), halves alternating, and prints the CPU ratio besides the wall ratio: raw
+influxd CPU / (backfill influxd CPU + the backfill's own CPU), what a machine with no idle core would show.
 """
 
 from __future__ import annotations
