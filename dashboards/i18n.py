@@ -10,6 +10,7 @@ from flask_babel import Babel, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from dashboards.deps import deps
+from dashboards.labels import config_state_labels, config_state_text
 from fleet.auth.store import LOCALES
 
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -61,5 +62,10 @@ def install_i18n(app: Flask) -> None:
     app.config["BABEL_DEFAULT_TIMEZONE"] = "UTC"
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals.update(
-        fmt_number=fmt_number, fmt_time=fmt_time, locale_tag=locale_tag, LANGUAGE_NAMES=LANGUAGE_NAMES
+        fmt_number=fmt_number,
+        fmt_time=fmt_time,
+        locale_tag=locale_tag,
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        config_state_labels=config_state_labels,
+        config_state_text=config_state_text,
     )

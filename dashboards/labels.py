@@ -49,3 +49,21 @@ def participation_labels() -> dict[str, str]:
         "turnout_missing": _("Turnout over time (not available from this fleet service yet)"),
         "votes": _("Votes"),
     }
+
+
+def config_state_labels() -> dict[str, str]:
+    """Where a desired config (or a poll on a bench) stands, by state name (``twins.twin.ConfigState`` and
+    the push results' own states)."""
+    return {
+        "pending": _("pending"),
+        "applied": _("applied"),
+        "rejected": _("rejected"),
+        "unknown": _("unknown"),
+        "failed": _("failed"),
+        "conflict": _("changed meanwhile"),
+    }
+
+
+def config_state_text(state: str, version: int) -> str:
+    """A config state with its version, as the bench page shows it: "applied (v4)"."""
+    return str(_("%(state)s (v%(version)d)", state=config_state_labels().get(state, state), version=version))

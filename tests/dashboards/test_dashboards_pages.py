@@ -126,7 +126,9 @@ def test_config_push_shows_field_errors(login: Login, fleet: FakeFleet) -> None:
         "/config/push", json={"target": "fleet", "name": "", "values": {"load_shedding.usb_below_pct": "60"}}
     )
     assert invalid.status_code == 422
-    assert invalid.get_json()["error"]["fields"] == {"load_shedding": "does not fit together with the other values"}
+    assert invalid.get_json()["error"]["fields"] == {
+        "load_shedding": "must switch off scooter charging first, then Wi-Fi, then USB (falling thresholds)"
+    }
     assert fleet.patches == []  # nothing pushed anywhere
     session.post("/locale", data={"locale": "bs", "csrf_token": session.csrf})
     try:
@@ -175,7 +177,7 @@ def test_poll_editor_puts_the_poll_on_own_benches_only(login: Login, fleet: Fake
     assert bad.status_code == 422
     fields = bad.get_json()["error"]["fields"]
     assert "question" in fields
-    assert "missing text" in fields["question"]
+    assert fields["question"] == "needs a text in every language; missing: hr, sr, en"
     assert login("max").post("/participation/polls", json={"poll": POLL}).status_code == 403
 
 

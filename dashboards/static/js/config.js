@@ -27,7 +27,7 @@
     tr.innerHTML = "<td></td><td></td><td class='state'></td><td class='err'></td>";
     tr.children[0].textContent = r.bench_id;
     tr.children[1].textContent = "v" + r.version;
-    tr.children[2].textContent = r.state;
+    tr.children[2].textContent = window.STATE_TEXT[r.state] || r.state;
     tr.children[2].className = "state " + r.state;
     tr.children[3].textContent = r.error || "";
     tr.dataset.version = r.version;
