@@ -354,7 +354,9 @@ def test_poll_editor_pushes_a_poll_to_a_municipality(page: Any, stack: Stack, ar
     page.fill("input[name=opens]", "2026-01-01T00:00")
     page.fill("input[name=closes]", "2025-01-01T00:00")  # closes before it opens: refused, shown on the form
     page.click("#poll-form button[type=submit]")
-    page.wait_for_function("() => document.querySelector('#poll-form').textContent.includes('must be after the opening time')")
+    page.wait_for_function(
+        "() => document.querySelector('#poll-form').textContent.includes('must be after the opening time')"
+    )
     page.fill("input[name=closes]", "2030-01-01T00:00")
     page.click("#poll-form button[type=submit]")
     page.wait_for_selector("#poll-push-results li")
