@@ -67,3 +67,21 @@ def config_state_labels() -> dict[str, str]:
 def config_state_text(state: str, version: int) -> str:
     """A config state with its version, as the bench page shows it: "applied (v4)"."""
     return str(_("%(state)s (v%(version)d)", state=config_state_labels().get(state, state), version=version))
+
+
+def attribute_labels() -> dict[str, str]:
+    """Names of a bench's attributes (``twins.twin.Attributes``) and twin section versions (``Twin.versions``)."""
+    return {
+        "name": _("Name"),
+        "municipality": _("Municipality"),
+        "entity": _("Entity"),
+        "canton": _("Canton"),
+        "lat": _("Latitude"),
+        "lon": _("Longitude"),
+        "altitude_m": _("Altitude (m)"),
+        "installed": _("Installed"),
+        "telemetry": _("Telemetry"),
+        "reported": _("Reported state"),
+        "desired": _("Desired configuration"),
+        "connectivity": _("Connectivity"),
+    }

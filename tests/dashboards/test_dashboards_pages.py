@@ -65,7 +65,7 @@ def test_bench_page_shows_delta_and_twin(login: Login, fleet: FakeFleet) -> None
     fleet.report_config("mostar-01", 0, "applied")  # the bench runs the default config...
     fleet.patch_desired("mostar-01", {"wifi": {"max_clients": 30}}, None, "t")  # ...and has not applied this yet
     html = login("mo").get("/benches/mostar-01").get_data(as_text=True)
-    assert '<tr class="delta" data-path="wifi.max_clients"><td>wifi.max_clients</td><td>30</td><td>20</td>' in html
+    assert '<tr class="delta" data-path="wifi.max_clients"><td>Wi-Fi users at once</td><td>30</td><td>20</td>' in html
     assert '<tr class="" data-path="wifi.ssid">' in html
     assert "pending (v1)" in html
     assert "1.2.0" in html  # firmware version
@@ -76,7 +76,14 @@ def test_twin_json_carries_the_rows_the_page_redraws(login: Login, fleet: FakeFl
     fleet.patch_desired("mostar-01", {"wifi": {"max_clients": 30}}, None, "t")
     doc = login("mo").get("/benches/mostar-01/twin.json").get_json()
     rows = {r["path"]: r for r in doc["compare"]}
-    assert rows["wifi.max_clients"] == {"path": "wifi.max_clients", "desired": 30, "reported": 20, "differs": True}
+    assert rows["wifi.max_clients"] == {
+        "path": "wifi.max_clients",
+        "label": "Wi-Fi users at once",
+        "desired": "30",
+        "reported": "20",
+        "differs": True,
+    }
+    assert rows["wifi.enabled"]["desired"] == "yes"  # a switch reads yes/no, never True
     assert rows["wifi.ssid"]["differs"] is False
     assert doc["desired"]["version"] == 1
     assert doc["reported"]["firmware"]["version"] == "1.2.0"

@@ -78,7 +78,7 @@
         const tr = document.createElement("tr");
         tr.className = row.differs ? "delta" : "";
         tr.dataset.path = row.path;
-        for (const v of [row.path, row.desired, row.reported === null ? "—" : row.reported]) {
+        for (const v of [row.label, row.desired, row.reported]) {
           const td = document.createElement("td");
           td.textContent = String(v);
           tr.appendChild(td);

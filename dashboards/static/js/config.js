@@ -18,7 +18,8 @@
       const slot = form.querySelector('.field-error[data-for="' + path + '"]');
       const input = document.getElementById("f-" + path);
       if (input) input.classList.add("invalid");
-      if (slot) slot.textContent = msg; else document.getElementById("form-error").textContent += path + ": " + msg + " ";
+      if (slot) slot.textContent = msg;
+      else document.getElementById("form-error").textContent += (T.labels[path] || path) + ": " + msg + " ";
     }
   }
   function row(r) {
