@@ -85,3 +85,29 @@ def attribute_labels() -> dict[str, str]:
         "desired": _("Desired configuration"),
         "connectivity": _("Connectivity"),
     }
+
+
+def alarm_labels() -> dict[str, dict[str, str]]:
+    """Alarm severities, states and rule names (by code, ``twins.alarm_rules.RULES``) in the viewer's language."""
+    return {
+        "severity": {
+            "critical": _("critical"),
+            "major": _("major"),
+            "minor": _("minor"),
+            "warning": _("warning"),
+        },
+        "state": {"active": _("active"), "acknowledged": _("acknowledged"), "cleared": _("cleared")},
+        "rule": {
+            "battery_critical": _("Battery critical"),
+            "battery_low": _("Battery low"),
+            "battery_temperature": _("Battery temperature out of range"),
+            "offline": _("Bench offline"),
+            "frozen_sensor": _("Frozen sensor"),
+            "solar_yield_low": _("Solar yield low (soiled or shaded)"),
+            "port_stopped": _("Port without sessions"),
+            "tamper": _("Tamper"),
+            "config_rejected": _("Config rejected"),
+            "vote_tally_mismatch": _("Vote tally mismatch"),
+            "votes_suspect": _("Implausible vote rate"),
+        },
+    }
