@@ -247,7 +247,7 @@ def test_bench_page_applies_live_data_without_refetching_the_page(page: Any, sta
     stack.runtime.service.patch_desired(bench, {"wifi": {"max_clients": 17}}, None, "e2e")
     page.wait_for_function(
         """() => [...document.querySelectorAll('#config-compare tr[data-path="wifi.max_clients"] td')]
-                 .map((td) => td.textContent).join('|').startsWith('wifi.max_clients|17')""",
+                 .map((td) => td.textContent).join('|').startsWith('Wi-Fi users at once|17')""",
         timeout=5000,
     )
     assert fetched == [f"/benches/{bench}/twin.json"]  # a new desired version: the small JSON, not the page
