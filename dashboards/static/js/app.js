@@ -2,6 +2,8 @@
 (function () {
   "use strict";
   function locale() { return (document.body && document.body.dataset.locale) || "bs"; }
+  // Dates and numbers: the locale the server names for Intl (Chromium has no Bosnian formats, see i18n.py).
+  function intl() { return (document.body && document.body.dataset.intlLocale) || locale(); }
   function csrf() { const m = document.querySelector("meta[name=csrf-token]"); return m ? m.content : ""; }
   async function fetchJSON(url, opts) {
     opts = opts || {};
@@ -26,16 +28,16 @@
   }
   function num(v, digits, unit) {
     if (v === null || v === undefined) return "—";
-    const t = new Intl.NumberFormat(locale(), {minimumFractionDigits: digits, maximumFractionDigits: digits}).format(v);
+    const t = new Intl.NumberFormat(intl(), {minimumFractionDigits: digits, maximumFractionDigits: digits}).format(v);
     return unit ? t + "\u202f" + unit : t;
   }
   function time(ts) {
     if (!ts) return "—";
-    return new Intl.DateTimeFormat(locale(), {dateStyle: "medium", timeStyle: "medium", timeZone: "UTC"}).format(new Date(ts));
+    return new Intl.DateTimeFormat(intl(), {dateStyle: "medium", timeStyle: "medium", timeZone: "UTC"}).format(new Date(ts));
   }
   function debounce(fn, ms) {
     let t = null;
     return function () { clearTimeout(t); const a = arguments; t = setTimeout(() => fn.apply(null, a), ms); };
   }
-  window.BF = {locale: locale, csrf: csrf, fetchJSON: fetchJSON, socket: socket, num: num, time: time, debounce: debounce};
+  window.BF = {locale: locale, intl: intl, csrf: csrf, fetchJSON: fetchJSON, socket: socket, num: num, time: time, debounce: debounce};
 })();
