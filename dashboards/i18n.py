@@ -10,7 +10,7 @@ from flask_babel import Babel, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from dashboards.deps import deps
-from dashboards.labels import alarm_labels, config_state_labels, config_state_text
+from dashboards.labels import alarm_labels, config_state_labels, config_state_text, role_labels, rollout_labels
 from fleet.auth.store import LOCALES
 
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -82,4 +82,6 @@ def install_i18n(app: Flask) -> None:
         config_state_labels=config_state_labels,
         alarm_labels=alarm_labels,
         config_state_text=config_state_text,
+        role_labels=role_labels,
+        rollout_labels=rollout_labels,
     )
