@@ -69,10 +69,20 @@
     if (!ts) return "—";
     return new Intl.DateTimeFormat(intl(), {dateStyle: "medium", timeStyle: "medium", timeZone: "UTC"}).format(new Date(ts));
   }
+  // Charts: Plotly's month and day names in the viewer's language (vendor/plotly-locales.js, chosen by the
+  // server: i18n.PLOTLY_LOCALES) and its number separators from Intl (decimal comma in bs/hr/sr).
+  function plotConfig() {
+    return {responsive: true, displaylogo: false, locale: (document.body && document.body.dataset.plotlyLocale) || "en"};
+  }
+  function plotLayout(layout) {
+    const parts = new Intl.NumberFormat(intl()).formatToParts(12345.6);
+    const part = (type) => (parts.find((p) => p.type === type) || {value: ""}).value;
+    return Object.assign({separators: part("decimal") + part("group")}, layout);
+  }
   function debounce(fn, ms) {
     let t = null;
     return function () { clearTimeout(t); const a = arguments; t = setTimeout(() => fn.apply(null, a), ms); };
   }
   window.BF = {locale: locale, intl: intl, csrf: csrf, fetchJSON: fetchJSON, socket: socket, num: num, time: time, debounce: debounce,
-    reason: reason};
+    reason: reason, plotConfig: plotConfig, plotLayout: plotLayout};
 })();
