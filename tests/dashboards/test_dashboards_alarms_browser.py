@@ -105,7 +105,7 @@ def test_acknowledge_and_assign_in_the_browser(
     assert logged[0].before["assignee"] is None
 
     # A new alarm shows up live (the alert event), without reloading the page.
-    _raise(store, fleet, "mostar-02", "Mostar", "tamper", "tamper sensor fired at 2026-11-26 10:00 UTC")
+    _raise(store, fleet, "mostar-02", "Mostar", "tamper", Reason("alarm_tamper", {"at": "2026-11-26T10:00Z"}))
     expect(rows).to_have_count(2, timeout=10_000)
     expect(page.locator("#alarm-table tbody tr[data-severity=critical]")).to_have_count(2)
     page.screenshot(path=str(artifacts / "alarms-page.png"), full_page=True)
