@@ -10,7 +10,7 @@ from flask_babel import Babel, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from dashboards.deps import deps
-from dashboards.labels import alarm_labels, config_state_labels, config_state_text
+from dashboards.labels import alarm_labels, config_state_labels, config_state_text, role_labels, rollout_labels
 from fleet.auth.store import LOCALES
 
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -57,6 +57,15 @@ def fmt_time(value: datetime | str | None) -> str:
 INTL_LOCALES: dict[str, str] = {"bs": "sr-Latn"}
 
 
+#: The Plotly locale (static/vendor/plotly-locales.js) chart axes use: month and day names per language.
+PLOTLY_LOCALES: dict[str, str] = {"bs": "bs", "hr": "hr", "sr_Latn": "sr-SR", "sr_Cyrl": "sr", "en": "en"}
+
+
+def plotly_locale() -> str:
+    """The Plotly locale of the current language (English when Plotly has none)."""
+    return PLOTLY_LOCALES.get(str(get_locale()), "en")
+
+
 def intl_tag() -> str:
     """BCP 47 tag the browser's Intl API formats in for the current locale (see INTL_LOCALES)."""
     tag = locale_tag()
@@ -78,8 +87,11 @@ def install_i18n(app: Flask) -> None:
         fmt_time=fmt_time,
         locale_tag=locale_tag,
         intl_tag=intl_tag,
+        plotly_locale=plotly_locale,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         config_state_labels=config_state_labels,
         alarm_labels=alarm_labels,
         config_state_text=config_state_text,
+        role_labels=role_labels,
+        rollout_labels=rollout_labels,
     )

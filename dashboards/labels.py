@@ -111,3 +111,32 @@ def alarm_labels() -> dict[str, dict[str, str]]:
             "votes_suspect": _("Implausible vote rate"),
         },
     }
+
+
+def role_labels() -> dict[str, str]:
+    """Names of the user roles (``fleet.auth.store.ROLES``)."""
+    return {"admin": _("administrator"), "maintenance": _("maintenance"), "municipality": _("municipality")}
+
+
+def rollout_labels() -> dict[str, dict[str, str]]:
+    """Rollout kinds, statuses, per-bench states and operator actions (``fleet.ops.rollout_model``)."""
+    return {
+        "kind": {"config": _("configuration"), "firmware": _("firmware")},
+        "status": {
+            "running": _("running"),
+            "paused": _("paused"),
+            "halted": _("halted"),
+            "aborted": _("aborted"),
+            "completed": _("completed"),
+            "rolled_back": _("rolled back"),
+        },
+        "state": {
+            "queued": _("queued"),
+            "pending": _("pending"),
+            "applied": _("applied"),
+            "failed": _("failed"),
+            "rejected": _("rejected"),
+            "rolled_back": _("rolled back"),
+        },
+        "action": {"pause": _("Pause"), "resume": _("Resume"), "abort": _("Abort"), "rollback": _("Roll back")},
+    }

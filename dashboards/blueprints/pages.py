@@ -13,6 +13,7 @@ from dashboards.errors import ApiError
 from dashboards.figures.bench_charts import LIVE_TRACES, RANGES
 from dashboards.figures.fleet_map import fleet_map
 from dashboards.labels import attribute_labels, health_labels
+from dashboards.reason_text import reason_text
 from dashboards.views_model import PAGE_KEYS, config_rows, fleet_columns, twin_document
 
 bp = Blueprint("pages", __name__)
@@ -37,7 +38,7 @@ def fleet_data() -> Response:
     """Column-wise summaries of every visible bench plus the map figure."""
     f = deps().fleet
     now = f.now()
-    columns = fleet_columns(f.list_twins(scope()), now)
+    columns = fleet_columns(f.list_twins(scope()), now, reason_text)
     cfg = deps().config
     # The bench markers are filled in by the page from ``columns`` (the same code applies live updates),
     # so the 10,000-bench payload carries each value once.

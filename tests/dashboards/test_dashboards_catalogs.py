@@ -39,11 +39,12 @@ def _key(msgid: str | tuple[str, ...] | list[str]) -> str:
 
 @pytest.fixture(scope="module")
 def extracted() -> set[str]:
-    """Every msgid in the sources now (dashboards/ by babel.cfg, and the metric labels in twins/metrics.py)."""
+    """Every msgid in the sources now (dashboards/ by babel.cfg; twins/metrics.py and twins/reasons.py)."""
     with (DASHBOARDS / "babel.cfg").open() as fh:
         method_map, options_map = parse_mapping_cfg(fh)
     found = {_key(msg) for _f, _l, msg, _c, _x in extract_from_dir(DASHBOARDS, method_map, options_map, KEYWORDS)}
-    found |= {_key(msg) for _l, msg, _c, _x in extract_from_file("python", ROOT / "twins" / "metrics.py", {"N_": None})}
+    for core in ("metrics.py", "reasons.py"):  # metric labels, health reason and alarm message texts
+        found |= {_key(msg) for _l, msg, _c, _x in extract_from_file("python", ROOT / "twins" / core, {"N_": None})}
     assert len(found) > 250  # the extraction really ran over the templates and the code
     return found
 

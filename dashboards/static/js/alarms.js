@@ -3,6 +3,8 @@
   "use strict";
   // A severity, state or rule code in the viewer's language (window.ALARM_TEXT, from dashboards/labels.py).
   function said(kind, code) { return ((window.ALARM_TEXT || {})[kind] || {})[code] || code; }
+  // The message in the viewer's language from its code and parameters (English for alarms stored before).
+  function message(a) { return a.text ? BF.reason(a.text) : a.message; }
 
   function query(form) {
     const params = new URLSearchParams();
@@ -29,7 +31,7 @@
     link.textContent = a.bench_id;
     link.href = "/benches/" + encodeURIComponent(a.bench_id);
     tr.querySelector(".rule").textContent = said("rule", a.rule);
-    tr.querySelector(".message").textContent = a.message;
+    tr.querySelector(".message").textContent = message(a);
     tr.querySelector(".state").textContent = said("state", a.state);
     tr.querySelector(".raised").textContent = BF.time(a.raised_at);
     tr.querySelector(".acked").textContent = a.acknowledged_by ? a.acknowledged_by + " · " + BF.time(a.acknowledged_at) + (a.comment ? " · " + a.comment : "") : "—";
@@ -92,7 +94,7 @@
     box.querySelector("ul").replaceChildren(...open.map((a) => {
       const li = document.createElement("li");
       li.className = "sev-" + a.severity;
-      li.textContent = said("severity", a.severity) + " · " + said("rule", a.rule) + " · " + a.message + " (" + said("state", a.state) + ")";
+      li.textContent = said("severity", a.severity) + " · " + said("rule", a.rule) + " · " + message(a) + " (" + said("state", a.state) + ")";
       return li;
     }));
   }

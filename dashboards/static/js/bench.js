@@ -14,7 +14,7 @@
     if (!res.ok) return;
     for (const name of charts) {
       const fig = res.data.figures[name];
-      if (fig) await Plotly.react("chart-" + name, fig.data, fig.layout, {responsive: true, displaylogo: false});
+      if (fig) await Plotly.react("chart-" + name, fig.data, BF.plotLayout(fig.layout), BF.plotConfig());
     }
     document.body.dataset.chartsReady = "true";
   }

@@ -39,7 +39,7 @@
     }
     for (const [name, fig] of Object.entries(d.figures)) {
       const div = document.getElementById("chart-" + name);
-      if (div) await Plotly.react(div, fig.data, fig.layout, {responsive: true, displaylogo: false});
+      if (div) await Plotly.react(div, fig.data, BF.plotLayout(fig.layout), BF.plotConfig());
     }
     document.body.dataset.ready = "true";
   }
