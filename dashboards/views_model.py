@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,7 @@ from twins.metrics import (
     Metric,
     MetricValue,
 )
+from twins.reasons import Reason
 from twins.twin import Twin
 
 
@@ -51,6 +52,8 @@ class TwinSummary:
     lon: float
     health: str
     reasons: tuple[str, ...]
+    """The health reasons in English (the API's); ``reason_texts`` holds each as code and parameters."""
+    reason_texts: tuple[Reason, ...]
     online: bool | None
     last_seen: str | None
     config_state: str
@@ -69,6 +72,7 @@ class TwinSummary:
             "lon": self.lon,
             "health": self.health,
             "reasons": list(self.reasons),
+            "reason_texts": [r.as_doc() for r in self.reason_texts],
             "online": self.online,
             "last_seen": self.last_seen,
             "config_state": self.config_state,
@@ -95,6 +99,7 @@ def summarise(twin: Twin, now: datetime) -> TwinSummary:
         lon=twin.attributes.lon,
         health=health.status,
         reasons=tuple(r.message for r in health.reasons),
+        reason_texts=tuple(r.text for r in health.reasons),
         online=twin.connectivity.online,
         last_seen=_ts(twin.connectivity.last_seen),
         config_state=twin.config_state(),
@@ -122,11 +127,14 @@ FLEET_COLUMNS: tuple[str, ...] = (
 )
 
 
-def fleet_columns(twins: list[Twin], now: datetime) -> dict[str, list[Any]]:
+def fleet_columns(
+    twins: list[Twin], now: datetime, text: Callable[[Reason], str] = Reason.english
+) -> dict[str, list[Any]]:
     """Column-wise rows of the fleet page, built straight from the twins.
 
     For 10,000 benches this is the hot path of the page load: no intermediate objects, coordinates rounded
-    to 5 decimals (about 1 m), which roughly halves the JSON compared with a list of summaries.
+    to 5 decimals (about 1 m), which roughly halves the JSON compared with a list of summaries. ``text``
+    writes the health reasons (the page passes the viewer's language).
     """
     cols: dict[str, list[Any]] = {c: [] for c in FLEET_COLUMNS}
     metric_cols = [(cols[m.key], m.value_fn) for m in FLEET_METRICS]
@@ -146,7 +154,7 @@ def fleet_columns(twins: list[Twin], now: datetime) -> dict[str, list[Any]]:
         cols["config_state"].append(t.config_state())
         cols["firmware"].append(t.reported.firmware.version if t.reported else None)
         # Most benches are healthy: None rather than [] keeps the 100,000-bench payload small.
-        cols["reasons"].append([r.message for r in health.reasons] or None)
+        cols["reasons"].append([text(r.text) for r in health.reasons] or None)
     return cols
 
 
@@ -178,6 +186,7 @@ def alerts_of(twin: Twin, now: datetime) -> list[dict[str, Any]]:
             "code": r.code,
             "severity": r.severity,
             "message": r.message,
+            "text": r.text.as_doc(),
             "state": "active",
             "since": None,
         }

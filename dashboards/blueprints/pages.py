@@ -7,11 +7,13 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from dashboards.access import login_required, scope, visible_twin
 from dashboards.bench_data import bench_figures
+from dashboards.config_form import compare_rows
 from dashboards.deps import deps
 from dashboards.errors import ApiError
 from dashboards.figures.bench_charts import LIVE_TRACES, RANGES
 from dashboards.figures.fleet_map import fleet_map
-from dashboards.labels import health_labels
+from dashboards.labels import attribute_labels, health_labels
+from dashboards.reason_text import reason_text
 from dashboards.views_model import PAGE_KEYS, config_rows, fleet_columns, twin_document
 
 bp = Blueprint("pages", __name__)
@@ -36,7 +38,7 @@ def fleet_data() -> Response:
     """Column-wise summaries of every visible bench plus the map figure."""
     f = deps().fleet
     now = f.now()
-    columns = fleet_columns(f.list_twins(scope()), now)
+    columns = fleet_columns(f.list_twins(scope()), now, reason_text)
     cfg = deps().config
     # The bench markers are filled in by the page from ``columns`` (the same code applies live updates),
     # so the 10,000-bench payload carries each value once.
@@ -54,11 +56,12 @@ def bench(bench_id: str) -> str:
         "bench.html",
         twin=twin,
         doc=doc,
-        rows=config_rows(twin),
+        rows=compare_rows(config_rows(twin)),
         ranges=list(RANGES),
         live_traces=LIVE_TRACES,
         keys=PAGE_KEYS,
         health_text=health_labels(),
+        attribute_text=attribute_labels(),
     )
 
 
@@ -68,9 +71,7 @@ def bench_twin(bench_id: str) -> Response:
     """The twin document plus the desired/reported rows (the page redraws its config table from it)."""
     twin = visible_twin(bench_id)
     doc = twin_document(twin, deps().fleet.now())
-    doc["compare"] = [
-        {"path": r.path, "desired": r.desired, "reported": r.reported, "differs": r.differs} for r in config_rows(twin)
-    ]
+    doc["compare"] = compare_rows(config_rows(twin))
     return jsonify(doc)
 
 
