@@ -149,7 +149,9 @@ def measure(
     seq = 10_000_000  # above anything the load sent for the target bench
     try:
         for i in range(samples):
-            value = 10.0 + i + 0.5  # unique per sample; rendered "10.5 %" in the en locale
+            # Unique per sample up to 890 samples and always a valid charge (≤ 100 %, or the sample is
+            # rejected); rendered "10.3 %" in the en locale.
+            value = round(10.0 + (i % 890) * 0.1, 1)
             text = f"{value:.1f}"
             seq += 1
             body = dumps(telemetry(TARGET, seq=seq, ts=_now_ts(), battery=_battery(value)))
