@@ -130,6 +130,7 @@
   async function load() {
     const res = await BF.fetchJSON("/fleet/data.json");
     if (!res.ok) return;
+    performance.mark("fleet:parsed");
     state.cols = res.data.columns;
     state.colours = res.data.figure.layout.meta.colours;
     state.cols.bench_id.forEach((id, i) => state.index.set(id, i));
@@ -139,8 +140,10 @@
     Object.assign(bench, {customdata: a.customdata, hovertext: a.hovertext});
     bench.marker = Object.assign({}, bench.marker, {color: a.color, size: a.size});
     for (const k of ["x", "y", "lon", "lat"]) if (k in a) bench[k] = a[k];
+    performance.mark("fleet:arrays");
     await Plotly.newPlot(mapDiv, fig.data, fig.layout,
       {responsive: true, displaylogo: false, scrollZoom: true});
+    performance.mark("fleet:plotted");
     mapDiv.on("plotly_click", (ev) => {
       const p = ev.points && ev.points[0];
       if (p && p.curveNumber === 0 && p.customdata) window.location = "/benches/" + p.customdata;
@@ -154,7 +157,9 @@
       select.appendChild(opt);
     }
     renderTable();
+    performance.mark("fleet:table");
     document.body.dataset.ready = "true";
+    performance.mark("fleet:ready");
     const s = BF.socket();
     s.on("twin", (msg) => applyTwins(msg.twins || []));
     // Health also changes with time alone (a silent bench turns stale) and that sends no event: re-read the

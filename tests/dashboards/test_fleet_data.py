@@ -1,0 +1,51 @@
+"""The fleet page's compact data: rows kept until a twin changes, health following the clock, dictionaries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from dashboards.fleet_data import COLUMNS, FleetRows, decode, encode
+from fleet.service_api import EVERYTHING, Scope
+from tests.dashboards.fake_fleet import FakeFleet, telemetry
+from twins.clock import ManualClock
+
+T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def test_a_row_is_kept_until_its_twin_changes_and_its_health_follows_the_clock() -> None:
+    fleet = FakeFleet(ManualClock(T0))
+    fleet.ingest_telemetry(telemetry("mostar-01", fleet.now(), 1, soc=55.4321))
+    rows = FleetRows(health_reuse_s=5.0)
+    first = rows.rows(fleet.list_twins(EVERYTHING), fleet.now(), complete=True)
+    i = [r[0] for r in first].index("mostar-01")
+    row = dict(zip(COLUMNS, first[i], strict=True))
+    assert (row["health"], row["reasons"], row["battery.soc_pct"]) == ("ok", None, 55.4)  # one decimal
+    assert row["last_seen"] == int(T0.timestamp())
+    fleet.clock.advance(timedelta(seconds=4))
+    assert rows.rows(fleet.list_twins(EVERYTHING), fleet.now())[i] is first[i]  # unchanged twin, health reused
+    # A changed twin gets a new row at once, whatever the reuse window.
+    fleet.ingest_telemetry(telemetry("mostar-01", fleet.now(), 2, soc=5.0))
+    changed = dict(zip(COLUMNS, rows.rows(fleet.list_twins(EVERYTHING), fleet.now())[i], strict=True))
+    assert (changed["health"], changed["reasons"]) == ("critical", ("battery at 5 %",))
+    # Time alone: past the reuse window, a silent bench's health is evaluated again.
+    fleet.clock.advance(timedelta(hours=2))
+    later = dict(zip(COLUMNS, rows.rows(fleet.list_twins(EVERYTHING), fleet.now())[i], strict=True))
+    assert later["reasons"] is not None
+    assert any("silent" in r for r in later["reasons"])
+
+
+def test_columns_round_trip_through_the_dictionaries_and_answer_only_their_scope() -> None:
+    fleet = FakeFleet(ManualClock(T0))
+    fleet.ingest_telemetry(telemetry("mostar-01", fleet.now(), 1, soc=5.0))
+    rows = FleetRows()
+    everything = rows.rows(fleet.list_twins(EVERYTHING), fleet.now(), complete=True)
+    doc = encode(everything)
+    assert doc["n"] == len(everything) == 12
+    plain = decode(doc)
+    assert [tuple(plain[c][k] for c in COLUMNS) for k in range(12)] == everything
+    assert len(doc["dicts"]["municipality"]) == 12
+    assert all(isinstance(k, int) for k in doc["columns"]["municipality"])
+    mostar = encode(rows.rows(fleet.list_twins(Scope(frozenset({"Mostar"}))), fleet.now()))
+    assert mostar["dicts"]["municipality"] == ["Mostar"]
+    assert mostar["dicts"]["reasons"] == [("battery at 5 %",)]  # each bench's list of reasons, once
+    assert encode([])["columns"]["bench_id"] == []
