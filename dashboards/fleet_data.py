@@ -9,7 +9,9 @@ At 100,000 benches, building this answer was the largest part of a fleet page lo
   page re-reads this answer once a minute.
 * Values that repeat (municipality, health, configuration state, firmware, a bench's list of health reasons)
   travel as indices into the answer's own dictionaries (``dicts``, only the values of the benches answered),
-  ``last_seen`` as epoch seconds and the metrics with one decimal: 10 MB instead of 18 for 100,000 benches.
+  ``last_seen`` as epoch seconds, and the numbers as integers in the units of ``scale`` (coordinates in
+  1e-5 degrees, about 1 m; metrics in tenths): Python writes an integer into JSON 2-3 times faster than a
+  float. 100,000 benches are 8.6 MB instead of 18.
 
 The page decodes the columns back into plain arrays once, so its live updates stay objects with strings.
 """
@@ -51,19 +53,23 @@ Row = tuple[Any, ...]
 _METRIC_FNS: tuple[Callable[[Telemetry], MetricValue | None], ...] = tuple(m.value_fn for m in FLEET_METRICS)
 
 
-def _one_decimal(value: MetricValue | None) -> MetricValue | None:
-    return round(value, 1) if isinstance(value, float) else value
+#: Column → the factor its integers carry (the page divides by it).
+SCALE: dict[str, int] = {"lat": 100_000, "lon": 100_000, **{m.key: 10 for m in FLEET_METRICS}}
+
+
+def _tenths(value: MetricValue | None) -> int | None:
+    return None if value is None else round(value * 10)
 
 
 def _static(twin: Twin) -> Row:
     a, tel, seen = twin.attributes, twin.telemetry, twin.connectivity.last_seen
-    metrics = tuple(_one_decimal(fn(tel)) for fn in _METRIC_FNS) if tel else (None,) * len(_METRIC_FNS)
+    metrics = tuple(_tenths(fn(tel)) for fn in _METRIC_FNS) if tel else (None,) * len(_METRIC_FNS)
     return (
         twin.bench_id,
         a.name,
         a.municipality,
-        round(a.lat, 5),  # about 1 m
-        round(a.lon, 5),
+        round(a.lat * 100_000),  # about 1 m
+        round(a.lon * 100_000),
         twin.connectivity.online,
         *metrics,
         int(seen.timestamp()) if seen else None,
@@ -106,7 +112,7 @@ class FleetRows:
         return out
 
     def columns(self, twins: Sequence[Twin], now: datetime, complete: bool = False) -> dict[str, Any]:
-        """``{"n", "columns", "dicts"}``: the compact, column-wise form of :meth:`rows` (see the module)."""
+        """``{"n", "columns", "dicts", "scale"}``: the compact, column-wise form of :meth:`rows` (see the module)."""
         return encode(self.rows(twins, now, complete))
 
 
@@ -119,7 +125,7 @@ def encode(rows: Sequence[Row]) -> dict[str, Any]:
         index = {v: i for i, v in enumerate(values)}
         columns[name] = [index[v] for v in columns[name]]
         dicts[name] = values
-    return {"n": len(rows), "columns": columns, "dicts": dicts}
+    return {"n": len(rows), "columns": columns, "dicts": dicts, "scale": SCALE}
 
 
 def decode(doc: dict[str, Any]) -> dict[str, list[Any]]:
@@ -128,4 +134,6 @@ def decode(doc: dict[str, Any]) -> dict[str, list[Any]]:
     columns = dict(doc["columns"])
     for name in CODED:
         columns[name] = [dicts[name][i] for i in columns[name]]
+    for name, factor in doc["scale"].items():
+        columns[name] = [None if v is None else v / factor for v in columns[name]]
     return columns

@@ -171,7 +171,7 @@ def test_a_fleet_drawn_in_cells_still_sorts_opens_benches_and_goes_live(big_app:
         x_span = "() => { const r = document.getElementById('fleet-map')._fullLayout.xaxis.range; return r[1] - r[0]; }"
         before = page.evaluate(x_span)
         many = page.evaluate("() => document.getElementById('fleet-map').data[0].text.findIndex((n) => n > 1)")
-        page.mouse.click(*_marker_xy(page, many))
+        _click_marker(page, many)
         page.wait_for_function(f"() => ({x_span})() < {before} / 4")
         lon, lat = fleet.twins[target].attributes.lon, fleet.twins[target].attributes.lat
         page.evaluate(
@@ -183,17 +183,23 @@ def test_a_fleet_drawn_in_cells_still_sorts_opens_benches_and_goes_live(big_app:
         index = page.evaluate(f"() => document.getElementById('fleet-map').data[0].customdata.indexOf('{target}')")
         colour = page.evaluate(f"() => document.getElementById('fleet-map').data[0].marker.color[{index}]")
         assert colour == "#c62828"  # critical
-        page.mouse.click(*_marker_xy(page, index))
+        _click_marker(page, index)
         page.wait_for_url(f"{base}/benches/{target}")
         context.close()
 
 
-def _marker_xy(page: Any, index: int) -> tuple[float, float]:
-    """Screen position of the bench trace's marker ``index`` (the map is an offline scattergl plot)."""
+def _click_marker(page: Any, index: int) -> None:
+    """Hover the bench trace's marker ``index`` until Plotly reports it (its click uses the hover), then click."""
     x, y = page.evaluate(
         """(i) => { const d = document.getElementById('fleet-map'), t = d.data[0];
         const xa = d._fullLayout.xaxis, ya = d._fullLayout.yaxis, box = d.getBoundingClientRect();
         return [box.left + xa._offset + xa.l2p(t.x[i]), box.top + ya._offset + ya.l2p(t.y[i])]; }""",
         index,
     )
-    return float(x), float(y)
+    page.mouse.move(x, y)
+    page.wait_for_function(
+        "(i) => { const h = document.getElementById('fleet-map')._hoverdata;"
+        " return !!h && h.length > 0 && h[0].curveNumber === 0 && h[0].pointNumber === i; }",
+        arg=index,
+    )
+    page.mouse.click(x, y)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from dashboards.fleet_data import COLUMNS, FleetRows, decode, encode
+from dashboards.fleet_data import COLUMNS, SCALE, FleetRows, decode, encode
 from fleet.service_api import EVERYTHING, Scope
 from tests.dashboards.fake_fleet import FakeFleet, telemetry
 from twins.clock import ManualClock
@@ -19,7 +19,7 @@ def test_a_row_is_kept_until_its_twin_changes_and_its_health_follows_the_clock()
     first = rows.rows(fleet.list_twins(EVERYTHING), fleet.now(), complete=True)
     i = [r[0] for r in first].index("mostar-01")
     row = dict(zip(COLUMNS, first[i], strict=True))
-    assert (row["health"], row["reasons"], row["battery.soc_pct"]) == ("ok", None, 55.4)  # one decimal
+    assert (row["health"], row["reasons"], row["battery.soc_pct"]) == ("ok", None, 554)  # in tenths
     assert row["last_seen"] == int(T0.timestamp())
     fleet.clock.advance(timedelta(seconds=4))
     assert rows.rows(fleet.list_twins(EVERYTHING), fleet.now())[i] is first[i]  # unchanged twin, health reused
@@ -42,7 +42,15 @@ def test_columns_round_trip_through_the_dictionaries_and_answer_only_their_scope
     doc = encode(everything)
     assert doc["n"] == len(everything) == 12
     plain = decode(doc)
-    assert [tuple(plain[c][k] for c in COLUMNS) for k in range(12)] == everything
+    scaled = [
+        {c: v / SCALE[c] if c in SCALE and v is not None else v for c, v in zip(COLUMNS, r, strict=True)}
+        for r in everything
+    ]
+    assert [{c: plain[c][k] for c in COLUMNS} for k in range(12)] == scaled
+    twin = fleet.twins["mostar-01"]
+    k = plain["bench_id"].index("mostar-01")
+    assert (plain["lat"][k], plain["lon"][k]) == (round(twin.attributes.lat, 5), round(twin.attributes.lon, 5))
+    assert plain["battery.soc_pct"][k] == 5.0
     assert len(doc["dicts"]["municipality"]) == 12
     assert all(isinstance(k, int) for k in doc["columns"]["municipality"])
     mostar = encode(rows.rows(fleet.list_twins(Scope(frozenset({"Mostar"}))), fleet.now()))

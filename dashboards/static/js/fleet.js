@@ -12,11 +12,11 @@
   const PAGE = 100;
   const REFRESH_MS = 60000;
   const MAX_MARKERS = window.FLEET_MAX_MARKERS || 20000;  // more benches in view than this: cells
-  const CELL_PX = 8;  // side of a cell in screen pixels
+  const CELL_PX = 14;  // side of a cell in screen pixels
   const MIN_SPAN = 0.1;  // degrees of latitude a fit to the benches shows at least (a lone bench: its town)
   const MAX_ZOOM = 12;  // the same limit on a tile map
   // "attention" (the default) puts critical benches first, then warnings, then the rest; by name within.
-  const state = {cols: null, index: new Map(), colours: {}, sortKey: "attention", sortDir: 1, page: 0, kind: "offline",
+  const state = {cols: null, index: null, colours: {}, sortKey: "attention", sortDir: 1, page: 0, kind: "offline",
     shown: [], cells: null};
   const RANK = {critical: 0, warning: 1, unknown: 2, ok: 3};
   const MAP_FIELDS = ["lat", "lon", "health", "reasons", "name", "municipality", K.load];
@@ -45,7 +45,17 @@
   function decode(doc) {
     const c = doc.columns;
     for (const [k, values] of Object.entries(doc.dicts)) c[k] = c[k].map((code) => values[code]);
+    for (const [k, factor] of Object.entries(doc.scale)) c[k] = c[k].map((v) => v === null ? null : v / factor);
     return c;
+  }
+
+  // Bench id → column index, built on the first live update (a page that is only looked at never needs it).
+  function indexOf(benchId) {
+    if (state.index === null) {
+      state.index = new Map();
+      state.cols.bench_id.forEach((id, i) => state.index.set(id, i));
+    }
+    return state.index.get(benchId);
   }
 
   // -- the map ---------------------------------------------------------------------------------------------
@@ -55,8 +65,8 @@
     if (!fl || !fl.xaxis || !fl.yaxis) return null;
     const [x0, x1] = fl.xaxis.range, [y0, y1] = fl.yaxis.range;
     const dx = (x1 - x0) / 2, dy = (y1 - y0) / 2;
-    return {x0: x0 - dx, x1: x1 + dx, y0: y0 - dy, y1: y1 + dy, cell: CELL_PX * (x1 - x0) / Math.max(1, fl.xaxis._length),
-      ratio: fl.yaxis.scaleratio || 1};
+    return {x0: x0 - dx, x1: x1 + dx, y0: y0 - dy, y1: y1 + dy,
+      cell: CELL_PX * (x1 - x0) / Math.max(1, fl.xaxis._length), ratio: fl.yaxis.scaleratio || 1};
   }
 
   // One marker per bench, or per cell when there are too many: the bench trace's arrays.
@@ -82,41 +92,43 @@
   }
 
   function cellArrays(idx, box) {
-    const c = state.cols;
+    const c = state.cols, lon = c.lon, lat = c.lat, health = c.health;
     // Without a plot yet (the first draw): cells from the figure's longitude range and the div's width.
     const cx = box ? box.cell : CELL_PX * 4.2 / Math.max(1, mapDiv.clientWidth);
     const cy = cx / (box ? box.ratio : 1 / Math.cos(44.2 * Math.PI / 180));
-    const cells = new Map();
+    // Per cell: count, sums of coordinates, the worst bench, and counts by health rank (typed arrays).
+    const byKey = new Map();
+    const cap = idx.length;
+    const count = new Uint32Array(cap), sx = new Float64Array(cap), sy = new Float64Array(cap);
+    const worst = new Uint8Array(cap).fill(3), first = new Uint32Array(cap), ranks = new Uint32Array(cap * 4);
+    let cells = 0;
     for (const i of idx) {
-      const key = Math.floor(c.lon[i] / cx) * 1e6 + Math.floor(c.lat[i] / cy);
-      let cell = cells.get(key);
-      if (cell === undefined) {
-        cell = {n: 0, x: 0, y: 0, worst: 3, first: i, counts: {}};
-        cells.set(key, cell);
-      }
-      const h = c.health[i];
-      cell.n += 1;
-      cell.x += c.lon[i];
-      cell.y += c.lat[i];
-      cell.counts[h] = (cell.counts[h] || 0) + 1;
-      const rank = RANK[h] ?? 2;
-      if (rank < cell.worst) { cell.worst = rank; cell.first = i; }
+      const key = Math.floor(lon[i] / cx) * 1e6 + Math.floor(lat[i] / cy);
+      let k = byKey.get(key);
+      if (k === undefined) { k = cells++; byKey.set(key, k); first[k] = i; }
+      const rank = RANK[health[i]] ?? 2;
+      count[k] += 1;
+      sx[k] += lon[i];
+      sy[k] += lat[i];
+      ranks[k * 4 + rank] += 1;
+      if (rank < worst[k]) { worst[k] = rank; first[k] = i; }
     }
-    const list = Array.from(cells.values());
     // The worst cells last: drawn on top.
-    list.sort((a, b) => b.worst - a.worst);
-    state.cells = list;
-    state.shown = [];
+    const order = Array.from({length: cells}, (_, k) => k).sort((a, b) => worst[b] - worst[a]);
     const names = ["critical", "warning", "unknown", "ok"];
+    const many = (k) => count[k] + " " + T.count + "<br>" + names.map((h, r) => ranks[k * 4 + r] ?
+      (T.health[h] || h) + ": " + ranks[k * 4 + r] : "").filter(Boolean).join(" · ") +
+      (worst[k] < 2 ? "<br>" + hover(first[k]) : "");
+    state.cells = order;
+    state.shown = [];
     return {
-      x: list.map((k) => k.x / k.n), y: list.map((k) => k.y / k.n),
-      color: list.map((k) => colour(names[k.worst])),
-      size: list.map((k) => k.n === 1 ? size(c[K.load][k.first]) : Math.min(22, 7 + 2.5 * Math.log2(k.n))),
-      customdata: list.map((k) => k.n === 1 ? c.bench_id[k.first] : ""),
-      hovertext: list.map((k) => k.n === 1 ? hover(k.first) : k.n + " " + T.count + "<br>" + names
-        .filter((h) => k.counts[h]).map((h) => (T.health[h] || h) + ": " + k.counts[h]).join(" · ") +
-        (k.worst < 2 ? "<br>" + hover(k.first) : "")),
-      text: list.map((k) => k.n),
+      x: order.map((k) => sx[k] / count[k]), y: order.map((k) => sy[k] / count[k]),
+      color: order.map((k) => colour(names[worst[k]])),
+      size: order.map((k) => count[k] === 1 ? size(c[K.load][first[k]]) :
+        Math.min(24, 7 + 2.5 * Math.log2(count[k]))),
+      customdata: order.map((k) => count[k] === 1 ? c.bench_id[first[k]] : ""),
+      hovertext: order.map((k) => count[k] === 1 ? hover(first[k]) : many(k)),
+      text: order.map((k) => count[k]),
     };
   }
 
@@ -138,8 +150,8 @@
       hovertext: [a.hovertext], text: [a.text]};
     update[xy[0]] = [a.x];
     update[xy[1]] = [a.y];
-    mapDiv.dataset.markers = state.cells ? "cells" : "benches";
-    return Plotly.restyle(mapDiv, update, [0]);
+    const markers = state.cells ? "cells" : "benches";
+    return Plotly.restyle(mapDiv, update, [0]).then(() => { mapDiv.dataset.markers = markers; });
   }
 
   // -- the table -------------------------------------------------------------------------------------------
@@ -245,14 +257,16 @@
     const c = state.cols, keys = Object.keys(c);
     for (const t of twins) {
       if (typeof t.last_seen === "string") t.last_seen = Date.parse(t.last_seen) / 1000;
-      let i = state.index.get(t.bench_id);
+      let i = indexOf(t.bench_id);
       if (i === undefined) {
         i = c.bench_id.length;
         state.index.set(t.bench_id, i);
         for (const k of keys) c[k].push(null);
         mapDirty = true;
       }
-      if (!mapDirty) mapDirty = MAP_FIELDS.some((k) => k in t && changed(c[k][i], t[k], k === "lat" || k === "lon" ? 1e-5 : 0.05));
+      if (!mapDirty) {
+        mapDirty = MAP_FIELDS.some((k) => k in t && changed(c[k][i], t[k], k === "lat" || k === "lon" ? 1e-5 : 0.05));
+      }
       for (const k of keys) if (k in t) c[k][i] = t[k];
     }
     scheduleRedraw();
@@ -265,7 +279,6 @@
     state.cols = decode(res.data);
     state.colours = res.data.figure.layout.meta.colours;
     state.kind = res.data.figure.layout.meta.kind;
-    state.cols.bench_id.forEach((id, i) => state.index.set(id, i));
     const fig = res.data.figure;
     setTrace(fig.data[0], markerArrays(null));
     performance.mark("fleet:arrays");
@@ -333,8 +346,7 @@
     const res = await BF.fetchJSON("/fleet/data.json");
     if (!res.ok) return;
     state.cols = decode(res.data);
-    state.index = new Map();
-    state.cols.bench_id.forEach((id, i) => state.index.set(id, i));
+    state.index = null;
     mapDirty = true;
     scheduleRedraw();
   }
@@ -347,7 +359,10 @@
   }));
   ["filter-text", "filter-municipality", "filter-health", "filter-online"].forEach((id) =>
     document.getElementById(id).addEventListener("input", () => { state.page = 0; renderTable(); }));
-  document.getElementById("prev").addEventListener("click", () => { state.page = Math.max(0, state.page - 1); renderTable(); });
+  document.getElementById("prev").addEventListener("click", () => {
+    state.page = Math.max(0, state.page - 1);
+    renderTable();
+  });
   document.getElementById("next").addEventListener("click", () => { state.page += 1; renderTable(); });
   load();
 })();
