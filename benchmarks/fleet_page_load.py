@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from dashboards.app import create_app  # noqa: E402
 from fleet.auth.store import UserStore  # noqa: E402
 from tests.dashboards.dash_support import PASSWORD, csrf_of, make_config  # noqa: E402
+from tests.dashboards.fake_fleet import telemetry  # noqa: E402
 from tests.dashboards.served import chromium, log_in, served  # noqa: E402
 from tests.dashboards.test_dashboards_load import big_fleet  # noqa: E402
 from twins.clock import ManualClock  # noqa: E402
@@ -80,6 +81,21 @@ def _server_build(app: Any, fleet: Any, runs: int) -> dict[str, float]:
     return {"cold": statistics.median(cold), "warm": statistics.median(warm), "kib": size / 1024}
 
 
+def _live_batch(page: Any, fleet: Any, runs: int) -> list[float]:
+    """Seconds from a batch of 1,000 changed benches leaving the fleet to the open page having redrawn."""
+    page.wait_for_selector("#live-status[data-state=live]")
+    ids = sorted(fleet.twins)
+    out = []
+    for run in range(runs):
+        before = page.evaluate("() => Number(document.body.dataset.liveUpdates || 0)")
+        start = time.perf_counter()
+        for k, bench_id in enumerate(ids[run * 97 :: max(1, len(ids) // 1000)][:1000]):
+            fleet.ingest_telemetry(telemetry(bench_id, fleet.now(), 10**7 + run, soc=(run * 31 + k) % 100))
+        page.wait_for_function(f"() => Number(document.body.dataset.liveUpdates || 0) > {before}", timeout=60_000)
+        out.append(time.perf_counter() - start)
+    return out
+
+
 def measure(n: int, runs: int) -> None:
     """Load the bare page and the fleet page ``runs`` times each with ``n`` twins; print the figures."""
     store = UserStore.from_url(f"sqlite:///{Path(tempfile.mkdtemp()) / 'users.sqlite3'}")
@@ -105,6 +121,7 @@ def measure(n: int, runs: int) -> None:
                     out.append(time.perf_counter() - start)
                     if url.endswith("/fleet"):
                         phases.append(page.evaluate(BREAKDOWN))
+        live_s = _live_batch(page, fleet, runs)
     server = _server_build(app, fleet, runs)
     live.stop()
     mb, mf = statistics.median(bare), statistics.median(full)
@@ -118,6 +135,7 @@ def measure(n: int, runs: int) -> None:
         if spans:
             print(f"    {label:<28} {statistics.median(spans):7.0f}")
     print(f"    data.json size               {statistics.median(p['kib'] for p in phases):7.0f} KiB")
+    print(f"  live batch of 1,000 changed benches, event to page redrawn (median): {statistics.median(live_s):.2f} s")
     print(
         f"  server build of /fleet/data.json in-process (median of {runs}): cold {server['cold'] * 1000:.0f} ms,"
         f" warm {server['warm'] * 1000:.0f} ms, {server['kib']:.0f} KiB"
