@@ -18,10 +18,10 @@ The page decodes the columns back into plain arrays once, so its live updates st
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from operator import itemgetter
 from typing import Any
 
 from dashboards.views_model import FLEET_METRICS
@@ -89,22 +89,27 @@ class FleetRows:
 
     def __init__(self, health_reuse_s: float = HEALTH_REUSE_S) -> None:
         self.health_reuse_s = health_reuse_s
-        # bench id → (the twin the row was built from, fleet time its health was evaluated, the row)
-        self._rows: dict[str, tuple[Twin, float, Row]] = {}
+        # bench id → (the twin the row was built from, the row)
+        self._rows: dict[str, tuple[Twin, Row]] = {}
+        self._health_at = -math.inf  # fleet time every held row's health was last evaluated (or later)
         self._lock = threading.Lock()
 
     def rows(self, twins: Sequence[Twin], now: datetime, complete: bool = False) -> list[Row]:
         """The rows of ``twins`` at ``now``; ``complete``: these are all the benches (forget the others)."""
         at = now.timestamp()
         cache = self._rows
+        get = cache.get
+        if not 0.0 <= at - self._health_at < self.health_reuse_s:  # every held row's health, evaluated anew
+            for bench_id, (twin, row) in list(cache.items()):
+                cache[bench_id] = (twin, row[:-2] + _health(twin, now))
+            self._health_at = at
         out: list[Row] = []
+        append = out.append
         for twin in twins:
-            held = cache.get(twin.bench_id)
+            held = get(twin.bench_id)
             if held is None or held[0] is not twin:
-                held = cache[twin.bench_id] = (twin, at, _static(twin) + _health(twin, now))
-            elif not 0.0 <= at - held[1] < self.health_reuse_s:
-                held = cache[twin.bench_id] = (twin, at, held[2][:-2] + _health(twin, now))
-            out.append(held[2])
+                held = cache[twin.bench_id] = (twin, _static(twin) + _health(twin, now))
+            append(held[1])
         if complete and len(cache) > len(twins):
             with self._lock:
                 kept = {t.bench_id for t in twins}
@@ -118,13 +123,14 @@ class FleetRows:
 
 def encode(rows: Sequence[Row]) -> dict[str, Any]:
     """Rows → one list per column, the repeating ones as indices into ``dicts``."""
-    columns: dict[str, Any] = {name: list(map(itemgetter(j), rows)) for j, name in enumerate(COLUMNS)}
+    transposed = zip(*rows, strict=True) if rows else (() for _ in COLUMNS)
+    columns: dict[str, Any] = dict(zip(COLUMNS, transposed, strict=True))  # tuples: JSON arrays all the same
     dicts: dict[str, list[Any]] = {}
     for name in CODED:
-        values = list(dict.fromkeys(columns[name]))
-        index = {v: i for i, v in enumerate(values)}
-        columns[name] = [index[v] for v in columns[name]]
-        dicts[name] = values
+        index: dict[Any, int] = {}
+        code = index.setdefault
+        columns[name] = [code(v, len(index)) for v in columns[name]]
+        dicts[name] = list(index)
     return {"n": len(rows), "columns": columns, "dicts": dicts, "scale": SCALE}
 
 
