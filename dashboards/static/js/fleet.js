@@ -238,11 +238,14 @@
     const wait = Math.max(0, lastEnd + Math.min(2000, cost) - performance.now());
     pending = setTimeout(() => requestAnimationFrame(async () => {
       const start = performance.now();
-      if (mapDirty) { mapDirty = false; await redrawMap(); }
-      renderTable();
-      lastEnd = performance.now();
-      cost = lastEnd - start;
-      pending = null;
+      try {
+        if (mapDirty) { mapDirty = false; await redrawMap(); }
+        renderTable();
+      } finally {  // a failed redraw must not end live updates
+        lastEnd = performance.now();
+        cost = lastEnd - start;
+        pending = null;
+      }
       document.body.dataset.liveUpdates = String(Number(document.body.dataset.liveUpdates || 0) + 1);
     }), wait);
   }
@@ -291,7 +294,7 @@
       if (p.customdata) window.location = "/benches/" + p.customdata;
       else zoomAround(p.x, p.y);  // a cell of many benches: closer
     });
-    // A zoom or pan redraws the markers (cells become benches as the view narrows); not while drawing.
+    // A zoom or pan redraws the markers (cells become benches as the view narrows).
     mapDiv.on("plotly_relayout", (ev) => {
       if (ev && Object.keys(ev).some((k) => k.startsWith("xaxis") || k.startsWith("yaxis") || k === "autosize")) {
         mapDirty = true;
