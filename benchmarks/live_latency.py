@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 from tests.dashboards.served import chromium, log_in  # noqa: E402
 from tests.payloads import dumps, telemetry  # noqa: E402
 from tests.services import InfluxService, MosquittoService, PostgresDatabase, free_port, port_open  # noqa: E402
+from twins.metrics import BATTERY_SOC  # noqa: E402
 
 TARGET = "mostar-01"
 PASSWORD = "a-long-benchmark-password"
@@ -59,7 +60,8 @@ OBSERVE = """([sel, bench]) => {
   // A second socket in the same page: when the message reaches the page's JavaScript at all.
   const s = io({transports: ["websocket"]});
   s.on("twin", (m) => { for (const t of m.twins) {
-    const key = t.bench_id === bench ? t.soc_pct.toFixed(1) : null;
+    const soc = t.soc_pct ?? t["battery.soc_pct"];  // the bare page's name, the twin summary's metric key
+    const key = t.bench_id === bench && soc != null ? soc.toFixed(1) : null;
     if (key !== null && !(key in window.__arrived)) window.__arrived[key] = performance.timeOrigin + performance.now();
   } });
 }"""
@@ -127,8 +129,9 @@ class SocketProbe:
     def _on_twin(self, msg: dict[str, Any]) -> None:
         now = time.time() * 1000
         for t in msg["twins"]:
-            if t["bench_id"] == TARGET and t["soc_pct"] is not None:
-                self.arrived.setdefault(round(t["soc_pct"], 1), now)
+            soc = t.get(BATTERY_SOC.key)
+            if t["bench_id"] == TARGET and soc is not None:
+                self.arrived.setdefault(round(soc, 1), now)
 
     def close(self) -> None:
         self._client.disconnect()

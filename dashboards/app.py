@@ -34,6 +34,7 @@ from dashboards.errors import register_error_handlers
 from dashboards.i18n import install_i18n
 from dashboards.live import LiveBridge
 from dashboards.publication import EXTENSION as PUBLICATIONS
+from dashboards.reason_text import doc_text, reason_catalog
 from fleet.auth.store import UserStore
 from fleet.ops.alarms import AlarmStore
 from fleet.reports.desk import ReportDesk
@@ -87,6 +88,7 @@ def create_app(
     register_error_handlers(app)
     install_access(app)
     install_i18n(app)
+    app.jinja_env.globals.update(reason_catalog=reason_catalog, doc_text=doc_text)
     auth.install_login_throttle(app, config)
     for blueprint in (
         auth.bp,

@@ -28,6 +28,21 @@ MESSAGES: dict[str, Any] = {
     "extra_forbidden": lazy_gettext("is not a setting of the bench"),
 }
 _FALLBACK = lazy_gettext("is not valid")
+#: The contract models' own checks (``raise ValueError`` in twins.config), by the start of their English text;
+#: ``%(rest)s`` is what follows the colon (the languages missing...).
+VALUE_MESSAGES: tuple[tuple[str, Any], ...] = (
+    ("missing text for language(s)", lazy_gettext("needs a text in every language; missing: %(rest)s")),
+    ("unknown language(s)", lazy_gettext("has texts in unknown languages: %(rest)s")),
+    ("option ids must be unique", lazy_gettext("two options have the same id")),
+    ("closes must be after opens", lazy_gettext("must be after the opening time")),
+    ("ends must be after starts", lazy_gettext("must be after the start")),
+    ("poll ids must be unique", lazy_gettext("two polls have the same id")),
+    ("announcement ids must be unique", lazy_gettext("two announcements have the same id")),
+    (
+        "thresholds must shed scooter first",
+        lazy_gettext("must switch off scooter charging first, then Wi-Fi, then USB (falling thresholds)"),
+    ),
+)
 #: The form's own parse errors (dashboards.config_form), translated on display.
 PARSE_MESSAGES: dict[str, Any] = {
     "must be a whole number": MESSAGES["int_parsing"],
@@ -43,9 +58,19 @@ def in_words(err: ValidationError) -> dict[str, str]:
     for item in err.errors(include_url=False):
         path = ".".join(str(p) for p in item["loc"]) or "config"
         ctx: Mapping[str, Any] = item.get("ctx") or {}
+        if item["type"] == "value_error":
+            out.setdefault(path, _value_error(str(ctx.get("error", ""))))
+            continue
         template = MESSAGES.get(item["type"], _FALLBACK)
         out.setdefault(path, _fill(template, ctx))
     return out
+
+
+def _value_error(text: str) -> str:
+    for start, template in VALUE_MESSAGES:
+        if text.startswith(start):
+            return _fill(template, {"rest": text.partition(": ")[2]})
+    return str(MESSAGES["value_error"])
 
 
 def _fill(template: Any, ctx: Mapping[str, Any]) -> str:

@@ -7,6 +7,7 @@ At 100,000 benches, building this answer was the largest part of a fleet page lo
 * Its health is reused for ``HEALTH_REUSE_S`` of the fleet's clock: health also moves with time alone (a
   silent bench turns stale), so a row's health is at most that old. Live updates carry fresh health, and the
   page re-reads this answer once a minute.
+* Health reasons are written in the viewer's language once per bench, language and health evaluation.
 * Values that repeat (municipality, health, configuration state, firmware, a bench's list of health reasons)
   travel as indices into the answer's own dictionaries (``dicts``, only the values of the benches answered),
   ``last_seen`` as epoch seconds, and the numbers as integers in the units of ``scale`` (coordinates in
@@ -27,6 +28,7 @@ from typing import Any
 from dashboards.views_model import FLEET_METRICS
 from twins.messages import Telemetry
 from twins.metrics import MetricValue
+from twins.reasons import Reason
 from twins.twin import Twin
 
 #: How long (seconds of the fleet's clock) a row's evaluated health is reused.
@@ -80,8 +82,9 @@ def _static(twin: Twin) -> Row:
 
 def _health(twin: Twin, now: datetime) -> Row:
     health = twin.health(now)
-    # Most benches are healthy: None rather than [] keeps the 100,000-bench answer small.
-    return (health.status, tuple(r.message for r in health.reasons) or None)
+    # Most benches are healthy: None rather than () keeps the 100,000-bench answer small. Each reason is a
+    # code with parameters (twins/reasons.py), written in a language by ``FleetRows.columns``.
+    return (health.status, tuple(r.text for r in health.reasons) or None)
 
 
 class FleetRows:
@@ -89,42 +92,76 @@ class FleetRows:
 
     def __init__(self, health_reuse_s: float = HEALTH_REUSE_S) -> None:
         self.health_reuse_s = health_reuse_s
-        # bench id → (the twin the row was built from, the row)
-        self._rows: dict[str, tuple[Twin, Row]] = {}
+        # bench id → (the twin the row was built from, the row, its reasons written per language or None)
+        self._rows: dict[str, tuple[Twin, Row, dict[str, tuple[str, ...]] | None]] = {}
         self._health_at = -math.inf  # fleet time every held row's health was last evaluated (or later)
         self._lock = threading.Lock()
 
-    def rows(self, twins: Sequence[Twin], now: datetime, complete: bool = False) -> list[Row]:
-        """The rows of ``twins`` at ``now``; ``complete``: these are all the benches (forget the others)."""
+    def rows(
+        self,
+        twins: Sequence[Twin],
+        now: datetime,
+        complete: bool = False,
+        text: Callable[[Reason], str] = Reason.english,
+        language: str = "en",
+    ) -> tuple[list[Row], list[tuple[str, ...] | None]]:
+        """The rows of ``twins`` at ``now`` (their reasons as ``Reason``), and each one's reasons written by
+        ``text`` (kept per ``language`` until the row's health is evaluated again); ``complete``: these are all
+        the benches (forget the others)."""
         at = now.timestamp()
         cache = self._rows
         get = cache.get
         if not 0.0 <= at - self._health_at < self.health_reuse_s:  # every held row's health, evaluated anew
-            for bench_id, (twin, row) in list(cache.items()):
-                cache[bench_id] = (twin, row[:-2] + _health(twin, now))
+            for bench_id, (twin, row, _) in list(cache.items()):
+                cache[bench_id] = (twin, row[:-2] + _health(twin, now), None)
             self._health_at = at
         out: list[Row] = []
-        append = out.append
+        written: list[tuple[str, ...] | None] = []
+        append, write = out.append, written.append
         for twin in twins:
             held = get(twin.bench_id)
             if held is None or held[0] is not twin:
-                held = cache[twin.bench_id] = (twin, _static(twin) + _health(twin, now))
-            append(held[1])
+                held = cache[twin.bench_id] = (twin, _static(twin) + _health(twin, now), None)
+            row = held[1]
+            append(row)
+            reasons = row[-1]
+            if reasons is None:
+                write(None)
+                continue
+            texts = held[2]
+            if texts is None:
+                texts = {}
+                cache[twin.bench_id] = (twin, row, texts)
+            words = texts.get(language)
+            if words is None:
+                words = texts[language] = tuple(text(r) for r in reasons)
+            write(words)
         if complete and len(cache) > len(twins):
             with self._lock:
                 kept = {t.bench_id for t in twins}
                 self._rows = {k: v for k, v in cache.items() if k in kept}
-        return out
+        return out, written
 
-    def columns(self, twins: Sequence[Twin], now: datetime, complete: bool = False) -> dict[str, Any]:
+    def columns(
+        self,
+        twins: Sequence[Twin],
+        now: datetime,
+        complete: bool = False,
+        text: Callable[[Reason], str] = Reason.english,
+        language: str = "en",
+    ) -> dict[str, Any]:
         """``{"n", "columns", "dicts", "scale"}``: the compact, column-wise form of :meth:`rows` (see the module)."""
-        return encode(self.rows(twins, now, complete))
+        return encode(*self.rows(twins, now, complete, text, language))
 
 
-def encode(rows: Sequence[Row]) -> dict[str, Any]:
-    """Rows → one list per column, the repeating ones as indices into ``dicts``."""
+def encode(rows: Sequence[Row], reasons: Sequence[tuple[str, ...] | None] | None = None) -> dict[str, Any]:
+    """Rows → one list per column, the repeating ones as indices into ``dicts``; ``reasons``: each row's
+    reasons as written for the viewer (by default in English)."""
     transposed = zip(*rows, strict=True) if rows else (() for _ in COLUMNS)
     columns: dict[str, Any] = dict(zip(COLUMNS, transposed, strict=True))  # tuples: JSON arrays all the same
+    columns["reasons"] = (
+        reasons if reasons is not None else [rs and tuple(r.english() for r in rs) for rs in columns["reasons"]]
+    )
     dicts: dict[str, list[Any]] = {}
     for name in CODED:
         index: dict[Any, int] = {}

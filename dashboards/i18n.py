@@ -10,6 +10,7 @@ from flask_babel import Babel, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from dashboards.deps import deps
+from dashboards.labels import alarm_labels, config_state_labels, config_state_text, role_labels, rollout_labels
 from fleet.auth.store import LOCALES
 
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -50,6 +51,27 @@ def fmt_time(value: datetime | str | None) -> str:
     return str(format_datetime(value, "medium"))
 
 
+#: The locale the browser's Intl API formats dates and numbers in. Chromium's built-in ICU has no Bosnian
+#: data: Intl falls back to the root locale ("2026 M12 1", "1,234.5"). Serbian Latin writes dates and numbers
+#: as Bosnian does (1. 12. 2026., 1.234,5) and uses no words, so Bosnian pages format with it.
+INTL_LOCALES: dict[str, str] = {"bs": "sr-Latn"}
+
+
+#: The Plotly locale (static/vendor/plotly-locales.js) chart axes use: month and day names per language.
+PLOTLY_LOCALES: dict[str, str] = {"bs": "bs", "hr": "hr", "sr_Latn": "sr-SR", "sr_Cyrl": "sr", "en": "en"}
+
+
+def plotly_locale() -> str:
+    """The Plotly locale of the current language (English when Plotly has none)."""
+    return PLOTLY_LOCALES.get(str(get_locale()), "en")
+
+
+def intl_tag() -> str:
+    """BCP 47 tag the browser's Intl API formats in for the current locale (see INTL_LOCALES)."""
+    tag = locale_tag()
+    return INTL_LOCALES.get(tag, tag)
+
+
 def locale_tag() -> str:
     """BCP 47 tag of the current locale for the browser's Intl API (sr_Cyrl → sr-Cyrl)."""
     return str(get_locale()).replace("_", "-")
@@ -61,5 +83,15 @@ def install_i18n(app: Flask) -> None:
     app.config["BABEL_DEFAULT_TIMEZONE"] = "UTC"
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals.update(
-        fmt_number=fmt_number, fmt_time=fmt_time, locale_tag=locale_tag, LANGUAGE_NAMES=LANGUAGE_NAMES
+        fmt_number=fmt_number,
+        fmt_time=fmt_time,
+        locale_tag=locale_tag,
+        intl_tag=intl_tag,
+        plotly_locale=plotly_locale,
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        config_state_labels=config_state_labels,
+        alarm_labels=alarm_labels,
+        config_state_text=config_state_text,
+        role_labels=role_labels,
+        rollout_labels=rollout_labels,
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from flask_babel import ngettext
+
 from dashboards.figures.participation import municipality_bars, option_bars, participation_map, turnout
 from dashboards.labels import participation_labels
 from dashboards.participation_model import poll_doc, public_results_doc, results_doc
@@ -48,4 +50,6 @@ def participation_data(fleet: FleetApi, poll: PollInfo, scope: Scope, locale: st
         "poll": doc,
         "results": public_results_doc(results) if public else results_doc(results),
         "figures": figures,
+        # The word after the count, in the language's plural form for it (1 glas, 2 glasa, 5 glasova).
+        "votes_word": ngettext("vote", "votes", sum(results.total.values())),
     }

@@ -19,6 +19,7 @@ from twins.metrics import (
     Metric,
     MetricValue,
 )
+from twins.reasons import Reason
 from twins.twin import Twin
 
 
@@ -51,6 +52,8 @@ class TwinSummary:
     lon: float
     health: str
     reasons: tuple[str, ...]
+    """The health reasons in English (the API's); ``reason_texts`` holds each as code and parameters."""
+    reason_texts: tuple[Reason, ...]
     online: bool | None
     last_seen: str | None
     config_state: str
@@ -69,6 +72,7 @@ class TwinSummary:
             "lon": self.lon,
             "health": self.health,
             "reasons": list(self.reasons),
+            "reason_texts": [r.as_doc() for r in self.reason_texts],
             "online": self.online,
             "last_seen": self.last_seen,
             "config_state": self.config_state,
@@ -95,6 +99,7 @@ def summarise(twin: Twin, now: datetime) -> TwinSummary:
         lon=twin.attributes.lon,
         health=health.status,
         reasons=tuple(r.message for r in health.reasons),
+        reason_texts=tuple(r.text for r in health.reasons),
         online=twin.connectivity.online,
         last_seen=_ts(twin.connectivity.last_seen),
         config_state=twin.config_state(),
@@ -132,6 +137,7 @@ def alerts_of(twin: Twin, now: datetime) -> list[dict[str, Any]]:
             "code": r.code,
             "severity": r.severity,
             "message": r.message,
+            "text": r.text.as_doc(),
             "state": "active",
             "since": None,
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 import logging
 import secrets
@@ -269,7 +270,7 @@ def ingest(ctx: click.Context, /, **flags: Any) -> None:
     from fleet.runtime import build_runtime
 
     settings = _server_settings(ctx, flags, "ingest")
-    runtime = _build_checked(build_runtime, settings)
+    runtime = _build_checked(functools.partial(build_runtime, live=False), settings)
     relay = _start_relay(runtime, settings, "ingest")
     if relay is None:
         log.warning("BENCHFLEET_REDIS is not set: dashboards of other processes won't show this worker's changes live")

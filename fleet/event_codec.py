@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
 
-from fleet.events import ConfigStatusChanged, FleetEvent, TwinChanged, VoteCounted
+from fleet.events import ConfigStatusChanged, FleetEvent, TwinChanged, TwinsMoved, VoteCounted
 
 
 class EventDecodeError(ValueError):
@@ -23,6 +23,7 @@ class EventDecodeError(ValueError):
 # kind on the wire → event class: the one table both directions are derived from.
 _KINDS: dict[str, type[Any]] = {
     "twin_changed": TwinChanged,
+    "twins_moved": TwinsMoved,
     "config_status_changed": ConfigStatusChanged,
     "vote_counted": VoteCounted,
 }

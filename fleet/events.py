@@ -18,6 +18,15 @@ class TwinChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class TwinsMoved:
+    """Twins that an ingestion batch moved forward in SQL, as (bench id, section) pairs: a notification
+    whose receivers read the twins themselves (fleet.state.cache), so an ingest worker neither reads its
+    batch's twins back nor serialises them."""
+
+    sections: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ConfigStatusChanged:
     """A bench's desired config changed state: pending → applied / rejected."""
 
@@ -40,5 +49,5 @@ class VoteCounted:
     at: datetime
 
 
-FleetEvent = TwinChanged | ConfigStatusChanged | VoteCounted
+FleetEvent = TwinChanged | TwinsMoved | ConfigStatusChanged | VoteCounted
 Listener = Callable[[FleetEvent], None]

@@ -128,10 +128,16 @@ def _probe_broker(source: MqttSource, settings: Settings) -> dict[str, Any]:
 
 
 def build_runtime(
-    settings: Settings, clock: Clock, *, mqtt_url: str | None = None, auto_migrate: bool = False
+    settings: Settings,
+    clock: Clock,
+    *,
+    mqtt_url: str | None = None,
+    auto_migrate: bool = False,
+    live: bool = True,
 ) -> FleetRuntime:
     """Open the stores (an empty database gets the schema; an older one raises SchemaOutdated unless
-    ``auto_migrate``), seed the 12 default benches into an empty registry and wire ingestion."""
+    ``auto_migrate``), seed the 12 default benches into an empty registry and wire ingestion.
+    ``live``: this process shows twins live (serve, dashboard, demo), so moved twins are read at once."""
     url = settings.mqtt_url if mqtt_url is None else parse_mqtt_url(mqtt_url)
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -149,14 +155,16 @@ def build_runtime(
         seeded = twins.register(default_fleet(), clock.now())
         log.info("empty registry seeded with the %d default benches", seeded)
     twins.ensure_rows(clock.now())
-    cache = TwinCache(twins)
+    bus = EventBus()
+    # A process with pages (serve, dashboard) turns ingestion's TwinsMoved into twins at once; an ingest
+    # worker's cache reads them only when its scheduler asks.
+    cache = TwinCache(twins, notify=bus.inject if live else None)
     cache.reload()
 
     tsdb = open_tsdb(settings.tsdb)
     writer = SpoolingWriter(tsdb, data_dir / "tsdb-spool")
     metrics = IngestMetrics()
     metrics.watch_writer(writer.pending, writer.stats.snapshot)
-    bus = EventBus()
     bus.subscribe(cache.on_event)  # first: listeners after it that read the fleet list see the change
     audit = AuditLog(engine, clock)
     alarms = AlarmStore(engine, audit=audit.record)  # acknowledgements are logged in their own transaction

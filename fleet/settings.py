@@ -101,6 +101,8 @@ def _check_proxies(text: str) -> tuple[str, ...]:
                 f"BENCHFLEET_TRUSTED_PROXIES: {proxy!r} is not an address or network; use e.g. 10.0.0.5,172.18.0.0/16"
             ) from None
     return proxies
+
+
 def _check_redis(text: str) -> str:
     parts = urlsplit(text.strip())
     try:

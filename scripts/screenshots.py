@@ -1,6 +1,6 @@
 """Screenshots of the demo for the README: starts `benchfleet demo`, logs in, saves each page.
 
-    .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+.venv/bin/python scripts/screenshots.py [--out docs/screenshots]
 """
 
 from __future__ import annotations

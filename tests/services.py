@@ -223,7 +223,8 @@ class MosquittoService(ProcessService):
                     f"persistence_location {self.persistence_dir}/",
                     # 0 = unlimited: a restarted ingester must find every queued QoS 1 message.
                     "max_queued_messages 0",
-                    "max_inflight_messages 1000",
+                    # As deploy/mosquitto/mosquitto.conf: a window that holds a worker's batches in hand.
+                    "max_inflight_messages 20000",
                     "log_dest stdout",
                     "log_type error",
                     "log_type warning",

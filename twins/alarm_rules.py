@@ -2,7 +2,8 @@
 
 A rule looks at ``AlarmFacts`` (the twin plus the few histories a rule needs, gathered by the fleet's
 alarm job from the TSDB and SQL) and the bench's ``AlarmThresholds`` (defaults here, overridden per
-municipality and per bench in SQL). It answers a message while its condition holds, else None. The
+municipality and per bench in SQL). It answers a message (a ``Reason``: code and parameters, translated by
+the dashboards) while its condition holds, else None. The
 lifecycle (one alarm per bench and rule, flap suppression, acknowledgement) lives in fleet/ops/alarms.py.
 """
 
@@ -14,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from twins.health import HealthThresholds
+from twins.reasons import ParamValue, Reason, utc_param
 
 if TYPE_CHECKING:
     from twins.twin import Twin
@@ -84,7 +86,7 @@ class AlarmFacts:
     last_tamper_at: datetime | None = None
 
 
-Check = Callable[[AlarmFacts, AlarmThresholds], str | None]
+Check = Callable[[AlarmFacts, AlarmThresholds], Reason | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,39 +109,40 @@ def _soc(facts: AlarmFacts) -> float | None:
     return facts.twin.telemetry.battery.soc_pct if facts.twin.telemetry else None
 
 
-def _battery_low(facts: AlarmFacts, th: AlarmThresholds) -> str | None:
+def _battery_low(facts: AlarmFacts, th: AlarmThresholds) -> Reason | None:
     soc = _soc(facts)
     # Below the critical limit the critical rule speaks alone.
     if soc is not None and th.battery_critical_pct <= soc < th.battery_low_pct:
-        return f"battery at {soc:.0f} % (below {th.battery_low_pct:.0f} %)"
+        return Reason("alarm_battery_below", {"soc": soc, "limit": th.battery_low_pct})
     return None
 
 
-def _battery_critical(facts: AlarmFacts, th: AlarmThresholds) -> str | None:
+def _battery_critical(facts: AlarmFacts, th: AlarmThresholds) -> Reason | None:
     soc = _soc(facts)
     if soc is not None and soc < th.battery_critical_pct:
-        return f"battery at {soc:.0f} % (below {th.battery_critical_pct:.0f} %)"
+        return Reason("alarm_battery_below", {"soc": soc, "limit": th.battery_critical_pct})
     return None
 
 
-def _battery_temperature(facts: AlarmFacts, th: AlarmThresholds) -> str | None:
+def _battery_temperature(facts: AlarmFacts, th: AlarmThresholds) -> Reason | None:
     if facts.twin.telemetry is None:
         return None
     temp = facts.twin.telemetry.battery.temp_c
     if temp >= th.battery_hot_c:
-        return f"battery at {temp:.1f} °C (limit {th.battery_hot_c:.0f} °C)"
+        return Reason("alarm_battery_hot", {"temp": temp, "limit": th.battery_hot_c})
     if temp <= th.battery_cold_c:
-        return f"battery at {temp:.1f} °C (limit {th.battery_cold_c:.0f} °C), charging inhibited"
+        return Reason("alarm_battery_cold", {"temp": temp, "limit": th.battery_cold_c})
     return None
 
 
-def _offline(facts: AlarmFacts, th: AlarmThresholds) -> str | None:
+def _offline(facts: AlarmFacts, th: AlarmThresholds) -> Reason | None:
     conn = facts.twin.connectivity
     limit = timedelta(minutes=th.offline_minutes)
     if conn.online is False and conn.status_ts is not None and facts.now - conn.status_ts >= limit:
-        return f"offline since {conn.status_ts:%Y-%m-%d %H:%M} UTC: {conn.reason or 'connection lost'}"
+        why = conn.reason or "connection lost"
+        return Reason("alarm_offline_since", {"since": utc_param(conn.status_ts), "why": why})
     if conn.last_seen is not None and facts.now - conn.last_seen >= limit:
-        return f"silent since {conn.last_seen:%Y-%m-%d %H:%M} UTC"
+        return Reason("alarm_silent_since", {"since": utc_param(conn.last_seen)})
     return None
 
 
@@ -148,7 +151,7 @@ def _stuck(values: tuple[float | None, ...], th: AlarmThresholds) -> bool:
     return len(seen) >= th.frozen_min_samples and max(seen) == min(seen)
 
 
-def _frozen_sensor(facts: AlarmFacts, th: AlarmThresholds) -> str | None:
+def _frozen_sensor(facts: AlarmFacts, th: AlarmThresholds) -> Reason | None:
     # Every field of one sensor stuck while its flow is not zero: with current flowing the charge must
     # change, with power flowing the day's energy must grow. A real sensor always wanders a little.
     frozen = []
@@ -158,11 +161,11 @@ def _frozen_sensor(facts: AlarmFacts, th: AlarmThresholds) -> str | None:
         if values and all(_stuck(v, th) for v in values) and flow and flow[0] != 0:
             frozen.append(sensor)
     if frozen:
-        return f"{', '.join(frozen)} sensor unchanged for {th.frozen_minutes:.0f} min"
+        return Reason("alarm_sensor_frozen", {"sensors": ", ".join(frozen), "minutes": th.frozen_minutes})
     return None
 
 
-def _solar_yield(facts: AlarmFacts, th: AlarmThresholds) -> str | None:
+def _solar_yield(facts: AlarmFacts, th: AlarmThresholds) -> Reason | None:
     days = [d for d in facts.daily_yield if d.expected_wh > 0]
     if len(days) < th.yield_days:
         return None
@@ -170,13 +173,10 @@ def _solar_yield(facts: AlarmFacts, th: AlarmThresholds) -> str | None:
     if len(low) < th.yield_days:
         return None
     share = sum(d.actual_wh for d in low) / sum(d.expected_wh for d in low)
-    return (
-        f"solar yield {share:.0%} of the clear-sky expectation for {len(low)} days "
-        f"(below {th.yield_fraction:.0%}): soiled or shaded panel?"
-    )
+    return Reason("alarm_yield_low", {"share": share, "days": len(low), "limit": th.yield_fraction})
 
 
-def _port_stopped(facts: AlarmFacts, th: AlarmThresholds) -> str | None:
+def _port_stopped(facts: AlarmFacts, th: AlarmThresholds) -> Reason | None:
     # A kind of port is used at its own pace (scooters far less than USB): from the sessions the bench's
     # other ports had and each kind's share across the fleet, this port should have had ``expected``;
     # none at all while at least ``port_expected_sessions`` were due means it stopped.
@@ -188,47 +188,50 @@ def _port_stopped(facts: AlarmFacts, th: AlarmThresholds) -> str | None:
             continue
         expected = others * share / (1.0 - share)
         if expected >= th.port_expected_sessions:
-            return (
-                f"no {kind} session in {th.port_window_hours:.0f} h while {expected:.0f} were expected "
-                f"(the other ports had {others})"
-            )
+            params: dict[str, ParamValue] = {
+                "kind": kind,
+                "hours": th.port_window_hours,
+                "expected": expected,
+                "others": others,
+            }
+            return Reason("alarm_port_stopped", params)
     return None
 
 
-def _port_still_stopped(facts: AlarmFacts, th: AlarmThresholds) -> str | None:
+def _port_still_stopped(facts: AlarmFacts, th: AlarmThresholds) -> Reason | None:
     # Raised on strong evidence; held until a regularly used kind of port has a session again, so the alarm
     # does not clear just because the other ports went quiet for the night.
     for kind, count in sorted(facts.port_sessions.items()):
         if count == 0 and facts.port_share.get(kind, 0.0) >= 0.2:
-            return f"still no {kind} session in {th.port_window_hours:.0f} h"
+            return Reason("alarm_port_still_stopped", {"kind": kind, "hours": th.port_window_hours})
     return None
 
 
-def _tamper(facts: AlarmFacts, th: AlarmThresholds) -> str | None:
+def _tamper(facts: AlarmFacts, th: AlarmThresholds) -> Reason | None:
     at = facts.last_tamper_at
     if at is not None and facts.now - at < timedelta(minutes=th.tamper_minutes):
-        return f"tamper sensor fired at {at:%Y-%m-%d %H:%M} UTC"
+        return Reason("alarm_tamper", {"at": utc_param(at)})
     return None
 
 
-def _config_rejected(facts: AlarmFacts, th: AlarmThresholds) -> str | None:
+def _config_rejected(facts: AlarmFacts, th: AlarmThresholds) -> Reason | None:
     twin = facts.twin
     report = twin.reported.config if twin.reported else None
     if report is not None and report.status == "rejected" and report.version == twin.desired_version:
-        return f"config v{report.version} rejected: {report.error}"
+        return Reason("config_rejected", {"version": report.version, "error": str(report.error)})
     return None
 
 
-def _vote_mismatch(facts: AlarmFacts, th: AlarmThresholds) -> str | None:
+def _vote_mismatch(facts: AlarmFacts, th: AlarmThresholds) -> Reason | None:
     since = facts.twin.votes_mismatch_since
     if since is not None and facts.now - since >= timedelta(minutes=th.vote_mismatch_minutes):
-        return f"bench vote counters differ from counted vote events since {since:%Y-%m-%d %H:%M} UTC"
+        return Reason("votes_mismatch", {"since": utc_param(since)})
     return None
 
 
-def _votes_suspect(facts: AlarmFacts, th: AlarmThresholds) -> str | None:
+def _votes_suspect(facts: AlarmFacts, th: AlarmThresholds) -> Reason | None:
     held = facts.twin.votes_suspect
-    return f"{held} votes held as suspect (implausible rate): review them" if held else None
+    return Reason("votes_suspect", {"held": held}) if held else None
 
 
 _NOW = timedelta(0)
@@ -268,7 +271,12 @@ class Finding:
     """A rule whose condition holds right now, with its message."""
 
     rule: AlarmRule
-    message: str
+    reason: Reason
+
+    @property
+    def message(self) -> str:
+        """The message in English."""
+        return self.reason.english()
 
 
 def evaluate(
@@ -279,6 +287,6 @@ def evaluate(
     found: dict[str, Finding] = {}
     for rule in RULES:
         check = rule.holds if rule.code in raised and rule.holds is not None else rule.check
-        if (message := check(facts, th)) is not None:
-            found[rule.code] = Finding(rule, message)
+        if (reason := check(facts, th)) is not None:
+            found[rule.code] = Finding(rule, reason)
     return found

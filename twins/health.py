@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
+from twins.reasons import ParamValue, Reason, utc_param
+
 if TYPE_CHECKING:
     from twins.twin import Twin
 
@@ -16,11 +18,20 @@ _RANK: dict[Severity, int] = {"ok": 0, "warning": 1, "critical": 2}
 
 @dataclass(frozen=True, slots=True)
 class HealthReason:
-    """One thing wrong with a bench."""
+    """One thing wrong with a bench: the rule's code, a severity and the text as a code with parameters."""
 
     code: str
     severity: Severity
-    message: str
+    text: Reason
+
+    @property
+    def message(self) -> str:
+        """The English text."""
+        return self.text.english()
+
+    def as_doc(self) -> dict[str, object]:
+        """JSON form: code, severity, English message, and the text's code and parameters (for translation)."""
+        return {"code": self.code, "severity": self.severity, "message": self.message, "text": self.text.as_doc()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +45,7 @@ class Health:
         """JSON form for the API."""
         return {
             "status": self.status,
-            "reasons": [{"code": r.code, "severity": r.severity, "message": r.message} for r in self.reasons],
+            "reasons": [r.as_doc() for r in self.reasons],
         }
 
 
@@ -58,22 +69,20 @@ Rule = Callable[["Twin", datetime, HealthThresholds], HealthReason | None]
 def _stale(twin: Twin, now: datetime, th: HealthThresholds) -> HealthReason | None:
     last = twin.connectivity.last_seen
     if last is None:
-        return HealthReason("never_seen", "warning", "no message received from this bench yet")
-    age = now - last
-    expected = timedelta(seconds=twin.expected_interval_s() * th.stale_intervals)
-    if age > th.stale_critical:
-        return HealthReason("stale", "critical", f"silent for {_human(age)}")
-    if age > expected:
-        return HealthReason(
-            "stale", "warning", f"silent for {_human(age)} (expected every {twin.expected_interval_s()} s)"
-        )
+        return HealthReason("never_seen", "warning", Reason("never_seen"))
+    age = (now - last).total_seconds()
+    interval = twin.expected_interval_s()
+    if age > th.stale_critical.total_seconds():
+        return HealthReason("stale", "critical", Reason("stale", {"age": age}))
+    if age > interval * th.stale_intervals:
+        return HealthReason("stale", "warning", Reason("stale_expected", {"age": age, "interval": interval}))
     return None
 
 
 def _offline(twin: Twin, now: datetime, th: HealthThresholds) -> HealthReason | None:
     if twin.connectivity.online is False:
         why = twin.connectivity.reason or "connection lost"
-        return HealthReason("offline", "critical", f"offline: {why}")
+        return HealthReason("offline", "critical", Reason("offline", {"why": why}))
     return None
 
 
@@ -81,10 +90,9 @@ def _battery_low(twin: Twin, now: datetime, th: HealthThresholds) -> HealthReaso
     if twin.telemetry is None:
         return None
     soc = twin.telemetry.battery.soc_pct
-    if soc < th.battery_critical_pct:
-        return HealthReason("battery_low", "critical", f"battery at {soc:.0f} %")
     if soc < th.battery_low_pct:
-        return HealthReason("battery_low", "warning", f"battery at {soc:.0f} %")
+        severity: Severity = "critical" if soc < th.battery_critical_pct else "warning"
+        return HealthReason("battery_low", severity, Reason("battery_at", {"soc": soc}))
     return None
 
 
@@ -93,11 +101,11 @@ def _battery_temp(twin: Twin, now: datetime, th: HealthThresholds) -> HealthReas
         return None
     temp = twin.telemetry.battery.temp_c
     if temp >= th.battery_too_hot_c:
-        return HealthReason("battery_temperature", "critical", f"battery at {temp:.1f} °C")
+        return HealthReason("battery_temperature", "critical", Reason("battery_temp", {"temp": temp}))
     if temp >= th.battery_hot_c:
-        return HealthReason("battery_temperature", "warning", f"battery at {temp:.1f} °C")
+        return HealthReason("battery_temperature", "warning", Reason("battery_temp", {"temp": temp}))
     if temp <= th.battery_cold_c:
-        return HealthReason("battery_temperature", "warning", f"battery at {temp:.1f} °C, charging inhibited")
+        return HealthReason("battery_temperature", "warning", Reason("battery_cold", {"temp": temp}))
     return None
 
 
@@ -105,25 +113,20 @@ def _vote_mismatch(twin: Twin, now: datetime, th: HealthThresholds) -> HealthRea
     since = twin.votes_mismatch_since
     if since is None or now - since < th.vote_mismatch_grace:
         return None
-    return HealthReason(
-        "vote_tally_mismatch",
-        "warning",
-        f"bench vote counters differ from counted vote events since {since:%Y-%m-%d %H:%M} UTC",
-    )
+    return HealthReason("vote_tally_mismatch", "warning", Reason("votes_mismatch", {"since": utc_param(since)}))
 
 
 def _votes_suspect(twin: Twin, now: datetime, th: HealthThresholds) -> HealthReason | None:
     if not twin.votes_suspect:
         return None
-    return HealthReason(
-        "votes_suspect", "warning", f"{twin.votes_suspect} votes held as suspect (implausible rate): review them"
-    )
+    return HealthReason("votes_suspect", "warning", Reason("votes_suspect", {"held": twin.votes_suspect}))
 
 
 def _config_rejected(twin: Twin, now: datetime, th: HealthThresholds) -> HealthReason | None:
     report = twin.reported.config if twin.reported else None
     if report is not None and report.status == "rejected" and report.version == twin.desired_version:
-        return HealthReason("config_rejected", "warning", f"config v{report.version} rejected: {report.error}")
+        params: dict[str, ParamValue] = {"version": report.version, "error": str(report.error)}
+        return HealthReason("config_rejected", "warning", Reason("config_rejected", params))
     return None
 
 
@@ -145,11 +148,3 @@ def evaluate(twin: Twin, now: datetime, thresholds: HealthThresholds | None = No
     reasons = tuple(r for rule in RULES if (r := rule(twin, now, th)) is not None)
     status: Severity = max((r.severity for r in reasons), key=_RANK.__getitem__, default="ok")
     return Health(status, reasons)
-
-
-def _human(age: timedelta) -> str:
-    seconds = int(age.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds // size} {unit}"
-    return f"{seconds} s"

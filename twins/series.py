@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 
 from twins.messages import BenchEvent, Telemetry, VoteEvent
-from twins.metrics import METRICS
+from twins.metrics import METRICS, PORT_READINGS, MetricValue
 
 FieldValue = float | int | bool | str
 
@@ -35,17 +36,32 @@ class SeriesSample:
     value: float | None
 
 
-# (TSDB field, value_fn) of every metric, looked up once: this runs for every ingested sample.
-_FIELD_FNS = tuple((m.field, m.value_fn) for m in METRICS)
+# Looked up once: this runs for every ingested sample. (TSDB field, value_fn) of every metric but the per-kind
+# port sums; those as (TSDB field, port kind, index of the reading in _READINGS).
+_FIELD_FNS = tuple((m.field, m.value_fn) for m in METRICS if m.port_sum is None)
+_READINGS = tuple(PORT_READINGS)
+_READ_PORT = attrgetter(*_READINGS)
+_PORT_SUMS = tuple((m.field, m.port_sum.kind, _READINGS.index(m.port_sum.reading)) for m in METRICS if m.port_sum)
 
 
 def telemetry_points(sample: Telemetry, municipality: str) -> list[SeriesPoint]:
     """The TSDB points of one telemetry sample: ONE wide ``telemetry`` point holding every metric and ``seq``.
 
     One point per sample (not one per port as before) is what costs influxd least: one series key, one
-    timestamp, one index entry per sample. Fields come from the metric table (twins/metrics.py).
+    timestamp, one index entry per sample. Fields come from the metric table (twins/metrics.py); the per-kind
+    port sums are added up in one pass over the ports (the same sums, in the same order, as their value_fns).
     """
     fields: dict[str, FieldValue] = {name: v for name, value_fn in _FIELD_FNS if (v := value_fn(sample)) is not None}
+    sums: dict[str, list[MetricValue]] = {}
+    for port in sample.ports:
+        total = sums.get(port.kind)
+        if total is None:
+            total = sums[port.kind] = list(PORT_READINGS.values())
+        for i, value in enumerate(_READ_PORT(port)):
+            total[i] += value
+    for name, kind, i in _PORT_SUMS:
+        if (total := sums.get(kind)) is not None:
+            fields[name] = total[i]
     fields[SEQ_FIELD] = sample.seq
     return [SeriesPoint(TELEMETRY, {"bench_id": sample.bench_id, "municipality": municipality}, fields, sample.ts)]
 

@@ -8,7 +8,15 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from pydantic import ValidationError
 
 from dashboards.access import login_required, me, require, scope, visible_twin
-from dashboards.config_form import FIELDS, build_patch, common_values, current_values
+from dashboards.config_form import (
+    FIELDS,
+    SECTION_LABELS,
+    bounds,
+    build_patch,
+    common_values,
+    current_values,
+    field_label,
+)
 from dashboards.config_messages import in_words, parse_errors_in_words
 from dashboards.deps import deps
 from dashboards.errors import ApiError
@@ -31,6 +39,8 @@ def page() -> str:
     return render_template(
         "config.html",
         fields=FIELDS,
+        limits={f.path: bounds(f.path) for f in FIELDS},
+        labels={path: field_label(path) for path in (*SECTION_LABELS, *(f.path for f in FIELDS))},
         values=values,
         twins=twins,
         municipalities=sorted(counts),

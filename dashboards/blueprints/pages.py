@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from dashboards.access import login_required, scope, visible_twin
 from dashboards.bench_data import bench_figures
+from dashboards.config_form import compare_rows
 from dashboards.deps import deps
 from dashboards.errors import ApiError
 from dashboards.figures.bench_charts import LIVE_TRACES, RANGES
 from dashboards.figures.fleet_map import fleet_map
 from dashboards.fleet_data import COLUMNS, FleetRows
-from dashboards.labels import health_labels
+from dashboards.labels import attribute_labels, health_labels
+from dashboards.reason_text import reason_text
 from dashboards.views_model import PAGE_KEYS, config_rows, twin_document
 
 bp = Blueprint("pages", __name__)
@@ -38,7 +41,9 @@ def fleet_data() -> Response:
     f = deps().fleet
     rows: FleetRows = current_app.extensions.setdefault("benchfleet.fleet_rows", FleetRows())
     user_scope = scope()
-    doc = rows.columns(f.list_twins(user_scope), f.now(), complete=user_scope.municipalities is None)
+    twins = f.list_twins(user_scope)
+    # Health reasons in the viewer's language, written once per bench, language and health evaluation.
+    doc = rows.columns(twins, f.now(), user_scope.municipalities is None, reason_text, str(get_locale()))
     cfg = deps().config
     # The bench markers are filled in by the page from the columns (the same code applies live updates),
     # so the 100,000-bench answer carries each value once.
@@ -58,11 +63,12 @@ def bench(bench_id: str) -> str:
         "bench.html",
         twin=twin,
         doc=doc,
-        rows=config_rows(twin),
+        rows=compare_rows(config_rows(twin)),
         ranges=list(RANGES),
         live_traces=LIVE_TRACES,
         keys=PAGE_KEYS,
         health_text=health_labels(),
+        attribute_text=attribute_labels(),
     )
 
 
@@ -72,9 +78,7 @@ def bench_twin(bench_id: str) -> Response:
     """The twin document plus the desired/reported rows (the page redraws its config table from it)."""
     twin = visible_twin(bench_id)
     doc = twin_document(twin, deps().fleet.now())
-    doc["compare"] = [
-        {"path": r.path, "desired": r.desired, "reported": r.reported, "differs": r.differs} for r in config_rows(twin)
-    ]
+    doc["compare"] = compare_rows(config_rows(twin))
     return jsonify(doc)
 
 

@@ -5,19 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
 from pydantic import ValidationError
 
 from dashboards.access import login_required, me, require, require_poll_ids_free, scope
+from dashboards.config_messages import in_words
 from dashboards.deps import deps
 from dashboards.errors import ApiError
 from dashboards.participation_data import participation_data
 from dashboards.participation_model import poll_doc, results_csv, visible_poll
+from dashboards.poll_edits import closing, editor_rows, phase, push, removing, replacing
 from dashboards.publication import is_closed, publications, published_ids
 from fleet.reports.publication import Publications
 from fleet.service_api import EVERYTHING, PollInfo
+from twins.clock import to_rfc3339
 from twins.config import LANGUAGES, Poll
-from twins.twin import InvalidConfig, VersionConflict
+from twins.twin import Twin
 
 bp = Blueprint("participation", __name__, url_prefix="/participation")
 
@@ -66,16 +70,13 @@ def editor() -> str:
 
 
 def _poll_field_errors(err: ValidationError) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for item in err.errors(include_url=False):
-        errors.setdefault(".".join(str(p) for p in item["loc"]) or "poll", item["msg"])
-    return errors
+    return {path or "poll": text for path, text in in_words(err).items()}
 
 
-def _claimer(municipality: str | None) -> str | None:
-    """Who a new poll id goes to: the municipality named, the user's only one, or (an admin) the fleet."""
-    if municipality:
-        return municipality
+def _claimer(municipalities: list[str]) -> str | None:
+    """Who a new poll id goes to: the one municipality named, the user's only one, or (an admin) the fleet."""
+    if len(municipalities) == 1:
+        return municipalities[0]
     mine = scope().municipalities
     if mine is None:
         return None
@@ -84,40 +85,104 @@ def _claimer(municipality: str | None) -> str | None:
     raise ApiError(422, "municipality_required", "name the municipality the poll belongs to")
 
 
+def _municipalities(body: dict[str, Any]) -> list[str]:
+    """The municipalities named (``municipalities`` list, or the older single ``municipality``); none: all the
+    user's benches. Another town's is refused."""
+    named = body.get("municipalities")
+    if named is None:
+        named = [body["municipality"]] if body.get("municipality") else []
+    if not isinstance(named, list) or not all(isinstance(m, str) for m in named):
+        raise ApiError(400, "bad_request", "municipalities must be a list of names")
+    for municipality in named:
+        if not scope().allows(municipality):
+            raise ApiError(403, "forbidden", f"municipality {municipality!r} is not yours")
+    return sorted(set(named))
+
+
+def _versions(body: dict[str, Any]) -> dict[str, int]:
+    """The desired version per bench the user saw (the If-Match of each bench's change); may be empty."""
+    versions = body.get("versions") or {}
+    if not isinstance(versions, dict) or not all(isinstance(v, int) for v in versions.values()):
+        raise ApiError(400, "bad_request", "versions must map bench ids to desired versions")
+    return {str(k): v for k, v in versions.items()}
+
+
+def _body() -> dict[str, Any]:
+    body: Any = request.get_json(silent=True) or {}
+    if not isinstance(body, dict):
+        raise ApiError(400, "bad_request", "send a JSON object")
+    return body
+
+
+@bp.get("/polls.json")
+@login_required
+@require("edit_polls")
+def polls_list() -> Response:
+    """The polls on the user's benches, each with its votes, its state per bench and the versions to edit it at."""
+    return jsonify({"polls": editor_rows(deps().fleet, scope(), str(get_locale()))})
+
+
 @bp.post("/polls")
 @login_required
 @require("edit_polls")
 def save_poll() -> Response:
-    """Add or replace a poll on every bench of a municipality (or every visible bench)."""
-    body: Any = request.get_json(silent=True) or {}
+    """Add or replace a poll on every bench of the named municipalities (none: every visible bench)."""
+    body = _body()
     try:
         poll = Poll.model_validate(body.get("poll"), strict=False)
     except ValidationError as err:
-        raise ApiError(422, "invalid_poll", "the poll is invalid", fields=_poll_field_errors(err)) from err
-    municipality = body.get("municipality") or None
-    if municipality and not scope().allows(municipality):
-        raise ApiError(403, "forbidden", f"municipality {municipality!r} is not yours")
-    require_poll_ids_free([poll.id], _claimer(municipality))
+        raise ApiError(422, "invalid_poll", _("the poll is invalid"), fields=_poll_field_errors(err)) from err
+    municipalities = _municipalities(body)
+    versions = _versions(body)
+    require_poll_ids_free([poll.id], _claimer(municipalities))
     fleet = deps().fleet
     targets = [
-        t for t in fleet.list_twins(scope()) if municipality is None or t.attributes.municipality == municipality
+        t for t in fleet.list_twins(scope()) if not municipalities or t.attributes.municipality in municipalities
     ]
     if not targets:
-        raise ApiError(404, "no_benches", "no bench to put the poll on")
-    results = []
-    for twin in targets:
-        polls = [p.model_dump(mode="json") for p in twin.desired.polls if p.id != poll.id]
-        polls.append(poll.model_dump(mode="json"))
-        try:
-            updated = fleet.patch_desired(twin.bench_id, {"polls": polls}, twin.desired_version, actor=me().name)
-            results.append(
-                {"bench_id": twin.bench_id, "version": updated.desired_version, "state": updated.config_state()}
-            )
-        except (VersionConflict, InvalidConfig) as err:
-            results.append(
-                {"bench_id": twin.bench_id, "version": twin.desired_version, "state": "failed", "error": str(err)}
-            )
+        raise ApiError(404, "no_benches", _("no bench to put the poll on"))
+    results = push(fleet, targets, replacing(poll), versions, me().name)
     return jsonify({"poll_id": poll.id, "results": results})
+
+
+def _carrying(poll_id: str) -> list[Twin]:
+    """The user's benches that carry the poll (after the ownership check)."""
+    _own_poll(poll_id)
+    return [t for t in deps().fleet.list_twins(scope()) if t.desired.poll(poll_id) is not None]
+
+
+@bp.post("/polls/<poll_id>/close")
+@login_required
+@require("edit_polls")
+def close_poll(poll_id: str) -> Response:
+    """Close an open poll now on every bench of the user's that carries it; its counted votes stay."""
+    fleet = deps().fleet
+    poll = _own_poll(poll_id)
+    now = fleet.now().replace(microsecond=0)
+    if phase(poll, now) != "open":
+        raise ApiError(409, "poll_not_open", _("only an open poll can be closed early: delete one not opened yet"))
+    results = push(fleet, _carrying(poll_id), closing(poll_id, now), _versions(_body()), me().name)
+    return jsonify({"poll_id": poll_id, "closes": to_rfc3339(now), "results": results})
+
+
+@bp.delete("/polls/<poll_id>")
+@login_required
+@require("edit_polls")
+def delete_poll(poll_id: str) -> Response:
+    """Take a poll off the user's benches. A poll with counted votes is closed instead, never deleted: its
+    results are read with its definition, which only the benches' configs hold."""
+    fleet = deps().fleet
+    _own_poll(poll_id)
+    votes = sum(fleet.poll_results(poll_id, EVERYTHING).total.values())
+    if votes:
+        message = ngettext(
+            "%(num)d vote is counted for this poll: close it instead, so that its results stay",
+            "%(num)d votes are counted for this poll: close it instead, so that its results stay",
+            votes,
+        )
+        raise ApiError(409, "poll_has_votes", message, votes=votes)
+    results = push(fleet, _carrying(poll_id), removing(poll_id), _versions(_body()), me().name)
+    return jsonify({"poll_id": poll_id, "results": results})
 
 
 def _own_poll(poll_id: str) -> PollInfo:

@@ -37,7 +37,9 @@ class IngestMetrics:
             "benchfleet_telemetry_out_of_order", "Telemetry older than the twin's (stored, not applied)", registry=r
         )
         self.lag = Gauge(
-            "benchfleet_ingest_lag_seconds", "Receive time minus payload ts of the last telemetry", registry=r
+            "benchfleet_ingest_lag_seconds",
+            "Receive time minus payload ts of the newest telemetry of the last batch",
+            registry=r,
         )
         self.batch_seconds = Histogram(
             "benchfleet_ingest_batch_seconds",

@@ -21,6 +21,7 @@ from fleet.ingest.pipeline import IngestPipeline, PreparedBatch, RawMessage
 
 log = logging.getLogger(__name__)
 _A = TypeVar("_A")
+_LINGER_STEP_S = 0.005  # how often a lingering worker looks again whether the writer is done
 _R = TypeVar("_R")
 
 
@@ -29,7 +30,8 @@ class _Stopped(Exception):
 
 
 class IngestWorker:
-    """Batches up to ``max_batch`` messages or ``max_wait_s``; at most ``max_pending`` batches await their write."""
+    """Batches up to ``max_batch`` messages (waiting up to ``max_wait_s`` for more only while an earlier batch is
+    being written); at most ``max_pending`` batches await their write."""
 
     def __init__(
         self,
@@ -37,7 +39,7 @@ class IngestWorker:
         pipeline: IngestPipeline,
         ack: Callable[[list[RawMessage]], None],
         *,
-        max_batch: int = 1000,
+        max_batch: int = 5000,  # a drain's batch: each bench's samples collapse into one UPDATE (1,000 cost 2x the SQL)
         max_wait_s: float = 0.05,
         max_pending: int = 2,
         retry_backoff_s: float = 0.5,
@@ -81,14 +83,21 @@ class IngestWorker:
             try:
                 batch.append(self._queue.get_nowait())
             except queue.Empty:
+                # Linger for more only while the writer is busy with an earlier batch (this one could not
+                # be announced before it anyway): an idle pipeline takes what is there at once, so a lone
+                # sample reaches the pages without waiting ``max_wait_s`` (benchmarks/live_latency.py).
                 left = deadline - time.monotonic()
-                if left <= 0:
+                if left <= 0 or not self._writing():
                     break
                 try:
-                    batch.append(self._queue.get(timeout=left))
+                    batch.append(self._queue.get(timeout=min(left, _LINGER_STEP_S)))
                 except queue.Empty:
-                    break
+                    continue
         return batch
+
+    def _writing(self) -> bool:
+        """Whether an earlier batch is still being made durable."""
+        return any(not future.done() for _batch, _prepared, future in self._pending)
 
     def _run(self) -> None:
         while not self._stop.is_set():

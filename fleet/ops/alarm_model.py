@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from twins.reasons import TEXTS, Reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,8 @@ class Alarm:
     assignee: str | None
     escalated_at: datetime | None
     cleared_at: datetime | None
+    #: The message as a code with parameters (None for alarms stored before it was kept).
+    text: Reason | None = None
 
     def as_json(self) -> dict[str, Any]:
         """Contract section 5's alert document (plus municipality, comment and escalation)."""
@@ -43,6 +48,7 @@ class Alarm:
             "assignee": self.assignee,
             "escalated_at": iso(self.escalated_at),
             "cleared_at": iso(self.cleared_at),
+            "text": self.text.as_doc() if self.text is not None else None,
         }
 
 
@@ -87,4 +93,18 @@ def row_to_alarm(row: Any) -> Alarm:
         row.assignee,
         utc(row.escalated_at),
         utc(row.cleared_at),
+        reason_from_json(row.text),
     )
+
+
+def reason_json(reason: Reason) -> str:
+    """The ``alarms.text`` column's JSON of a message."""
+    return json.dumps(reason.as_doc(), sort_keys=True)
+
+
+def reason_from_json(text: str | None) -> Reason | None:
+    """A stored message back, or None when absent or of a code this version does not know."""
+    if not text:
+        return None
+    doc = json.loads(text)
+    return Reason(doc["code"], doc["params"]) if doc.get("code") in TEXTS else None

@@ -37,6 +37,8 @@ alarms = Table(
     Column("severity", String(16), nullable=False),
     Column("state", String(16), nullable=False),
     Column("message", Text, nullable=False),
+    # The message as a code with parameters (JSON of ``twins.reasons.Reason``) for translation; NULL before 0007.
+    Column("text", Text, nullable=True),
     Column("open_key", String(160), nullable=True, unique=True),
     Column("condition_since", _tz(), nullable=False),
     Column("raised_at", _tz(), nullable=True),

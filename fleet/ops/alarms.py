@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from fleet.ops.alarm_model import Alarm, Transition, row_to_alarm, utc
+from fleet.ops.alarm_model import Alarm, Transition, reason_json, row_to_alarm, utc
 from fleet.ops.alarm_tables import alarm_history, alarm_signals, alarm_thresholds, alarms, new_row_id
 from fleet.ops.notify import enqueue_notifications
 from twins.alarm_rules import RULES, RULES_BY_CODE, AlarmRule, AlarmThresholds, Finding
@@ -164,6 +164,7 @@ class AlarmStore:
                 "severity": rule.severity,
                 "state": "active" if raise_now else "pending",
                 "message": found.message,
+                "text": reason_json(found.reason),
                 "open_key": open_key(bench.bench_id, rule.code),
                 "condition_since": now,
                 "raised_at": now if raise_now else None,
@@ -181,8 +182,11 @@ class AlarmStore:
         made = 0
         if row.clearing_since is not None:
             conn.execute(update(alarms).where(_a.id == row.id).values(clearing_since=None))
-        if row.message != found.message:
-            conn.execute(update(alarms).where(_a.id == row.id).values(message=found.message))
+        # The English text changes exactly when a shown parameter does; older rows gain their text once.
+        if row.message != found.message or row.text is None:
+            conn.execute(
+                update(alarms).where(_a.id == row.id).values(message=found.message, text=reason_json(found.reason))
+            )
         since = utc(row.condition_since)
         if row.state == "pending" and since is not None and now - since >= rule.raise_after:
             made = conn.execute(

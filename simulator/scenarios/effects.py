@@ -232,4 +232,3 @@ def build_schedules(
             schedule = schedules.setdefault(bench_id, BenchSchedule(bench_id, seed, []))
             schedule.faults.append(Active(fault, start_s, end_s))
     return schedules
-

@@ -19,6 +19,7 @@ from fleet.ops.alarms import AlarmStore, BenchFindings
 from tests.dashboards.dash_support import LoggedIn, make_config
 from tests.dashboards.fake_fleet import FakeFleet
 from twins.alarm_rules import RULES_BY_CODE, Finding
+from twins.reasons import Reason
 
 Login = Callable[[str], LoggedIn]
 
@@ -41,7 +42,9 @@ def app_and_socketio(  # overrides the SQLite one of conftest: these tests run o
 
 
 def _raise(store: AlarmStore, fleet: FakeFleet, bench_id: str, municipality: str, rule: str) -> int:
-    found = {rule: Finding(RULES_BY_CODE[rule], f"{rule} on {bench_id}")}
+    found = {
+        rule: Finding(RULES_BY_CODE[rule], Reason("config_rejected", {"version": 1, "error": f"{rule} on {bench_id}"}))
+    }
     store.observe([BenchFindings(bench_id, municipality, found)], fleet.now(), [RULES_BY_CODE[rule]])
     (alarm,) = [a for a in store.search() if a.bench_id == bench_id and a.rule == rule]
     return alarm.id
@@ -87,7 +90,7 @@ def test_acknowledge_records_who_and_why(login: Login, raised: dict[str, int], p
     assert mo.post("/api/alerts/999999/ack", json={}).status_code == 404
     history = login("max").get(f"/api/alerts/{raised['mostar']}").get_json()["history"]
     assert [(h["action"], h["actor"], h["detail"]) for h in history] == [
-        ("raised", "system", "tamper on mostar-01"),
+        ("raised", "system", "config v1 rejected: tamper on mostar-01"),
         ("acknowledged", "mo", "crew on the way"),
     ]
 

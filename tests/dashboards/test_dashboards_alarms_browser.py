@@ -20,6 +20,7 @@ from tests.dashboards.dash_support import PASSWORD, make_config, start_live
 from tests.dashboards.fake_fleet import FakeFleet
 from tests.dashboards.served import chromium, log_in, served
 from twins.alarm_rules import RULES_BY_CODE, Finding
+from twins.reasons import Reason
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def page(base: str) -> Iterator[Any]:
         context.close()
 
 
-def _raise(store: AlarmStore, fleet: FakeFleet, bench_id: str, municipality: str, rule: str, message: str) -> None:
+def _raise(store: AlarmStore, fleet: FakeFleet, bench_id: str, municipality: str, rule: str, message: Reason) -> None:
     found = {rule: Finding(RULES_BY_CODE[rule], message)}
     store.observe([BenchFindings(bench_id, municipality, found)], fleet.now(), [RULES_BY_CODE[rule]])
 
@@ -65,8 +66,15 @@ def test_acknowledge_and_assign_in_the_browser(
 ) -> None:
     from playwright.sync_api import expect
 
-    _raise(store, fleet, "mostar-01", "Mostar", "tamper", "tamper sensor fired at 2026-11-26 09:58 UTC")
-    _raise(store, fleet, "trebinje-01", "Trebinje", "config_rejected", "config v3 rejected: bad poll")
+    _raise(store, fleet, "mostar-01", "Mostar", "tamper", Reason("alarm_tamper", {"at": "2026-11-26T09:58Z"}))
+    _raise(
+        store,
+        fleet,
+        "trebinje-01",
+        "Trebinje",
+        "config_rejected",
+        Reason("config_rejected", {"version": 3, "error": "bad poll"}),
+    )
     log_in(page, base, "mo", PASSWORD)
     page.goto(f"{base}/alarms")
     rows = page.locator("#alarm-table tbody tr")
@@ -97,7 +105,7 @@ def test_acknowledge_and_assign_in_the_browser(
     assert logged[0].before["assignee"] is None
 
     # A new alarm shows up live (the alert event), without reloading the page.
-    _raise(store, fleet, "mostar-02", "Mostar", "tamper", "tamper sensor fired at 2026-11-26 10:00 UTC")
+    _raise(store, fleet, "mostar-02", "Mostar", "tamper", Reason("alarm_tamper", {"at": "2026-11-26T10:00Z"}))
     expect(rows).to_have_count(2, timeout=10_000)
     expect(page.locator("#alarm-table tbody tr[data-severity=critical]")).to_have_count(2)
     page.screenshot(path=str(artifacts / "alarms-page.png"), full_page=True)

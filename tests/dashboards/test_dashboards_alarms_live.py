@@ -14,6 +14,7 @@ from tests.dashboards.dash_support import LoggedIn
 from tests.dashboards.fake_fleet import FakeFleet
 from tests.waiting import wait_until
 from twins.alarm_rules import RULES_BY_CODE, Finding
+from twins.reasons import Reason
 
 Login = Callable[[str], LoggedIn]
 
@@ -35,7 +36,7 @@ def test_alert_once_per_transition_to_the_right_rooms(
     assert ada.is_connected()
 
     tamper = RULES_BY_CODE["tamper"]
-    finding = {"tamper": Finding(tamper, "lid opened")}
+    finding = {"tamper": Finding(tamper, Reason("alarm_tamper", {"at": "2026-11-26T09:58Z"}))}
     for _ in range(3):  # evaluated three times: one alarm, one transition, one event
         alarm_store.observe([BenchFindings("mostar-01", "Mostar", finding)], fleet.now(), [tamper])
     got_mo: list[dict[str, Any]] = []

@@ -247,7 +247,7 @@ def test_bench_page_applies_live_data_without_refetching_the_page(page: Any, sta
     stack.runtime.service.patch_desired(bench, {"wifi": {"max_clients": 17}}, None, "e2e")
     page.wait_for_function(
         """() => [...document.querySelectorAll('#config-compare tr[data-path="wifi.max_clients"] td')]
-                 .map((td) => td.textContent).join('|').startsWith('wifi.max_clients|17')""",
+                 .map((td) => td.textContent).join('|').startsWith('Wi-Fi users at once|17')""",
         timeout=5000,
     )
     assert fetched == [f"/benches/{bench}/twin.json"]  # a new desired version: the small JSON, not the page
@@ -343,7 +343,7 @@ def test_participation_page(page: Any, stack: Stack, artifacts: Path) -> None:
 def test_poll_editor_pushes_a_poll_to_a_municipality(page: Any, stack: Stack, artifacts: Path) -> None:
     page.goto(f"{stack.base}/participation/editor")
     page.wait_for_selector("body[data-ready=true]")
-    page.select_option("select[name=municipality]", "Trebinje")
+    page.check("input[name=municipality][value=Trebinje]")
     page.fill("input[name=id]", "bench-colour")
     for lang, text in {"bs": "Koja boja?", "hr": "Koja boja?", "sr": "Koja boja?", "en": "Which colour?"}.items():
         page.fill(f"input[name='question.{lang}']", text)
@@ -354,7 +354,9 @@ def test_poll_editor_pushes_a_poll_to_a_municipality(page: Any, stack: Stack, ar
     page.fill("input[name=opens]", "2026-01-01T00:00")
     page.fill("input[name=closes]", "2025-01-01T00:00")  # closes before it opens: refused, shown on the form
     page.click("#poll-form button[type=submit]")
-    page.wait_for_function("() => document.querySelector('#poll-form').textContent.includes('closes must be after')")
+    page.wait_for_function(
+        "() => document.querySelector('#poll-form').textContent.includes('must be after the opening time')"
+    )
     page.fill("input[name=closes]", "2030-01-01T00:00")
     page.click("#poll-form button[type=submit]")
     page.wait_for_selector("#poll-push-results li")

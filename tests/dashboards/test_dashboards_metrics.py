@@ -36,7 +36,18 @@ SUMMARY_METRIC_KEYS = {
 def test_summary_keys_and_values_come_from_the_table() -> None:
     twin = seed_twins()[0]
     empty = summarise(twin, T0).as_json()
-    other = {"bench_id", "name", "municipality", "lat", "lon", "health", "reasons", "online", "last_seen"}
+    other = {
+        "bench_id",
+        "name",
+        "municipality",
+        "lat",
+        "lon",
+        "health",
+        "reasons",
+        "reason_texts",
+        "online",
+        "last_seen",
+    }
     assert set(empty) == SUMMARY_METRIC_KEYS | other | {"config_state", "desired_version", "ts"}
     assert all(empty[k] is None for k in SUMMARY_METRIC_KEYS)
     fed, _ = apply_telemetry(twin, telemetry(twin.bench_id, T0, 5, soc=42.0, load=30.0), T0)

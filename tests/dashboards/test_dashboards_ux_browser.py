@@ -292,3 +292,37 @@ def test_poll_editor_status_follows_the_benches(browser: Any, base: str, fleet: 
     version = int(item.get_attribute("data-version") or 0)
     fleet.report_config("mostar-01", version, "applied")
     expect(item).to_have_attribute("data-state", "applied")
+
+
+def test_config_form_names_every_field_with_unit_and_help_and_shows_all_errors_in_words(
+    browser: Any, base: str, user_store: UserStore
+) -> None:
+    from playwright.sync_api import expect
+
+    from dashboards.config_form import FIELDS
+
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    log_in(page, base, "ada", PASSWORD)
+    _switch_language(page, "bs")
+    try:
+        page.goto(f"{base}/config")
+        page.wait_for_selector("body[data-ready=true]")
+        labels = page.locator(".fields .field label").all_inner_texts()
+        assert len(labels) == len(FIELDS)
+        assert not any(f.path in " ".join(labels) for f in FIELDS)  # no raw config key shown
+        assert "Interval telemetrije (s)" in labels
+        helps = page.locator(".fields .field .help").all_inner_texts()
+        assert len(helps) == len(FIELDS)
+        assert all(h.strip() for h in helps)
+        assert "Dozvoljeno: od 5\u202fs do 3.600\u202fs." in helps[0]  # the model's range, Bosnian digits
+        page.fill("#f-telemetry_interval_s", "1")
+        page.fill("#f-wifi\\.max_clients", "2.5")
+        page.fill("#f-display\\.on_hours\\.start", "7 ujutro")
+        page.click("#push")
+        expect(page.locator(".field-error[data-for='telemetry_interval_s']")).to_have_text("mora biti najmanje 5")
+        expect(page.locator(".field-error[data-for='wifi.max_clients']")).to_have_text("mora biti cijeli broj")
+        expect(page.locator(".field-error[data-for='display.on_hours.start']")).not_to_be_empty()
+        assert "pattern" not in page.locator("#config-form").inner_text()  # words, never validator text
+    finally:
+        user_store.set_locale("ada", "en")
+        page.close()

@@ -16,34 +16,38 @@ def test_a_row_is_kept_until_its_twin_changes_and_its_health_follows_the_clock()
     fleet = FakeFleet(ManualClock(T0))
     fleet.ingest_telemetry(telemetry("mostar-01", fleet.now(), 1, soc=55.4321))
     rows = FleetRows(health_reuse_s=5.0)
-    first = rows.rows(fleet.list_twins(EVERYTHING), fleet.now(), complete=True)
+    first, _ = rows.rows(fleet.list_twins(EVERYTHING), fleet.now(), complete=True)
     i = [r[0] for r in first].index("mostar-01")
     row = dict(zip(COLUMNS, first[i], strict=True))
     assert (row["health"], row["reasons"], row["battery.soc_pct"]) == ("ok", None, 554)  # in tenths
     assert row["last_seen"] == int(T0.timestamp())
     fleet.clock.advance(timedelta(seconds=4))
-    assert rows.rows(fleet.list_twins(EVERYTHING), fleet.now())[i] is first[i]  # unchanged twin, health reused
+    assert rows.rows(fleet.list_twins(EVERYTHING), fleet.now())[0][i] is first[i]  # unchanged twin, health reused
     # A changed twin gets a new row at once, whatever the reuse window.
     fleet.ingest_telemetry(telemetry("mostar-01", fleet.now(), 2, soc=5.0))
-    changed = dict(zip(COLUMNS, rows.rows(fleet.list_twins(EVERYTHING), fleet.now())[i], strict=True))
-    assert (changed["health"], changed["reasons"]) == ("critical", ("battery at 5 %",))
+    held, written = rows.rows(fleet.list_twins(EVERYTHING), fleet.now(), text=lambda r: f"<{r.code}>", language="xx")
+    changed = dict(zip(COLUMNS, held[i], strict=True))
+    assert changed["health"] == "critical"
+    assert [r.english() for r in changed["reasons"]] == ["battery at 5 %"]
+    assert written[i] == ("<battery_at>",)  # written by the viewer's language's function
     # Time alone: past the reuse window, a silent bench's health is evaluated again.
     fleet.clock.advance(timedelta(hours=2))
-    later = dict(zip(COLUMNS, rows.rows(fleet.list_twins(EVERYTHING), fleet.now())[i], strict=True))
+    later = dict(zip(COLUMNS, rows.rows(fleet.list_twins(EVERYTHING), fleet.now())[0][i], strict=True))
     assert later["reasons"] is not None
-    assert any("silent" in r for r in later["reasons"])
+    assert any("silent" in r.english() for r in later["reasons"])
 
 
 def test_columns_round_trip_through_the_dictionaries_and_answer_only_their_scope() -> None:
     fleet = FakeFleet(ManualClock(T0))
     fleet.ingest_telemetry(telemetry("mostar-01", fleet.now(), 1, soc=5.0))
     rows = FleetRows()
-    everything = rows.rows(fleet.list_twins(EVERYTHING), fleet.now(), complete=True)
-    doc = encode(everything)
+    everything, _ = rows.rows(fleet.list_twins(EVERYTHING), fleet.now(), complete=True)
+    doc = encode(everything)  # reasons in English
     assert doc["n"] == len(everything) == 12
     plain = decode(doc)
     scaled = [
         {c: v / SCALE[c] if c in SCALE and v is not None else v for c, v in zip(COLUMNS, r, strict=True)}
+        | {"reasons": r[-1] and tuple(x.english() for x in r[-1])}
         for r in everything
     ]
     assert [{c: plain[c][k] for c in COLUMNS} for k in range(12)] == scaled
@@ -53,7 +57,9 @@ def test_columns_round_trip_through_the_dictionaries_and_answer_only_their_scope
     assert plain["battery.soc_pct"][k] == 5.0
     assert len(doc["dicts"]["municipality"]) == 12
     assert all(isinstance(k, int) for k in doc["columns"]["municipality"])
-    mostar = encode(rows.rows(fleet.list_twins(Scope(frozenset({"Mostar"}))), fleet.now()))
+    mostar = encode(*rows.rows(fleet.list_twins(Scope(frozenset({"Mostar"}))), fleet.now()))
     assert mostar["dicts"]["municipality"] == ["Mostar"]
-    assert mostar["dicts"]["reasons"] == [("battery at 5 %",)]  # each bench's list of reasons, once
+    assert mostar["dicts"]["reasons"] == [
+        ("battery at 5 %",)
+    ]  # English by default  # each bench's list of reasons, once
     assert list(encode([])["columns"]["bench_id"]) == []

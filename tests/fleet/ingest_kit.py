@@ -11,10 +11,12 @@ from pathlib import Path
 
 from fleet.db.engine import make_engine
 from fleet.db.store import SqlStore
+from fleet.event_bus import EventBus
 from fleet.events import FleetEvent
 from fleet.ingest.metrics import IngestMetrics
 from fleet.ingest.pipeline import IngestPipeline
 from fleet.registry import default_fleet
+from fleet.state.cache import TwinCache
 from fleet.state.twin_store import TwinStore
 from fleet.state.writes import TwinWrites
 from fleet.tsdb.sqlite_store import SqliteStore
@@ -98,8 +100,12 @@ def pipeline_kit(
     metrics = IngestMetrics()
     clock = ManualClock(T0 + timedelta(seconds=1))
     events: list[FleetEvent] = []
-    publish = events.append if listen else (lambda _e: None)
-    pipeline = IngestPipeline(twins, writer, metrics, clock, publish, auto_register=auto_register)
+    # Wired as a process with pages is: its cache turns the pipeline's TwinsMoved into TwinChanged events.
+    bus = EventBus()
+    bus.subscribe(TwinCache(twins, notify=bus.inject).on_event)
+    if listen:
+        bus.subscribe(events.append)
+    pipeline = IngestPipeline(twins, writer, metrics, clock, bus.publish, auto_register=auto_register)
     kit = Kit(pipeline, twins, store, tsdb, writer, metrics, clock, events)
     try:
         yield kit

@@ -15,6 +15,7 @@ from fleet.db.engine import make_engine
 from fleet.ops.alarms import AlarmConflict, AlarmFilter, AlarmStore, BenchFindings
 from tests.twins.samples import T0
 from twins.alarm_rules import RULES, RULES_BY_CODE, Finding
+from twins.reasons import Reason
 
 TAMPER = RULES_BY_CODE["tamper"]
 
@@ -28,7 +29,9 @@ def store(db_url: str) -> Iterator[AlarmStore]:
 
 
 def _tamper(bench_id: str = "mostar-01") -> BenchFindings:
-    return BenchFindings(bench_id, "Mostar", {"tamper": Finding(TAMPER, "lid opened")})
+    return BenchFindings(
+        bench_id, "Mostar", {"tamper": Finding(TAMPER, Reason("alarm_tamper", {"at": "2026-11-26T09:58Z"}))}
+    )
 
 
 def _one(store: AlarmStore) -> int:

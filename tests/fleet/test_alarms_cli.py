@@ -12,6 +12,7 @@ from fleet.db.engine import make_engine
 from fleet.ops.alarms import AlarmStore, BenchFindings
 from tests.twins.samples import T0
 from twins.alarm_rules import RULES_BY_CODE, Finding
+from twins.reasons import Reason
 
 
 def test_recipients_thresholds_and_list(tmp_path: Path) -> None:
@@ -41,7 +42,15 @@ def test_recipients_thresholds_and_list(tmp_path: Path) -> None:
     assert "unknown alarm threshold(s): battery_lo" in out
 
     tamper = RULES_BY_CODE["tamper"]
-    store.observe([BenchFindings("mostar-01", "Mostar", {"tamper": Finding(tamper, "lid opened")})], T0, [tamper])
+    store.observe(
+        [
+            BenchFindings(
+                "mostar-01", "Mostar", {"tamper": Finding(tamper, Reason("alarm_tamper", {"at": "2026-11-26T09:58Z"}))}
+            )
+        ],
+        T0,
+        [tamper],
+    )
     (line,) = run("list", "--state", "active")[1].splitlines()
     assert json.loads(line)["rule"] == "tamper"
     assert run("recipient-remove", str(added["id"]))[0] == 0

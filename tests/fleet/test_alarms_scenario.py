@@ -156,4 +156,3 @@ def test_quiet_benches_raise_none_of_the_fault_alarms(outcome: Outcome) -> None:
     for bench_id in QUIET:
         rules = {a.rule for a in outcome.store.search(AlarmFilter(bench_id=bench_id))}
         assert rules & faults == set(), bench_id
-

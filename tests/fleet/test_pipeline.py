@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from fleet.event_bus import EventBus
-from fleet.events import ConfigStatusChanged, FleetEvent, TwinChanged, VoteCounted
+from fleet.events import ConfigStatusChanged, FleetEvent, TwinChanged, TwinsMoved, VoteCounted
 from fleet.ingest.pipeline import IngestPipeline, RawMessage
 from fleet.state.cache import TwinCache
 from fleet.state.desired import DesiredVersions
@@ -305,10 +305,23 @@ def test_status_and_stale_last_will(kit: Kit) -> None:
 
 def test_listeners_get_twin_changed_with_the_new_twin(kit: Kit) -> None:
     kit.pipeline.handle([msg("telemetry", telemetry_doc(seq=8))])
-    [event] = kit.events
-    assert isinstance(event, TwinChanged)
-    assert event.section == "telemetry"
-    assert event.twin == twin(kit)
+    changed, moved = kit.events  # the cache's TwinChanged is delivered within the TwinsMoved's delivery
+    assert isinstance(changed, TwinChanged)
+    assert changed.section == "telemetry"
+    assert changed.twin == twin(kit)
+    assert moved == TwinsMoved((("mostar-01", "telemetry"),))
+
+
+def test_a_cache_without_pages_only_marks_moved_twins_and_reads_them_when_asked(kit: Kit) -> None:
+    quiet = TwinCache(kit.twins)  # no notify: an ingest worker's
+    quiet.reload()
+    kit.pipeline.handle([msg("telemetry", telemetry_doc(seq=9))])
+    [moved] = [e for e in kit.events if isinstance(e, TwinsMoved)]
+    quiet.on_event(moved)
+    held = quiet.get("mostar-01")
+    assert held is not None
+    assert held.telemetry is not None
+    assert held.telemetry.seq == 9
 
 
 def test_a_failing_listener_does_not_break_ingestion(
@@ -332,7 +345,7 @@ def test_a_failing_listener_does_not_break_ingestion(
         assert twin(kit).telemetry.seq == 2  # type: ignore[union-attr]
         assert kit.store.vote_count() == 1
         assert kit.series("telemetry", "seq", "mostar-01") == [1, 2]
-        assert {type(e) for e in seen} == {TwinChanged, VoteCounted}
+        assert {type(e) for e in seen} == {TwinsMoved, VoteCounted}
         assert "listener bug" in caplog.text
 
 

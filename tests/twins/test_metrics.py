@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.twins.samples import CONTRACT_TELEMETRY, telemetry_doc
 from twins.messages import Telemetry
@@ -160,3 +162,31 @@ def test_docs_list_every_metric() -> None:
     """docs/tsdb.md documents the point layout: every field of the table is in it."""
     doc = (ROOT / "docs" / "tsdb.md").read_text(encoding="utf-8")
     assert [m.key for m in METRICS if f"| `{m.field}` | {m.unit or 'count'} |" not in doc] == []
+
+
+_port_docs = st.lists(
+    st.fixed_dictionaries(
+        {
+            "kind": st.sampled_from(["usb", "wireless", "scooter"]),
+            "active": st.booleans(),
+            # -0.0 included: a sum that started from the first port instead of 0.0 would keep its sign.
+            "power_w": st.sampled_from([0.0, -0.0, 0.1, 7.5]) | st.floats(0, 10_000, allow_nan=False),
+            "sessions_today": st.integers(0, 10_000),
+        }
+    ),
+    max_size=8,
+)
+
+
+@given(_port_docs)
+def test_the_one_pass_port_sums_equal_each_metrics_value_fn(ports: list[dict[str, Any]]) -> None:
+    doc = telemetry_doc(ports=[{"id": f"p-{i}", **p} for i, p in enumerate(ports)])
+    sample = Telemetry.model_validate_json(json.dumps(doc))
+    [point] = telemetry_points(sample, "Mostar")
+    for metric in METRICS:
+        expected = metric.value_fn(sample)
+        if expected is None:
+            assert metric.field not in point.fields, metric.key
+        else:
+            got = point.fields[metric.field]
+            assert (got, type(got), repr(got)) == (expected, type(expected), repr(expected)), metric.key

@@ -1,6 +1,10 @@
 // The alarms page (a table with filters, acknowledge and assign) and the alarm list of a bench page.
 (function () {
   "use strict";
+  // A severity, state or rule code in the viewer's language (window.ALARM_TEXT, from dashboards/labels.py).
+  function said(kind, code) { return ((window.ALARM_TEXT || {})[kind] || {})[code] || code; }
+  // The message in the viewer's language from its code and parameters (English for alarms stored before).
+  function message(a) { return a.text ? BF.reason(a.text) : a.message; }
 
   function query(form) {
     const params = new URLSearchParams();
@@ -22,13 +26,13 @@
     tr.dataset.id = a.id;
     tr.dataset.state = a.state;
     tr.dataset.severity = a.severity;
-    tr.querySelector(".severity").textContent = a.severity;
+    tr.querySelector(".severity").textContent = said("severity", a.severity);
     const link = tr.querySelector(".bench a");
     link.textContent = a.bench_id;
     link.href = "/benches/" + encodeURIComponent(a.bench_id);
-    tr.querySelector(".rule").textContent = a.rule;
-    tr.querySelector(".message").textContent = a.message;
-    tr.querySelector(".state").textContent = a.state;
+    tr.querySelector(".rule").textContent = said("rule", a.rule);
+    tr.querySelector(".message").textContent = message(a);
+    tr.querySelector(".state").textContent = said("state", a.state);
     tr.querySelector(".raised").textContent = BF.time(a.raised_at);
     tr.querySelector(".acked").textContent = a.acknowledged_by ? a.acknowledged_by + " · " + BF.time(a.acknowledged_at) + (a.comment ? " · " + a.comment : "") : "—";
     tr.querySelector(".assignee").textContent = a.assignee || "—";
@@ -90,7 +94,7 @@
     box.querySelector("ul").replaceChildren(...open.map((a) => {
       const li = document.createElement("li");
       li.className = "sev-" + a.severity;
-      li.textContent = a.severity + " · " + a.rule + " · " + a.message + " (" + a.state + ")";
+      li.textContent = said("severity", a.severity) + " · " + said("rule", a.rule) + " · " + message(a) + " (" + said("state", a.state) + ")";
       return li;
     }));
   }

@@ -14,7 +14,7 @@
     if (!res.ok) return;
     for (const name of charts) {
       const fig = res.data.figures[name];
-      if (fig) await Plotly.react("chart-" + name, fig.data, fig.layout, {responsive: true, displaylogo: false});
+      if (fig) await Plotly.react("chart-" + name, fig.data, BF.plotLayout(fig.layout), BF.plotConfig());
     }
     document.body.dataset.chartsReady = "true";
   }
@@ -37,7 +37,7 @@
     badge.textContent = T.health[s.health] || s.health;
     const cfg = document.getElementById("config-state");
     cfg.className = "state " + s.config_state;
-    cfg.textContent = s.config_state + " (v" + s.desired_version + ")";
+    cfg.textContent = (window.STATE_TEXT[s.config_state] || s.config_state) + " (v" + s.desired_version + ")";
     const ul = document.getElementById("health-reasons");
     ul.innerHTML = "";
     (s.reasons.length ? s.reasons : [T.none]).forEach((r) => {
@@ -78,7 +78,7 @@
         const tr = document.createElement("tr");
         tr.className = row.differs ? "delta" : "";
         tr.dataset.path = row.path;
-        for (const v of [row.path, row.desired, row.reported === null ? "—" : row.reported]) {
+        for (const v of [row.label, row.desired, row.reported]) {
           const td = document.createElement("td");
           td.textContent = String(v);
           tr.appendChild(td);

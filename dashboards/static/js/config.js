@@ -18,7 +18,8 @@
       const slot = form.querySelector('.field-error[data-for="' + path + '"]');
       const input = document.getElementById("f-" + path);
       if (input) input.classList.add("invalid");
-      if (slot) slot.textContent = msg; else document.getElementById("form-error").textContent += path + ": " + msg + " ";
+      if (slot) slot.textContent = msg;
+      else document.getElementById("form-error").textContent += (T.labels[path] || path) + ": " + msg + " ";
     }
   }
   function row(r) {
@@ -27,7 +28,7 @@
     tr.innerHTML = "<td></td><td></td><td class='state'></td><td class='err'></td>";
     tr.children[0].textContent = r.bench_id;
     tr.children[1].textContent = "v" + r.version;
-    tr.children[2].textContent = r.state;
+    tr.children[2].textContent = window.STATE_TEXT[r.state] || r.state;
     tr.children[2].className = "state " + r.state;
     tr.children[3].textContent = r.error || "";
     tr.dataset.version = r.version;

@@ -14,6 +14,7 @@
     document.getElementById("poll-detail").hidden = false;
     document.getElementById("poll-question").textContent = d.poll.text;
     document.getElementById("poll-votes").textContent = BF.num(d.results.votes, 0);
+    document.getElementById("poll-votes-word").textContent = d.votes_word;
     const csv = document.getElementById("poll-csv");
     if (csv) csv.href = base + "/" + pollId + ".csv";
     const table = document.querySelector("#by-bench tbody");
@@ -38,7 +39,7 @@
     }
     for (const [name, fig] of Object.entries(d.figures)) {
       const div = document.getElementById("chart-" + name);
-      if (div) await Plotly.react(div, fig.data, fig.layout, {responsive: true, displaylogo: false});
+      if (div) await Plotly.react(div, fig.data, BF.plotLayout(fig.layout), BF.plotConfig());
     }
     document.body.dataset.ready = "true";
   }
