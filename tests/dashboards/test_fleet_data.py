@@ -8,6 +8,7 @@ from dashboards.fleet_data import COLUMNS, SCALE, FleetRows, decode, encode
 from fleet.service_api import EVERYTHING, Scope
 from tests.dashboards.fake_fleet import FakeFleet, telemetry
 from twins.clock import ManualClock
+from twins.reasons import Reason
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -63,3 +64,23 @@ def test_columns_round_trip_through_the_dictionaries_and_answer_only_their_scope
         ("battery at 5 %",)
     ]  # English by default  # each bench's list of reasons, once
     assert list(encode([])["columns"]["bench_id"]) == []
+
+
+def test_each_distinct_reason_text_is_written_once_per_language_as_the_english_counts_it() -> None:
+    fleet = FakeFleet(ManualClock(T0))
+    fleet.ingest_telemetry(telemetry("mostar-01", fleet.now(), 1))
+    fleet.clock.advance(timedelta(seconds=30))
+    fleet.ingest_telemetry(telemetry("trebinje-01", fleet.now(), 1))
+    fleet.clock.advance(timedelta(seconds=200))  # silent for 230 s and 200 s: "3 min" both, in English
+    calls: list[Reason] = []
+
+    def text(reason: Reason) -> str:
+        calls.append(reason)
+        return reason.english().upper()
+
+    twins = fleet.list_twins(Scope(frozenset({"Mostar", "Trebinje"})))
+    held, written = FleetRows().rows(twins, fleet.now(), text=text, language="bs")
+    assert [[r.english() for r in row[-1]] for row in held] == [["silent for 3 min (expected every 60 s)"]] * 2
+    assert written == [("SILENT FOR 3 MIN (EXPECTED EVERY 60 S)",)] * 2
+    assert len(calls) == 1  # one text for both benches
+    assert calls[0].params["age"] == 180  # the whole minutes the English shows: translations count alike
