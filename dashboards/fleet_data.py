@@ -83,11 +83,11 @@ def _static(twin: Twin) -> Row:
     )
 
 
-def _health(twin: Twin, now: datetime) -> Row:
+def _health(twin: Twin, now: datetime, shown: Callable[[Reason], str]) -> Row:
     health = twin.health(now)
-    # Most benches are healthy: None rather than () keeps the 100,000-bench answer small. Each reason is a
-    # code with parameters (twins/reasons.py), written in a language by ``FleetRows.columns``.
-    return (health.status, tuple(r.text for r in health.reasons) or None)
+    # Most benches are healthy: None rather than () keeps the 100,000-bench answer small. Each reason is kept
+    # as the key of its code and shown parameters, written in a language by ``FleetRows.rows``.
+    return (health.status, tuple(shown(r.text) for r in health.reasons) or None)
 
 
 def _shown(kind: Kind, value: ParamValue) -> ParamValue:
@@ -124,17 +124,25 @@ class FleetRows:
         # bench id → (the twin the row was built from, the row, its reasons written per language or None)
         self._rows: dict[str, tuple[Twin, Row, dict[str, tuple[str, ...]] | None]] = {}
         self._health_at = -math.inf  # fleet time every held row's health was last evaluated (or later)
-        self._texts: dict[tuple[str, str, tuple[tuple[str, ParamValue], ...]], str] = {}
+        self._texts: dict[tuple[str, str], str] = {}
+        self._reasons: dict[str, Reason] = {}  # key → reason; grows with the distinct texts shown
         self._lock = threading.Lock()
 
-    def _write(self, reason: Reason, text: Callable[[Reason], str], language: str) -> str:
+    def _key(self, reason: Reason) -> str:
+        """A string for the reason as its text shows it (a row keeps strings: the cyclic garbage collector
+        leaves them alone, while 100,000 rows of objects set off full collections over every twin: 4 s)."""
         shown = _shown_reason(reason)
-        key = (language, shown.code, tuple(sorted(shown.params.items())))
-        found = self._texts.get(key)
+        key = shown.code + "".join(f"\x1f{k}={v!r}" for k, v in sorted(shown.params.items()))
+        if key not in self._reasons:
+            self._reasons[key] = shown
+        return key
+
+    def _write(self, key: str, text: Callable[[Reason], str], language: str) -> str:
+        found = self._texts.get((language, key))
         if found is None:
             if len(self._texts) >= MAX_TEXTS:
                 self._texts = {}
-            found = self._texts[key] = text(shown)
+            found = self._texts[(language, key)] = text(self._reasons[key])
         return found
 
     def rows(
@@ -145,7 +153,7 @@ class FleetRows:
         text: Callable[[Reason], str] = Reason.english,
         language: str = "en",
     ) -> tuple[list[Row], list[tuple[str, ...] | None]]:
-        """The rows of ``twins`` at ``now`` (their reasons as ``Reason``), and each one's reasons written by
+        """The rows of ``twins`` at ``now`` (their reasons as keys), and each one's reasons written by
         ``text``, which must depend on ``language`` only (kept per language until the row's health is evaluated
         again); ``complete``: these are all the benches (forget the others)."""
         at = now.timestamp()
@@ -153,7 +161,7 @@ class FleetRows:
         get = cache.get
         if not 0.0 <= at - self._health_at < self.health_reuse_s:  # every held row's health, evaluated anew
             for bench_id, (twin, row, _) in list(cache.items()):
-                cache[bench_id] = (twin, row[:-2] + _health(twin, now), None)
+                cache[bench_id] = (twin, row[:-2] + _health(twin, now, self._key), None)
             self._health_at = at
         out: list[Row] = []
         written: list[tuple[str, ...] | None] = []
@@ -161,7 +169,7 @@ class FleetRows:
         for twin in twins:
             held = get(twin.bench_id)
             if held is None or held[0] is not twin:
-                held = cache[twin.bench_id] = (twin, _static(twin) + _health(twin, now), None)
+                held = cache[twin.bench_id] = (twin, _static(twin) + _health(twin, now, self._key), None)
             row = held[1]
             append(row)
             reasons = row[-1]
@@ -196,12 +204,11 @@ class FleetRows:
 
 def encode(rows: Sequence[Row], reasons: Sequence[tuple[str, ...] | None] | None = None) -> dict[str, Any]:
     """Rows → one list per column, the repeating ones as indices into ``dicts``; ``reasons``: each row's
-    reasons as written for the viewer (by default in English)."""
+    reasons as written for the viewer (without: the rows' own reason keys)."""
     transposed = zip(*rows, strict=True) if rows else (() for _ in COLUMNS)
     columns: dict[str, Any] = dict(zip(COLUMNS, transposed, strict=True))  # tuples: JSON arrays all the same
-    columns["reasons"] = (
-        reasons if reasons is not None else [rs and tuple(r.english() for r in rs) for rs in columns["reasons"]]
-    )
+    if reasons is not None:
+        columns["reasons"] = reasons
     dicts: dict[str, list[Any]] = {}
     for name in CODED:
         index: dict[Any, int] = {}
