@@ -180,7 +180,10 @@ def test_a_fleet_drawn_in_cells_still_sorts_opens_benches_and_goes_live(big_app:
             [lon, lat],
         )
         page.wait_for_selector("#fleet-map[data-markers=benches]")
-        index = page.evaluate(f"() => document.getElementById('fleet-map').data[0].customdata.indexOf('{target}')")
+        # The redraw for this view has landed once the target's own marker is there.
+        find = f"() => document.getElementById('fleet-map').data[0].customdata.indexOf('{target}')"
+        page.wait_for_function(f"() => ({find})() >= 0")
+        index = page.evaluate(find)
         colour = page.evaluate(f"() => document.getElementById('fleet-map').data[0].marker.color[{index}]")
         assert colour == "#c62828"  # critical
         _click_marker(page, index)
