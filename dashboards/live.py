@@ -2,7 +2,7 @@
 
 Rooms: ``all`` (admin, maintenance), ``m:<municipality>`` (municipal staff) and ``public`` (read-only vote
 tallies when public results are switched on). Twin changes are throttled per bench on the leading edge: a
-bench quiet for ``interval_s`` goes out at the next flush (flushes are ``min_gap_s`` apart, 20 ms), while a
+bench quiet for ``interval_s`` goes out at the next flush (flushes are ``min_gap_s`` apart, 10 ms), while a
 busy bench's updates collapse into its latest state and go out at most once per ``interval_s``. So each
 client gets at most ``1 / interval_s`` updates per bench per second (2 at the default 0.5 s), and a single
 change reaches the browser without waiting for a window.
@@ -73,7 +73,7 @@ class LiveBridge:
         users: UserStore,
         interval_s: float,
         public: bool,
-        min_gap_s: float = 0.02,
+        min_gap_s: float = 0.01,
     ) -> None:
         self.socketio = socketio
         self.fleet = fleet

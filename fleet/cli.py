@@ -422,7 +422,7 @@ def _write_history(runtime: Any, end: Any, span: Any) -> dict[str, float]:
     events = HistoryEventWriter(runtime.engine, runtime.writer, runtime.clock)
     report = run_backfill(
         sites, DEMO_SEED, end, span, runtime.writer.write, progress=False,
-        polls={s.bench_id: [poll] for s in sites}, write_events=events.write,
+        polls={s.bench_id: [poll] for s in sites}, write_events=events.write, prepare=runtime.writer.prepare,
     )  # fmt: skip
     click.echo(
         f"history: {report.samples} simulated samples, {report.port_sessions} port sessions and "

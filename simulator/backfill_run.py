@@ -12,6 +12,7 @@ votes for the configured polls inside their open windows, with ids deterministic
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import multiprocessing
 import time
 import uuid
@@ -36,13 +37,14 @@ from simulator.sites import BenchSite
 from twins.config import Poll
 from twins.messages import BenchEvent, PortSessionData, PortSessionEvent, Telemetry, VoteData, VoteEvent
 from twins.metrics import METRICS
-from twins.series import SEQ_FIELD, TELEMETRY, SeriesPoint
+from twins.series import SEQ_FIELD, TELEMETRY, SeriesColumns, SeriesPoint
 
 DEFAULT_STEP = timedelta(minutes=15)
 MIN_STEP = timedelta(seconds=60)
 """The benches' real telemetry interval: a finer history would hold samples no bench sends."""
-CHUNK_ROWS = 2_000
-WRITES_AHEAD = 4  # chunks built but not yet written (bounds memory: ~4 x 2,000 points)
+CHUNK_ROWS = 5_000  # points per write: InfluxDB's recommended batch, and SpoolingWriter's batch_size
+WRITES_AHEAD = 4  # chunks built but not yet written (bounds memory: ~4 x 5,000 points, ~11 MB of line protocol)
+PHYSICS_AHEAD = 2  # benches whose physics is computed or waiting ahead of the one being written
 # Telemetry section → its (physics frame column, attribute in the section, decimals a bench reports; None: a count).
 _SECTION_COLUMNS: dict[str, tuple[tuple[str, str, int | None], ...]] = {
     "battery": (("soc_pct", "soc_pct", 2), ("voltage_v", "voltage_v", 3), ("current_a", "current_a", 3),
@@ -152,28 +154,28 @@ def column_view(frame: pd.DataFrame, ports: Sequence[tuple[str, str]]) -> Teleme
     return cast(Telemetry, SimpleNamespace(**sections, ports=port_views))
 
 
-def _as_list(values: object, rows: int) -> list[Any]:
-    """A metric's column as Python values (a constant, e.g. 0 from an empty sum, repeated per row)."""
+def _as_column(values: object, rows: int) -> np.ndarray[Any, Any]:
+    """A metric's column (a constant, e.g. 0 from an empty sum, repeated per row)."""
     if isinstance(values, np.ndarray):
-        return list(values.tolist())
-    return [values] * rows
+        return values
+    return np.full(rows, values)
 
 
-def bench_points(site: BenchSite, frame: pd.DataFrame, ports: Sequence[tuple[str, str]]) -> Iterator[list[SeriesPoint]]:
-    """The TSDB points of a backfill frame (one per timestamp), in chunks of CHUNK_ROWS timestamps."""
+def bench_points(site: BenchSite, frame: pd.DataFrame, ports: Sequence[tuple[str, str]]) -> Iterator[SeriesColumns]:
+    """The TSDB points of a backfill frame (one per timestamp), in chunks of CHUNK_ROWS timestamps.
+
+    Each chunk is a ``SeriesColumns`` (a ``Sequence[SeriesPoint]`` held as columns): no Python object per
+    point or value unless a store asks for points; influxd gets line protocol encoded column-wise.
+    """
     tags = {"bench_id": site.bench_id, "municipality": site.municipality}
-    stamps = frame.index.to_pydatetime().tolist()
+    rows = len(frame)
     view = column_view(frame, ports)
-    metrics = [(m.field, values) for m in METRICS if (values := m.value_fn(view)) is not None]
-    names = [name for name, _ in metrics] + [SEQ_FIELD]
-    # Row tuples by zip over whole columns: one dict(zip()) per point, no per-field Python indexing.
-    rows = zip(*(_as_list(values, len(stamps)) for _, values in metrics), range(len(stamps)), strict=True)
-    for lo in range(0, len(stamps), CHUNK_ROWS):
-        chunk = [
-            SeriesPoint(TELEMETRY, tags, dict(zip(names, row, strict=True)), stamp)
-            for stamp, row in zip(stamps[lo : lo + CHUNK_ROWS], rows, strict=False)
-        ]
-        yield chunk
+    fields = {m.field: _as_column(values, rows) for m in METRICS if (values := m.value_fn(view)) is not None}
+    fields[SEQ_FIELD] = np.arange(rows, dtype=np.int64)
+    stamps = frame.index.as_unit("ms").asi8
+    whole = SeriesColumns(TELEMETRY, tags, stamps, fields)
+    for lo in range(0, rows, CHUNK_ROWS):
+        yield whole[lo : lo + CHUNK_ROWS]
 
 
 HistoryJob = tuple[BenchSite, BenchSite, int, pd.DatetimeIndex, tuple[PollWindow, ...]]
@@ -269,8 +271,13 @@ def run_backfill(
     workers: int = 1,
     polls: Mapping[str, Sequence[PollWindow]] | None = None,
     write_events: Callable[[str, Sequence[BenchEvent]], None] | None = None,
+    prepare: Callable[[Sequence[SeriesPoint]], Sequence[SeriesPoint]] | None = None,
 ) -> BackfillReport:
     """Simulate ``period`` of history up to ``end`` for each bench and hand its points to ``write``.
+
+    Points go in chunks of CHUNK_ROWS (``SeriesColumns``); ``write`` runs on a thread of its own, in order.
+    ``prepare`` (e.g. ``SpoolingWriter.prepare``: influxd's line protocol) runs on this thread for the next
+    chunk while ``write`` waits for the store.
 
     With ``write_events``, each bench's port sessions and votes (for its ``polls``, bench id → polls) go
     to it with the bench's municipality, to be stored as ingestion stores events.
@@ -309,7 +316,21 @@ def run_backfill(
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="backfill-write") as writer,
         tqdm(total=len(sites) * len(times), unit="sample", disable=not progress, desc="backfill") as bar,
     ):
-        for site, (frame, ports, drawn, seconds) in zip(sites, pool.map(simulate_history, jobs), strict=True):
+        # At most PHYSICS_AHEAD benches' frames wait in memory (a bench-year at 60 s is ~110 MB). The first
+        # bench is computed here, while the worker process starts (importing pandas and pvlib takes a
+        # second or two) and computes the next: nothing waits for the worker before the first write.
+        computing: deque[Future[tuple[pd.DataFrame, list[tuple[str, str]], list[VoteDraw], float]]] = deque()
+        upcoming = iter(jobs)
+        first = next(upcoming, None)
+        for job in itertools.islice(upcoming, max(PHYSICS_AHEAD, workers + 1) - 1):
+            computing.append(pool.submit(simulate_history, job))
+        if first is not None:
+            computing.appendleft(Future())
+            computing[0].set_result(simulate_history(first))
+        for site in sites:
+            frame, ports, drawn, seconds = computing.popleft().result()
+            for job in itertools.islice(upcoming, 1):
+                computing.append(pool.submit(simulate_history, job))
             physics_s += seconds
             final_soc[site.bench_id] = float(frame["soc_pct"].iloc[-1])
             if write_events is not None:
@@ -319,7 +340,7 @@ def run_backfill(
                 votes += len(drawn)
                 submit(write_events, site.municipality, events)
             for chunk in bench_points(site, frame, ports):
-                submit(write, chunk)
+                submit(write, chunk if prepare is None else prepare(chunk))
                 points += len(chunk)
                 bar.update(len(chunk))
         while pending:

@@ -229,8 +229,9 @@ def _run_backfill(
     try:
         polls, write_events = _history_events(engine, sites, writer) if engine is not None else ({}, None)
         report = run_backfill(
-            sites, seed, end, period, writer.write, step=interval, polls=polls, write_events=write_events
-        )
+            sites, seed, end, period, writer.write, step=interval, polls=polls, write_events=write_events,
+            prepare=writer.prepare,
+        )  # fmt: skip
         drained = writer.flush(timeout=60.0)
     finally:
         writer.close()

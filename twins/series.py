@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from operator import attrgetter
+from typing import Any, Protocol, overload
 
 from twins.messages import BenchEvent, Telemetry, VoteEvent
 from twins.metrics import METRICS, PORT_READINGS, MetricValue
@@ -26,6 +27,79 @@ class SeriesPoint:
     tags: Mapping[str, str]
     fields: Mapping[str, FieldValue]
     ts: datetime
+
+
+class Column(Protocol):
+    """A column of values (a numpy array, or anything with these methods): what ``SeriesColumns`` holds."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: slice, /) -> Any: ...
+
+    def tolist(self) -> list[Any]: ...
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SeriesColumns(Sequence[SeriesPoint]):
+    """Many points of ONE series (measurement and tags) held as columns: ``ts_ms[i]`` with ``fields[f][i]``.
+
+    A ``Sequence[SeriesPoint]``: whatever takes points takes it (the points are made one by one on
+    access), while a store that knows the shape writes the columns as they are (InfluxV1Store encodes
+    line protocol column-wise, fleet/tsdb/line_protocol.py ``encode_columns``). Slicing gives columns again.
+    A column's values are what a point's field would hold (float, int, bool or str after ``tolist()``);
+    a None drops that field from that point, as in a ``SeriesPoint``.
+    """
+
+    measurement: str
+    tags: Mapping[str, str]
+    ts_ms: Column
+    """Timestamps, integer milliseconds since the epoch (UTC)."""
+    fields: Mapping[str, Column]
+    """Field name → its column, each as long as ``ts_ms``."""
+
+    def __len__(self) -> int:
+        return len(self.ts_ms)
+
+    @overload
+    def __getitem__(self, index: int) -> SeriesPoint: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> SeriesColumns: ...
+
+    def __getitem__(self, index: int | slice) -> SeriesPoint | SeriesColumns:
+        if isinstance(index, slice):
+            return SeriesColumns(
+                self.measurement,
+                self.tags,
+                self.ts_ms[index],
+                {name: column[index] for name, column in self.fields.items()},
+            )
+        n = len(self)
+        i = index + n if index < 0 else index
+        if not 0 <= i < n:
+            raise IndexError(f"point {index} of {n}")
+        return self[i : i + 1].points()[0]
+
+    def __iter__(self) -> Iterator[SeriesPoint]:
+        return iter(self.points())
+
+    def points(self) -> list[SeriesPoint]:
+        """The points, one per row (None values left out of each point's fields)."""
+        names = list(self.fields)
+        stamps = [_EPOCH + timedelta(milliseconds=ms) for ms in self.ts_ms.tolist()]
+        rows = zip(*(self.fields[name].tolist() for name in names), strict=True) if names else ((),) * len(stamps)
+        return [
+            SeriesPoint(
+                self.measurement,
+                self.tags,
+                {name: value for name, value in zip(names, row, strict=True) if value is not None},
+                stamp,
+            )
+            for stamp, row in zip(stamps, rows, strict=True)
+        ]
 
 
 @dataclass(frozen=True, slots=True)

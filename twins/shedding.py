@@ -40,6 +40,19 @@ def next_shed(current: frozenset[ShedLoad], soc_pct: float, config: LoadShedding
     return frozenset(shed)
 
 
+def shed_bounds(config: LoadSheddingConfig) -> tuple[float, ...]:
+    """The states of charge where ``next_shed``'s answer can change, sorted: each threshold and threshold +
+    hysteresis. For a given current set, two states of charge with as many bounds at or below them get
+    the same answer (a long simulation may remember answers by ``bisect_right(bounds, soc_pct)``)."""
+    return tuple(
+        sorted(
+            b
+            for load in SHED_ORDER
+            for b in (threshold_pct(config, load), threshold_pct(config, load) + config.hysteresis_pct)
+        )
+    )
+
+
 def highest_threshold_pct(config: LoadSheddingConfig) -> float:
     """Above this state of charge, with nothing shed, nothing gets shed (a fast path for simulations)."""
     return max(threshold_pct(config, load) for load in SHED_ORDER)

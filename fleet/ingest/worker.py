@@ -40,7 +40,7 @@ class IngestWorker:
         ack: Callable[[list[RawMessage]], None],
         *,
         max_batch: int = 5000,  # a drain's batch: each bench's samples collapse into one UPDATE (1,000 cost 2x the SQL)
-        max_wait_s: float = 0.05,
+        max_wait_s: float = 0.01,
         max_pending: int = 2,
         retry_backoff_s: float = 0.5,
     ) -> None:

@@ -31,7 +31,7 @@ from fleet.tsdb.base import (
     numeric,
     to_ms,
 )
-from fleet.tsdb.line_protocol import encode_batch
+from fleet.tsdb.line_protocol import EncodedBatch, encode_batch
 from fleet.tsdb.rollup import STATS, read_series, stat_field
 from twins.series import FieldValue, SeriesPoint, SeriesSample
 
@@ -221,10 +221,21 @@ class InfluxV1Store:
         raise TsdbUnavailable(f"{self.describe()}: HTTP {resp.status_code}: {message}")
 
     # -- TimeSeriesStore -----------------------------------------------------------------------
+    def prepare(self, points: Sequence[SeriesPoint]) -> Sequence[SeriesPoint]:
+        """The points with their /write body encoded now (an ``EncodedBatch``), so that ``write`` only
+        POSTs: a producer encodes the next batch while a writer thread waits for influxd. Points that
+        cannot be encoded are returned as they are (``write`` then rejects them)."""
+        if isinstance(points, EncodedBatch):
+            return points
+        try:
+            return EncodedBatch(points, encode_lines(points))
+        except (TypeError, ValueError):
+            return points
+
     def write(self, points: Sequence[SeriesPoint]) -> None:
         """POST the points as one line-protocol body to /write (precision ms)."""
         try:
-            body = encode_lines(points)
+            body = points.body if isinstance(points, EncodedBatch) else encode_lines(points)
         except (TypeError, ValueError) as err:
             raise TsdbRejected(f"cannot encode points: {err}") from err
         if not body:

@@ -10,23 +10,31 @@ period; a shed port draws nothing while shed, but a brown-out does not cut sessi
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from simulator.physics.assumptions import DEFAULT_ASSUMPTIONS, Assumptions, BatteryAssumptions, LoadAssumptions
-from simulator.physics.battery import OCV_SOC_PCT, OCV_V, BatteryState, battery_core, stored_wh
+from simulator.physics.battery import (
+    _MIN_CAPACITY_FRAC,
+    OCV_SOC_PCT,
+    OCV_V,
+    SECONDS_PER_YEAR,
+    BatteryState,
+    stored_wh,
+)
 from simulator.physics.bench_model import DEFAULT_CONTROLS, BenchControls, BenchModel
 from simulator.physics.climate import SiteClimate, possible_sunshine_h_by_month, sunshine_fraction_by_month
 from simulator.physics.errors import PhysicsError
-from simulator.physics.ledger import EnergyLedger, split_energy
+from simulator.physics.ledger import EnergyLedger
 from simulator.physics.loads import DayPlan
 from simulator.physics.solar import Site
 from simulator.physics.votes import VoteDraw, visitor_votes
 from simulator.physics.weather import local_days_and_hours, site_series
 from twins.config import DEFAULT_CONFIG_DOC, LoadSheddingConfig, ShedLoad
-from twins.shedding import highest_threshold_pct, next_shed, port_shed
+from twins.shedding import highest_threshold_pct, next_shed, port_shed, shed_bounds
 
 DEFAULT_SHEDDING = LoadSheddingConfig.model_validate(DEFAULT_CONFIG_DOC["load_shedding"])
 """The shedding thresholds a new bench gets (the default desired config)."""
@@ -167,7 +175,9 @@ class _Run:
     harvested_wh: list[float]
     loss_wh: list[float]
     stored_wh: list[float]
-    shed: list[frozenset[ShedLoad]]
+    shed_code: list[int]
+    """Per timestamp, the index in ``shed_sets`` of the loads shed."""
+    shed_sets: list[frozenset[ShedLoad]]
     final: BatteryState
 
 
@@ -185,27 +195,55 @@ def _run_battery(
 
     ``demand`` is (electronics Wh, per-port Wh, router Wh) per interval; shedding follows the one rule
     (``twins.shedding``) at the state of charge at the start of each interval.
+
+    The step is ``battery.battery_core`` written out inline, operation for operation (the same floats; min
+    and max as the comparisons they make:
+    ``tests/simulator/test_backfill_battery.py`` holds this loop equal to stepping ``battery_core``), and
+    ``next_shed``'s answers are remembered per (current set, bounds below the charge): a 60 s year is
+    525,600 steps, and the calls cost more than the arithmetic.
     """
     base_l, port_l, router_l = demand
     n = len(solar_wh)
     top = highest_threshold_pct(shedding) if shedding is not None else -1.0
+    bounds = shed_bounds(shedding) if shedding is not None else ()
     # Ports and router each shed set leaves on, computed once per set (the rule yields at most four).
-    on_sets: dict[frozenset[ShedLoad], tuple[list[int], bool]] = {}
+    shed_sets: list[frozenset[ShedLoad]] = [frozenset()]
+    codes: dict[frozenset[ShedLoad], int] = {frozenset(): 0}
+    on_sets: list[tuple[list[int], bool]] = [(list(range(len(kinds))), True)]
+    answers: dict[tuple[int, int], int] = {}
     full = (np.asarray(base_l) + np.asarray(router_l) + np.asarray(port_l).reshape(len(kinds), n).sum(axis=0)).tolist()
     charge, capacity, discharged, age, temp = state.charge_ah, state.capacity_ah, 0.0, 0.0, state.temp_c
-    shed: frozenset[ShedLoad] = frozenset()
+    code = 0
     rec_charge, rec_capacity, rec_temp, rec_bus, rec_demand, rec_served, rec_harvested, rec_loss, rec_stored = (
         [0.0] * n for _ in range(9)
     )
-    rec_shed = [shed] * n
+    rec_code = [0] * n
+    # battery_core's constants, looked up once.
+    volts = spec.nominal_voltage_v
+    charge_eff, discharge_eff = spec.charge_eff, spec.discharge_eff
+    max_charge_c, max_discharge_c = spec.max_charge_c_per_h, spec.max_discharge_c_per_h
+    taper_start, min_charge_temp = spec.taper_start_soc_pct, spec.min_charge_temp_c
+    offset_c, time_constant_s = spec.enclosure_offset_c, spec.thermal_time_constant_s
+    full_ah = spec.capacity_wh / volts
+    fade_per_efc, calendar_fade = spec.fade_per_efc_frac, spec.calendar_fade_per_year_frac
+    lags: dict[float, float] = {}
     for i in range(n):
         soc = 100.0 * charge / capacity
-        if shedding is not None and (shed or soc < top):
-            shed = next_shed(shed, soc, shedding)
-        if shed:
-            if shed not in on_sets:
-                on_sets[shed] = ([k for k, kind in enumerate(kinds) if not port_shed(kind, shed)], "wifi" not in shed)
-            ports_on, router_on = on_sets[shed]
+        if shedding is not None and (code or soc < top):
+            key = (code, bisect_right(bounds, soc))
+            got = answers.get(key)
+            if got is None:
+                shed = next_shed(shed_sets[code], soc, shedding)
+                got = codes.get(shed)
+                if got is None:
+                    got = codes[shed] = len(shed_sets)
+                    shed_sets.append(shed)
+                    ports_left = [k for k, kind in enumerate(kinds) if not port_shed(kind, shed)]
+                    on_sets.append((ports_left, "wifi" not in shed))
+                answers[key] = got
+            code = got
+        if code:
+            ports_on, router_on = on_sets[code]
             demand_wh = base_l[i]
             for k in ports_on:
                 demand_wh += port_l[k][i]
@@ -216,15 +254,58 @@ def _run_battery(
         dt = dt_s[i]
         dt_h = dt / 3600.0
         solar = solar_wh[i]
-        charge, capacity, discharged, age, temp, bus, stored_delta, loss = battery_core(
-            charge, capacity, discharged, age, temp, (solar - demand_wh) / dt_h, dt, air_c[i], spec
-        )
-        rec_served[i], rec_harvested[i] = split_energy(solar, demand_wh, bus * dt_h)
+        power_w = (solar - demand_wh) / dt_h
+        # -- battery_core(charge, capacity, discharged, age, temp, power_w, dt, air_c[i], spec), inline --
+        lag = lags.get(dt)
+        if lag is None:
+            lag = lags[dt] = 1.0 - math.exp(-dt / time_constant_s)
+        temp = temp + (air_c[i] + offset_c - temp) * lag
+        if power_w >= 0.0:
+            if power_w > 0.0:  # limits_w(...)[0]
+                soc_pct = 100.0 * charge / capacity
+                charge_w = max_charge_c * capacity * volts
+                if soc_pct > taper_start:
+                    taper = (100.0 - soc_pct) / (100.0 - taper_start)
+                    charge_w *= taper if taper > 0.0 else 0.0
+                if temp < min_charge_temp:
+                    charge_w = 0.0
+                room_ah = capacity - charge
+                room_w = (room_ah if room_ah > 0.0 else 0.0) * volts / charge_eff / dt_h
+                max_charge_w = room_w if room_w < charge_w else charge_w
+            else:
+                max_charge_w = 0.0
+            bus = max_charge_w if max_charge_w < power_w else power_w
+            stored_delta = bus * dt_h * charge_eff
+            loss = bus * dt_h - stored_delta
+        else:
+            content_w = charge * volts * discharge_eff / dt_h if charge > 0.0 else 0.0
+            rate_w = max_discharge_c * capacity * volts
+            max_discharge_w = content_w if content_w < rate_w else rate_w
+            bus = -(max_discharge_w if max_discharge_w < -power_w else -power_w)
+            stored_delta = bus * dt_h / discharge_eff
+            loss = bus * dt_h - stored_delta
+            discharged -= stored_delta / volts
+        age += dt
+        fade = fade_per_efc * discharged / full_ah + calendar_fade * age / SECONDS_PER_YEAR
+        left = 1.0 - fade
+        capacity = full_ah * (left if left > _MIN_CAPACITY_FRAC else _MIN_CAPACITY_FRAC)
+        wanted_ah = charge + stored_delta / volts
+        charge = 0.0 if wanted_ah < 0.0 else wanted_ah
+        charge = capacity if capacity < charge else charge
+        faded_wh = (wanted_ah - charge) * volts
+        stored_delta -= faded_wh
+        loss += faded_wh
+        # -- split_energy(solar, demand_wh, bus * dt_h) --
+        battery_wh = bus * dt_h
+        if battery_wh >= 0.0:
+            rec_served[i], rec_harvested[i] = demand_wh, demand_wh + battery_wh
+        else:
+            rec_served[i], rec_harvested[i] = solar - battery_wh, solar
         rec_charge[i], rec_capacity[i], rec_temp[i], rec_bus[i] = charge, capacity, temp, bus
-        rec_demand[i], rec_loss[i], rec_stored[i], rec_shed[i] = demand_wh, loss, stored_delta, shed
+        rec_demand[i], rec_loss[i], rec_stored[i], rec_code[i] = demand_wh, loss, stored_delta, code
     return _Run(
         rec_charge, rec_capacity, rec_temp, rec_bus, rec_demand, rec_served, rec_harvested, rec_loss, rec_stored,
-        rec_shed, BatteryState(charge, capacity, discharged, age, temp),
+        rec_code, shed_sets, BatteryState(charge, capacity, discharged, age, temp),
     )  # fmt: skip
 
 
@@ -249,7 +330,9 @@ def backfill(
     at_s = times.as_unit("ns").asi8 / 1e9
     begin_s = at_s[0] - dt_s[0]
     edges_s = np.concatenate(([begin_s], at_s))
-    series = site_series(model.site, model.climate, times, model.weather_seed, assumptions)
+    # In nanoseconds: pvlib reads calendar fields (dayofyear, ...), which pandas 3 computes ~10x slower on a
+    # microsecond index (what history_times makes); the instants and so the values are the same.
+    series = site_series(model.site, model.climate, times.as_unit("ns"), model.weather_seed, assumptions)
     bus_w = series["solar_bus_w"].to_numpy()
     solar_wh = _trapezoid_wh(bus_w, dt_s)
     dc_wh = _trapezoid_wh(series["pv_dc_w"].to_numpy(), dt_s)
@@ -306,8 +389,8 @@ def _frame(
     soc_out = np.minimum(100.0 * np.asarray(run.charge_ah) / np.asarray(run.capacity_ah), 100.0)
     ocv = np.interp(soc_out, OCV_SOC_PCT, OCV_V)
     current = np.asarray(run.bus_w) / ocv
-    shed_masks = {s: [port_shed(p.kind, s) for p in loads.ports] + ["wifi" in s] for s in set(run.shed)}
-    shed = np.asarray([shed_masks[s] for s in run.shed], dtype=bool).reshape(len(times), n_ports + 1)
+    masks = np.asarray([[port_shed(p.kind, s) for p in loads.ports] + ["wifi" in s] for s in run.shed_sets], dtype=bool)
+    shed = masks.reshape(len(run.shed_sets), n_ports + 1)[np.asarray(run.shed_code, dtype=np.intp)]
     frame = pd.DataFrame(
         {
             "soc_pct": soc_out,

@@ -10,9 +10,10 @@ scenario with a 2 s outage.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -30,6 +31,7 @@ from twins.clock import ManualClock
 from twins.series import SeriesPoint
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+MS = timedelta(milliseconds=1)
 
 
 def points(bench: str, first: int, count: int) -> list[SeriesPoint]:
@@ -280,6 +282,61 @@ def test_full_spool_refuses_and_keeps_what_it_holds(tmp_path: Path, clock: Manua
         with pytest.raises(TsdbUnavailable, match="spool is full"):
             writer.write(points(bench, 20, 10))
         assert writer.pending() == 20, "the refused batch is not half-spooled"
+    finally:
+        writer.close()
+        store.close()
+
+
+def stored_in(store: SqliteStore, bench: str) -> list[int]:
+    """Every seq a SQLite store holds for ``bench`` (1 ms buckets), in time order."""
+    samples = store.query_series("telemetry", "seq", {"bench_id": bench}, T0, T0 + timedelta(seconds=5), MS)
+    return [int(s.value) for s in samples if s.value is not None]
+
+
+class MeetingStore(SqliteStore):
+    """A real SQLite store whose writes first wait for each other: passes only if two run at once."""
+
+    def __init__(self, path: Path, down_first: bool = False) -> None:
+        super().__init__(path)
+        self.meeting = threading.Barrier(2, timeout=10)
+        self.down_first = down_first
+        self.calls = 0
+        self._calls = threading.Lock()
+
+    def write(self, points: Sequence[SeriesPoint]) -> None:
+        with self._calls:
+            self.calls += 1
+            first = self.calls == 1
+        self.meeting.wait()  # BrokenBarrierError (the test fails) unless another write is under way
+        if first and self.down_first:
+            raise TsdbUnavailable("the first request found influxd away")
+        super().write(points)
+
+
+def test_a_large_write_goes_out_as_concurrent_requests(tmp_path: Path, clock: ManualClock, bench: str) -> None:
+    store = MeetingStore(tmp_path / "series.sqlite3")
+    writer = SpoolingWriter(store, tmp_path / "spool", clock=clock, parallel=2, parallel_min=1000)
+    try:
+        writer.write(points(bench, 0, 3000))
+        assert store.calls == 2  # two halves of 1,500, at the same time
+        assert writer.stats.written == 3000
+        assert stored_in(store, bench) == list(range(3000))
+    finally:
+        writer.close()
+        store.close()
+
+
+def test_a_half_the_store_refused_is_spooled_and_replayed(tmp_path: Path, clock: ManualClock, bench: str) -> None:
+    store = MeetingStore(tmp_path / "series.sqlite3", down_first=True)
+    writer = SpoolingWriter(store, tmp_path / "spool", clock=clock, parallel=2, parallel_min=1000)
+    try:
+        writer.write(points(bench, 0, 2000))  # returns: one half in the store, the other on the spool
+        assert writer.stats.written + writer.stats.spooled == 2000
+        assert writer.pending() == 1000
+        store.meeting = threading.Barrier(1)  # replays go one at a time
+        kick(writer, clock)
+        assert writer.flush(timeout=30)
+        assert stored_in(store, bench) == list(range(2000))
     finally:
         writer.close()
         store.close()
