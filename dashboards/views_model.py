@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -107,55 +107,6 @@ def summarise(twin: Twin, now: datetime) -> TwinSummary:
         ts=_ts(t.ts) if t else None,
         metrics=_metric_values(SUMMARY_METRICS, t),
     )
-
-
-#: Columns of the fleet page's compact data (one list per column, index = bench); metric columns are named
-#: by their metric keys.
-FLEET_COLUMNS: tuple[str, ...] = (
-    "bench_id",
-    "name",
-    "municipality",
-    "lat",
-    "lon",
-    "health",
-    "online",
-    *(m.key for m in FLEET_METRICS),
-    "last_seen",
-    "config_state",
-    "firmware",
-    "reasons",
-)
-
-
-def fleet_columns(
-    twins: list[Twin], now: datetime, text: Callable[[Reason], str] = Reason.english
-) -> dict[str, list[Any]]:
-    """Column-wise rows of the fleet page, built straight from the twins.
-
-    For 10,000 benches this is the hot path of the page load: no intermediate objects, coordinates rounded
-    to 5 decimals (about 1 m), which roughly halves the JSON compared with a list of summaries. ``text``
-    writes the health reasons (the page passes the viewer's language).
-    """
-    cols: dict[str, list[Any]] = {c: [] for c in FLEET_COLUMNS}
-    metric_cols = [(cols[m.key], m.value_fn) for m in FLEET_METRICS]
-    for t in twins:
-        a, tel = t.attributes, t.telemetry
-        cols["bench_id"].append(t.bench_id)
-        cols["name"].append(a.name)
-        cols["municipality"].append(a.municipality)
-        cols["lat"].append(round(a.lat, 5))
-        cols["lon"].append(round(a.lon, 5))
-        health = t.health(now)
-        cols["health"].append(health.status)
-        cols["online"].append(t.connectivity.online)
-        for column, value_fn in metric_cols:
-            column.append(value_fn(tel) if tel else None)
-        cols["last_seen"].append(_ts(t.connectivity.last_seen))
-        cols["config_state"].append(t.config_state())
-        cols["firmware"].append(t.reported.firmware.version if t.reported else None)
-        # Most benches are healthy: None rather than [] keeps the 100,000-bench payload small.
-        cols["reasons"].append([text(r.text) for r in health.reasons] or None)
-    return cols
 
 
 def twin_document(twin: Twin, now: datetime) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from dashboards.access import login_required, scope, visible_twin
@@ -12,9 +13,10 @@ from dashboards.deps import deps
 from dashboards.errors import ApiError
 from dashboards.figures.bench_charts import LIVE_TRACES, RANGES
 from dashboards.figures.fleet_map import fleet_map
+from dashboards.fleet_data import COLUMNS, FleetRows
 from dashboards.labels import attribute_labels, health_labels
 from dashboards.reason_text import reason_text
-from dashboards.views_model import PAGE_KEYS, config_rows, fleet_columns, twin_document
+from dashboards.views_model import PAGE_KEYS, config_rows, twin_document
 
 bp = Blueprint("pages", __name__)
 
@@ -35,15 +37,20 @@ def fleet() -> str:
 @bp.get("/fleet/data.json")
 @login_required
 def fleet_data() -> Response:
-    """Column-wise summaries of every visible bench plus the map figure."""
+    """Every visible bench as compact columns (dashboards/fleet_data.py) plus the map figure without points."""
     f = deps().fleet
-    now = f.now()
-    columns = fleet_columns(f.list_twins(scope()), now, reason_text)
+    rows: FleetRows = current_app.extensions.setdefault("benchfleet.fleet_rows", FleetRows())
+    user_scope = scope()
+    twins = f.list_twins(user_scope)
+    # Health reasons in the viewer's language, written once per bench, language and health evaluation.
+    doc = rows.columns(twins, f.now(), user_scope.municipalities is None, reason_text, str(get_locale()))
     cfg = deps().config
-    # The bench markers are filled in by the page from ``columns`` (the same code applies live updates),
-    # so the 10,000-bench payload carries each value once.
-    figure = fleet_map(columns, health_labels(), cfg.tile_url, cfg.tile_attribution, include_points=False)
-    return jsonify({"columns": columns, "figure": figure, "labels": health_labels()})
+    # The bench markers are filled in by the page from the columns (the same code applies live updates),
+    # so the 100,000-bench answer carries each value once.
+    empty: dict[str, list[object]] = {c: [] for c in COLUMNS}
+    doc["figure"] = fleet_map(empty, health_labels(), cfg.tile_url, cfg.tile_attribution, include_points=False)
+    doc["labels"] = health_labels()
+    return jsonify(doc)
 
 
 @bp.get("/benches/<bench_id>")

@@ -137,3 +137,72 @@ def _csrf(client: Any) -> str:
     from tests.dashboards.dash_support import csrf_of
 
     return csrf_of(client)
+
+
+def test_a_fleet_drawn_in_cells_still_sorts_opens_benches_and_goes_live(big_app: tuple[Flask, FakeFleet]) -> None:
+    """Above the page's marker limit (lowered here to 2,000) the map draws cells; the page still does its job."""
+    from playwright.sync_api import expect
+
+    app, fleet = big_app
+    rows = "#fleet-table tbody tr"
+    with served(app) as base, chromium() as browser:
+        context = browser.new_context(viewport={"width": 1360, "height": 900})
+        context.add_init_script("window.FLEET_MAX_MARKERS = 2000")
+        page = context.new_page()
+        log_in(page, base, "ada", PASSWORD)
+        page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+        assert page.get_attribute("#fleet-map", "data-markers") == "cells"
+        counts = page.evaluate("() => document.getElementById('fleet-map').data[0].text")
+        assert len(counts) < N
+        assert sum(counts) == N  # every bench in exactly one cell
+        expect(page.locator(rows).first.locator("td.health")).to_have_class("health critical")  # attention first
+        # Sortable: battery ascending, then descending (benches without a sample last either way).
+        socs = {t.bench_id: round(t.telemetry.battery.soc_pct, 1) for t in fleet.list_twins(EVERYTHING) if t.telemetry}
+        page.click("th[data-sort='battery.soc_pct']")  # the table is redrawn within the click
+        assert socs[page.locator(rows).first.get_attribute("data-bench") or ""] == min(socs.values())
+        page.click("th[data-sort='battery.soc_pct']")
+        assert socs[page.locator(rows).first.get_attribute("data-bench") or ""] == max(socs.values())
+        page.click("th[data-sort='battery.soc_pct']")
+        # A live update is applied: the bench nearly empties, leads the ascending sort and turns critical on the map.
+        target = "bench-00001"
+        fleet.ingest_telemetry(telemetry(target, fleet.now(), 10**7, soc=1.5))
+        expect(page.locator(rows).first).to_have_attribute("data-bench", target)
+        # A click on a cell of many benches zooms in; close enough, the cells become benches.
+        x_span = "() => { const r = document.getElementById('fleet-map')._fullLayout.xaxis.range; return r[1] - r[0]; }"
+        before = page.evaluate(x_span)
+        many = page.evaluate("() => document.getElementById('fleet-map').data[0].text.findIndex((n) => n > 1)")
+        _click_marker(page, many)
+        page.wait_for_function(f"() => ({x_span})() < {before} / 4")
+        lon, lat = fleet.twins[target].attributes.lon, fleet.twins[target].attributes.lat
+        page.evaluate(
+            "([x, y]) => Plotly.relayout('fleet-map', "
+            "{'xaxis.range': [x - 0.1, x + 0.1], 'yaxis.range': [y - 0.05, y + 0.05]})",
+            [lon, lat],
+        )
+        page.wait_for_selector("#fleet-map[data-markers=benches]")
+        # The redraw for this view has landed once the target's own marker is there.
+        find = f"() => document.getElementById('fleet-map').data[0].customdata.indexOf('{target}')"
+        page.wait_for_function(f"() => ({find})() >= 0")
+        index = page.evaluate(find)
+        colour = page.evaluate(f"() => document.getElementById('fleet-map').data[0].marker.color[{index}]")
+        assert colour == "#c62828"  # critical
+        _click_marker(page, index)
+        page.wait_for_url(f"{base}/benches/{target}")
+        context.close()
+
+
+def _click_marker(page: Any, index: int) -> None:
+    """Hover the bench trace's marker ``index`` until Plotly reports it (its click uses the hover), then click."""
+    x, y = page.evaluate(
+        """(i) => { const d = document.getElementById('fleet-map'), t = d.data[0];
+        const xa = d._fullLayout.xaxis, ya = d._fullLayout.yaxis, box = d.getBoundingClientRect();
+        return [box.left + xa._offset + xa.l2p(t.x[i]), box.top + ya._offset + ya.l2p(t.y[i])]; }""",
+        index,
+    )
+    page.mouse.move(x, y)
+    page.wait_for_function(
+        "(i) => { const h = document.getElementById('fleet-map')._hoverdata;"
+        " return !!h && h.length > 0 && h[0].curveNumber === 0 && h[0].pointNumber === i; }",
+        arg=index,
+    )
+    page.mouse.click(x, y)

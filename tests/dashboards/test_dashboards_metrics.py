@@ -10,7 +10,8 @@ from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
 from dashboards.figures.bench_charts import CHART_FIELDS, LIVE_TRACES, METRIC_CHARTS, bench_charts, chart_metrics
-from dashboards.views_model import FLEET_COLUMNS, PAGE_KEYS, summarise
+from dashboards.fleet_data import COLUMNS as FLEET_COLUMNS
+from dashboards.views_model import PAGE_KEYS, summarise
 from tests.dashboards.fake_fleet import seed_twins, telemetry
 from twins.metrics import METRICS
 from twins.series import SERIES_FIELDS, SeriesSample

@@ -13,6 +13,7 @@ from flask import Flask
 
 from dashboards.app import create_app
 from dashboards.figures.fleet_map import fleet_map
+from dashboards.fleet_data import decode
 from fleet.auth.store import UserStore
 from fleet.service_api import EVERYTHING
 from tests.dashboards.dash_support import POLL, LoggedIn, make_config, start_live, with_poll
@@ -25,8 +26,10 @@ TRANSLATIONS = Path(__file__).resolve().parents[2] / "dashboards" / "translation
 def test_fleet_data_is_scoped_and_columnar(login: Login, fleet: FakeFleet) -> None:
     fleet.ingest_telemetry(telemetry("mostar-01", fleet.now(), 1, soc=5.0, load=70.0))
     doc = login("ada").get("/fleet/data.json").get_json()
-    cols = doc["columns"]
-    assert len(cols["bench_id"]) == 12
+    cols = decode(doc)  # repeated values travel as indices into the answer's dictionaries
+    assert doc["n"] == len(cols["bench_id"]) == 12
+    assert doc["dicts"]["health"][doc["columns"]["health"][cols["bench_id"].index("mostar-01")]] == "critical"
+    assert sorted(doc["dicts"]["municipality"]) == sorted(set(cols["municipality"]))
     i = cols["bench_id"].index("mostar-01")
     assert cols["health"][i] == "critical"
     bench_trace = doc["figure"]["data"][0]
@@ -38,7 +41,10 @@ def test_fleet_data_is_scoped_and_columnar(login: Login, fleet: FakeFleet) -> No
     assert full["data"][0]["marker"]["color"][i] == "#c62828"
     assert full["data"][0]["marker"]["size"][i] == 20.0
     assert full["data"][0]["customdata"][i] == "mostar-01"
-    assert login("mo").get("/fleet/data.json").get_json()["columns"]["bench_id"] == ["mostar-01"]
+    assert cols["reasons"][i] == ["battery at 5 %"]
+    mostar = login("mo").get("/fleet/data.json").get_json()
+    assert mostar["columns"]["bench_id"] == ["mostar-01"]
+    assert mostar["dicts"]["municipality"] == ["Mostar"]  # no other town's values in the dictionaries
 
 
 def test_online_tile_style_is_a_setting(fleet: FakeFleet, user_store: UserStore) -> None:

@@ -169,6 +169,9 @@ def test_fleet_page_takes_a_crew_to_the_bench_that_needs_it(browser: Any, base: 
     assert reasons[0].message in hover[bench_ids.index("mostar-01")]
     x_range = page.evaluate("document.getElementById('fleet-map').layout.xaxis.range")
     assert x_range[1] - x_range[0] < (full_range[1] - full_range[0]) / 10
+    # Mostar has one bench: the fit still shows its town (at least 0.1° of latitude), not a street.
+    y_range = page.evaluate("document.getElementById('fleet-map')._fullLayout.yaxis.range")
+    assert y_range[1] - y_range[0] >= 0.1 - 1e-9
     # A click on the marker opens the bench.
     point = page.evaluate(
         """(id) => { const d = document.getElementById('fleet-map'); const i = d.data[0].customdata.indexOf(id);
