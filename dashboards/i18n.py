@@ -10,7 +10,14 @@ from flask_babel import Babel, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from dashboards.deps import deps
-from dashboards.labels import alarm_labels, config_state_labels, config_state_text, role_labels, rollout_labels
+from dashboards.labels import (
+    alarm_labels,
+    alarm_order,
+    config_state_labels,
+    config_state_text,
+    role_labels,
+    rollout_labels,
+)
 from fleet.auth.store import LOCALES
 
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -91,6 +98,7 @@ def install_i18n(app: Flask) -> None:
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         config_state_labels=config_state_labels,
         alarm_labels=alarm_labels,
+        alarm_order=alarm_order,
         config_state_text=config_state_text,
         role_labels=role_labels,
         rollout_labels=rollout_labels,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from fleet.ops.alarms import ALARM_STATES
+from twins.alarm_rules import SEVERITIES
 from twins.metrics import METRICS
 
 
@@ -85,6 +87,11 @@ def attribute_labels() -> dict[str, str]:
         "desired": _("Desired configuration"),
         "connectivity": _("Connectivity"),
     }
+
+
+def alarm_order() -> dict[str, list[str]]:
+    """Severities worst first and states as a crew works them (the alarms page sorts by them)."""
+    return {"severity": list(SEVERITIES), "state": list(ALARM_STATES)}
 
 
 def alarm_labels() -> dict[str, dict[str, str]]:

@@ -48,7 +48,10 @@ TEXTS: dict[str, ReasonText] = {
     "votes_suspect": ReasonText(N_("%(held)s votes held as suspect (implausible rate): review them"), {"held": "int"}),
     "config_rejected": ReasonText(N_("config v%(version)s rejected: %(error)s"), {"version": "int", "error": "text"}),
     # Alarms (twins/alarm_rules.py)
-    "alarm_battery_below": ReasonText(N_("battery at %(soc)s %% (below %(limit)s %%)"), {"soc": "int", "limit": "int"}),
+    # One decimal: a whole number rounds 19.9 up to the very limit it is below ("at 20 % (below 20 %)").
+    "alarm_battery_below": ReasonText(
+        N_("battery at %(soc)s %% (below %(limit)s %%)"), {"soc": "dec1", "limit": "int"}
+    ),
     "alarm_battery_hot": ReasonText(
         N_("battery at %(temp)s °C (limit %(limit)s °C)"), {"temp": "dec1", "limit": "int"}
     ),

@@ -119,3 +119,22 @@ def test_acknowledge_and_assign_in_the_browser(
     box = page.locator("#bench-alarms")
     expect(box.locator(".count")).to_have_text("1")
     expect(box.locator("li")).to_contain_text("tamper")
+
+
+def test_the_worst_alarm_comes_first_not_the_newest(page: Any, base: str, store: AlarmStore, fleet: FakeFleet) -> None:
+    from playwright.sync_api import expect
+
+    _raise(store, fleet, "mostar-01", "Mostar", "tamper", Reason("alarm_tamper", {"at": "2026-11-26T09:58Z"}))
+    _raise(  # raised after the tamper: the API lists it first (newest first)
+        store, fleet, "mostar-02", "Mostar", "config_rejected", Reason("config_rejected", {"version": 3, "error": "x"})
+    )
+    assert [a.severity for a in store.search(AlarmFilter(municipality="Mostar"))] == ["major", "critical"]
+    log_in(page, base, "mo", PASSWORD)
+    page.goto(f"{base}/alarms")
+    rows = page.locator("#alarm-table tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_have_attribute("data-severity", "critical")
+    expect(rows.nth(1)).to_have_attribute("data-severity", "major")
+    rows.first.locator(".ack").click()  # an acknowledged alarm goes below the active ones
+    expect(rows.nth(0)).to_have_attribute("data-severity", "major")
+    expect(rows.nth(1)).to_have_attribute("data-state", "acknowledged")

@@ -23,7 +23,9 @@ def test_every_code_renders_every_placeholder() -> None:
 
 
 def test_english_keeps_the_former_wording() -> None:
-    assert Reason("alarm_battery_below", {"soc": 8.4, "limit": 10.0}).english() == "battery at 8 % (below 10 %)"
+    assert Reason("alarm_battery_below", {"soc": 8.4, "limit": 10.0}).english() == "battery at 8.4 % (below 10 %)"
+    # Not the "at 20 % (below 20 %)" a whole number gave for 19.9 %.
+    assert Reason("alarm_battery_below", {"soc": 19.9, "limit": 20.0}).english() == "battery at 19.9 % (below 20 %)"
     assert Reason("stale", {"age": 7300}).english() == "silent for 2 h"
     assert (
         Reason("alarm_tamper", {"at": "2026-12-01T06:40Z"}).english() == "tamper sensor fired at 2026-12-01 06:40 UTC"

@@ -52,6 +52,15 @@
     if (!res.ok) return;
     let alerts = res.data.alerts;
     if (open) alerts = alerts.filter((a) => a.state !== "cleared");
+    // Worst first, as a crew works them: active before acknowledged before cleared, then by severity
+    // (window.ALARM_ORDER: fleet.ops.alarms.ALARM_STATES, twins.alarm_rules.SEVERITIES), then newest first.
+    const rank = (kind, code) => {
+      const order = (window.ALARM_ORDER || {})[kind] || [];
+      return order.includes(code) ? order.indexOf(code) : order.length;
+    };
+    alerts = alerts.map((a, i) => [a, i]).sort(([a, i], [b, j]) =>
+      rank("state", a.state) - rank("state", b.state) || rank("severity", a.severity) - rank("severity", b.severity) || i - j,
+    ).map(([a]) => a);
     const body = table.querySelector("tbody");
     // A live reload must not wipe what someone is typing: keep each row's inputs (and focus) by alarm id.
     const typed = new Map();
