@@ -125,7 +125,7 @@
       if (ev.bench_id !== benchId) return;
       const cfg = document.getElementById("config-state");
       cfg.className = "state " + ev.state;
-      cfg.textContent = ev.state + " (v" + ev.version + ")";
+      cfg.textContent = (window.STATE_TEXT[ev.state] || ev.state) + " (v" + ev.version + ")";  // as showSummary
       refreshCompare();
     });
     document.body.dataset.ready = "true";
