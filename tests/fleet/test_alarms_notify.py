@@ -51,7 +51,7 @@ def test_email_and_webhook_reach_only_their_municipality(
     assert [m["Subject"] for m in mostar] == ["[BenchFleet] CRITICAL raised: battery_critical on bench mostar-02"]
     tuzla = smtp.to("crew@tuzla.example")
     assert [m["Subject"] for m in tuzla] == ["[BenchFleet] MINOR raised: battery_low on bench tuzla-01"]
-    assert "battery at 15 %" in tuzla[0].get_payload()
+    assert "battery at 15.0 % (below 20 %)" in tuzla[0].get_payload()
     # Fleet-wide duty officer: every municipality, critical only.
     assert [m["Subject"] for m in smtp.to("duty@fleet.example")] == [mostar[0]["Subject"]]
     (hook,) = hooks.at("/tuzla")
