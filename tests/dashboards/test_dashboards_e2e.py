@@ -157,6 +157,14 @@ def test_fleet_page_shows_the_twelve_benches(page: Any, stack: Stack, artifacts:
                    return new Set(c).size >= 3; }""",
         timeout=5000,
     )
+    # A bench's status and telemetry may reach the page as two updates, the second held back by the bridge's
+    # per-bench throttle (0.5 s): wait until every bench that came alive shows a battery.
+    page.wait_for_function(
+        """(n) => [...document.querySelectorAll('#fleet-table tbody tr td:nth-child(5)')]
+                   .filter((td) => td.textContent.trim() !== '—').length >= n""",
+        arg=len(others),
+        timeout=10_000,
+    )
     online = page.locator("#fleet-table tbody tr td:nth-child(4)", has_text="yes").count()
     assert online >= len(others)
     assert page.locator("#fleet-table tbody tr").count() == 12

@@ -171,6 +171,18 @@ def test_campaign_that_fails_on_some_benches_halts_and_rolls_them_back(
         interval=0.02,
         message="wave two settled",
     )
+    # An applied bench's last stages travel through its outbox and may be ingested after the firmware it
+    # reported made it "applied" (a batch each, now that a worker does not linger): follow them too.
+    wait_until(
+        step(
+            lambda d: (
+                {b["ota_stage"] for b in d["benches"] if b["state"] == "applied"} <= {"staged", "switching", "done"}
+            )
+        ),
+        timeout=60,
+        interval=0.02,
+        message="applied benches' last stages",
+    )
     doc = rollout()
     assert doc["status"] == "halted"
     # Halted as soon as wave two's failures passed 10 %: after the first or both stale-key refusals.
