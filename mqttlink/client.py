@@ -11,6 +11,7 @@ import ssl
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from mqttlink.buffered import BufferedClient
 from twins.broker_url import BrokerUrl
 
 #: The contract allows MQTT 3.1.1 or 5; every client speaks 3.1.1 (persistent sessions, QoS 1, retained).
@@ -25,12 +26,15 @@ def make_client(
     manual_ack: bool = False,
     max_inflight: int = 1000,
     ca_certs: str | None = None,
+    buffered: bool = False,
 ) -> mqtt.Client:
     """A paho client for ``url``: persistent session when asked, credentials, TLS for mqtts (``ca_certs``: private CA).
 
-    The caller sets its callbacks, last will and reconnect policy, and connects.
+    ``buffered``: a BufferedClient (large reads, gathered writes, ``ack_many``), for a client that drains
+    many messages and runs paho's own loop. The caller sets its callbacks, last will and reconnect policy,
+    and connects.
     """
-    client = mqtt.Client(
+    client = (BufferedClient if buffered else mqtt.Client)(  # the one construction of a paho client
         CallbackAPIVersion.VERSION2,
         client_id=client_id,
         clean_session=not persistent,

@@ -12,6 +12,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from fleet.ingest.pipeline import RawMessage
 from fleet.settings import MqttUrl
+from mqttlink.buffered import BufferedClient
 from mqttlink.client import make_client
 from twins.topics import QOS, inbound_filters
 
@@ -29,7 +30,9 @@ class MqttSource:
         self.queue: queue.Queue[RawMessage] = queue.Queue()
         self.connected = threading.Event()
         self._filters = inbound_filters(share_group or None)
-        self._client = make_client(url, client_id, persistent=True, manual_ack=True, max_inflight=max_inflight)
+        client = make_client(url, client_id, persistent=True, manual_ack=True, max_inflight=max_inflight, buffered=True)
+        assert isinstance(client, BufferedClient)
+        self._client = client
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
@@ -47,9 +50,8 @@ class MqttSource:
 
     def ack(self, messages: list[RawMessage]) -> None:
         """Acknowledge processed messages, in the order they arrived."""
-        for m in messages:
-            if m.qos > 0:
-                self._client.ack(m.mid, m.qos)
+        # One wake-up of the network thread for the whole batch, whose PUBACKs then leave in one send.
+        self._client.ack_many((m.mid, m.qos) for m in messages if m.qos > 0)
 
     def _on_connect(
         self, client: mqtt.Client, _userdata: Any, flags: mqtt.ConnectFlags, reason: ReasonCode, _props: Any
