@@ -62,6 +62,7 @@ class Decoded:
 
     topic: BenchTopic
     message: Message
+    payload: bytes = b""  # the bytes it was validated from: stored as they came, not serialised again
 
 
 # The hot path calls pydantic-core's validators directly: one pass of Rust from bytes to a validated,
@@ -157,7 +158,7 @@ def decode(topic: str, payload: bytes) -> Decoded:
             RejectReason.BENCH_ID_MISMATCH,
             f"bench_id {message.bench_id!r} in payload does not match topic bench {parsed.bench_id!r}",
         )
-    return Decoded(parsed, message)
+    return Decoded(parsed, message, payload)
 
 
 #: How far ahead of the server's clock a bench's ``ts`` may be (NTP-less boards drift; more is a bad clock).

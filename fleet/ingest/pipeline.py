@@ -279,7 +279,8 @@ class IngestPipeline:
         batch.points.extend(telemetry_points(sample, municipality))
         if batch.newest is None or sample.ts > batch.newest:
             batch.newest = sample.ts
-        batch.writes.offer_telemetry(sample)
+        # The payload passed strict validation as this very model: stored as it came (no second serialisation).
+        batch.writes.offer_telemetry(sample, decoded.payload.decode())
         batch.writes.seen.add(sample.bench_id)
 
     def _on_event(self, decoded: Decoded, municipality: str, batch: DecodedBatch) -> None:

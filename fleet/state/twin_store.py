@@ -219,7 +219,8 @@ class TwinStore:
             }
             inserted = insert_votes(conn, list(writes.votes.values()), now, self.vote_rate)
             new_votes = inserted.counted
-            telemetry_docs = {b: x.model_dump_json() for b, x in writes.telemetry.items()}
+            arrived = writes.telemetry_docs
+            telemetry_docs = {b: arrived.get(b) or x.model_dump_json() for b, x in writes.telemetry.items()}
             reported_docs = {b: x.model_dump_json() for b, x in writes.reported.items()}
             if writes.telemetry:
                 _set_telemetry(conn, sorted(writes.telemetry.items()), telemetry_docs, now)

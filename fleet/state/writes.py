@@ -25,6 +25,8 @@ class TwinWrites:
     """
 
     telemetry: dict[str, Telemetry] = field(default_factory=dict)
+    #: The JSON each kept sample arrived as, where known (validated, so it reads back as the same model).
+    telemetry_docs: dict[str, str] = field(default_factory=dict)
     reported: dict[str, Reported] = field(default_factory=dict)
     status: dict[str, Status] = field(default_factory=dict)
     votes: dict[str, VoteRow] = field(default_factory=dict)
@@ -33,12 +35,16 @@ class TwinWrites:
     telemetry_offered: int = 0
     votes_offered: int = 0
 
-    def offer_telemetry(self, sample: Telemetry) -> None:
-        """Keep the sample if it is the newest of its bench in this batch (by ts, then seq)."""
+    def offer_telemetry(self, sample: Telemetry, doc: str = "") -> None:
+        """Keep the sample (and ``doc``, its JSON) if it is the newest of its bench in this batch (by ts, then seq)."""
         self.telemetry_offered += 1
         held = self.telemetry.get(sample.bench_id)
         if held is None or (sample.ts, sample.seq) > (held.ts, held.seq):
             self.telemetry[sample.bench_id] = sample
+            if doc:
+                self.telemetry_docs[sample.bench_id] = doc
+            else:
+                self.telemetry_docs.pop(sample.bench_id, None)
 
     def offer_reported(self, doc: Reported) -> None:
         """Keep the document unless an older one (by ts) than the one held; on a tie the later wins."""
