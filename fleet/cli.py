@@ -299,7 +299,7 @@ def dashboard(ctx: click.Context, /, **flags: Any) -> None:
     runtime.cache.start()
     # As `serve` does once its twins are loaded: the collector no longer walks every cached twin each time
     # it reaches the old generation (3 s of a 100,000-bench fleet page's first build, docs/performance.md).
-    from fleet.runtime import tune_gc
+    from fleet.gc_policy import tune_gc
 
     tune_gc()
     runtime.publisher.start()  # desired configs after a PATCH are still published (retained)

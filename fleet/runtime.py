@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,6 +16,7 @@ from fleet.db.migrate import ensure_schema
 from fleet.db.store import SqlStore
 from fleet.desired_publisher import DesiredPublisher
 from fleet.event_bus import EventBus
+from fleet.gc_policy import tune_gc
 from fleet.ingest.metrics import IngestMetrics
 from fleet.ingest.mqtt_source import MqttSource
 from fleet.ingest.pipeline import IngestPipeline
@@ -108,19 +108,6 @@ class FleetRuntime:
         self.writer.close()
         self.tsdb.close()
         self.engine.dispose()
-
-
-def tune_gc() -> None:
-    """Move everything loaded so far out of the collector's sight and collect young objects less often.
-
-    Ingestion makes ~100 short-lived objects per message, nearly all freed by reference counting;
-    with default thresholds the cyclic collector still ran every 700 allocations and walked every
-    twin each time it reached the old generation: 40 % of the ingestion CPU (measured, see
-    docs/performance.md). Cycles are still collected, just in larger steps.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
 
 
 def _probe_broker(source: MqttSource, settings: Settings) -> dict[str, Any]:
