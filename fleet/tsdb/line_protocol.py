@@ -14,8 +14,10 @@ are dropped at the end. ~2 µs a point against ~20 µs through SeriesPoints and 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any, overload
 
 import numpy as np
@@ -30,6 +32,7 @@ _keys: dict[str, str] = {}
 _tag_values: dict[str, str] = {}
 _prefixes: dict[str, str] = {}
 _series_keys: dict[tuple[object, ...], str] = {}
+_plans: dict[tuple[tuple[str, ...], tuple[type, ...]], _Plan | None] = {}
 
 
 def _measurement(name: str) -> str:
@@ -111,12 +114,64 @@ def _fields(fields: Mapping[str, object]) -> list[str]:
     return parts
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How to write one key set with one set of value types (floats and ints only) in one ``%``."""
+
+    template: str  # "a=%r,b=%di,...," in key order
+    ordered: Callable[[tuple[object, ...]], tuple[object, ...]]  # the values in key order
+    floats: Callable[[tuple[object, ...]], tuple[object, ...]] | None  # the float values (their sum finite: all are)
+
+
+def _getter(indices: Sequence[int]) -> Callable[[tuple[object, ...]], tuple[object, ...]]:
+    if len(indices) == 1:
+        only = indices[0]
+        return lambda values: (values[only],)
+    return itemgetter(*indices)
+
+
+def _plan(keys: tuple[str, ...], types: tuple[type, ...]) -> _Plan | None:
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    prefixes = [_prefix(keys[i]) for i in order]
+    if not keys or any(t is not float and t is not int for t in types) or any(".0," in p for p in prefixes):
+        return None  # strings, bools, None: the general path
+    cells = (
+        p.replace("%", "%%") + ("%r," if types[i] is float else "%di,") for p, i in zip(prefixes, order, strict=True)
+    )
+    template = "".join(cells)
+    float_at = [i for i in range(len(keys)) if types[i] is float]
+    return _Plan(template, _getter(order), _getter(float_at) if float_at else None)
+
+
+def _field_text(fields: Mapping[str, object]) -> str:
+    """``k=v,...`` sorted by key, as Point writes it; '' for no writable field.
+
+    A batch repeats a few shapes (every telemetry point has the same ~20 keys, floats and ints): each
+    shape's sorted order and escaped keys become one ``%`` template, filled in C, with the ".0" that
+    Point drops from whole floats removed afterwards (7 -> 4 µs a point). NaN or ±inf (left out by Point),
+    and strings, bools or None take the general path.
+    """
+    values = tuple(fields.values())
+    shape = (tuple(fields), tuple(map(type, values)))
+    try:
+        plan = _plans[shape]
+    except KeyError:
+        if len(_plans) > _MAX_CACHE:
+            _plans.clear()
+        plan = _plans[shape] = _plan(*shape)
+    if plan is not None and (plan.floats is None or math.isfinite(sum(plan.floats(values)))):  # type: ignore[arg-type]
+        # Only a float's repr can end in ".0" before the comma (an int is followed by "i", and no key of
+        # the template holds ".0,"): dropping those is what Point does to whole floats.
+        return (plan.template % plan.ordered(values)).replace(".0,", ",")[:-1]
+    return ",".join(_fields(fields))
+
+
 def encode_point(point: SeriesPoint) -> str:
     """One line at millisecond precision; '' when the point has no writable field (as Point does)."""
-    fields = _fields(point.fields)
+    fields = _field_text(point.fields)
     if not fields:
         return ""
-    return f"{_series_key(point)} {','.join(fields)} {to_ms(point.ts)}"
+    return f"{_series_key(point)} {fields} {to_ms(point.ts)}"
 
 
 def _series_key(point: SeriesPoint) -> str:
