@@ -35,7 +35,7 @@ class IngestWorker:
 
     def __init__(
         self,
-        source_queue: queue.Queue[RawMessage],
+        source_queue: queue.SimpleQueue[RawMessage],
         pipeline: IngestPipeline,
         ack: Callable[[list[RawMessage]], None],
         *,

@@ -38,8 +38,8 @@ class GatedPipeline:
 
 
 @pytest.fixture
-def rig() -> Iterator[tuple[queue.Queue[RawMessage], GatedPipeline, list[RawMessage]]]:
-    source: queue.Queue[RawMessage] = queue.Queue()
+def rig() -> Iterator[tuple[queue.SimpleQueue[RawMessage], GatedPipeline, list[RawMessage]]]:
+    source: queue.SimpleQueue[RawMessage] = queue.SimpleQueue()
     pipeline = GatedPipeline()
     acked: list[RawMessage] = []
     # A long linger: were a lone message made to wait for it, the first assertion below would time out.
@@ -55,7 +55,7 @@ def raw(n: int) -> RawMessage:
 
 
 def test_a_lone_message_is_not_held_back_for_the_linger(
-    rig: tuple[queue.Queue[RawMessage], GatedPipeline, list[RawMessage]],
+    rig: tuple[queue.SimpleQueue[RawMessage], GatedPipeline, list[RawMessage]],
 ) -> None:
     source, pipeline, acked = rig
     pipeline.gate.set()
@@ -65,7 +65,7 @@ def test_a_lone_message_is_not_held_back_for_the_linger(
 
 
 def test_messages_arriving_while_a_batch_is_written_join_one_batch(
-    rig: tuple[queue.Queue[RawMessage], GatedPipeline, list[RawMessage]],
+    rig: tuple[queue.SimpleQueue[RawMessage], GatedPipeline, list[RawMessage]],
 ) -> None:
     source, pipeline, acked = rig
     source.put(raw(1))
