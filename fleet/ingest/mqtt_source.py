@@ -35,7 +35,8 @@ class MqttSource:
         self._client = client
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
-        self._client.on_message = self._on_message
+        self._client.on_message = self._on_message  # QoS 2 or MQTT 5 only: the rest comes raw
+        self._client.on_publish_raw = self._on_publish_raw
         self._url = url
 
     def start(self) -> None:
@@ -67,6 +68,10 @@ class MqttSource:
     def _on_disconnect(self, *_args: Any) -> None:
         self.connected.clear()
         log.warning("disconnected from %s; reconnecting", self._url.redacted())
+
+    def _on_publish_raw(self, topic: str, payload: bytes, mid: int, qos: int, retain: bool) -> None:
+        # Only enqueue: all work happens on the worker thread, off paho's network loop.
+        self.queue.put(RawMessage(topic, payload, mid, qos, retain))
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
         # Only enqueue: all work happens on the worker thread, off paho's network loop.

@@ -20,7 +20,14 @@ from twins.broker_url import parse_broker_url
 class Inbox:
     """A BufferedClient with a persistent session and manual acks, collecting what arrives."""
 
-    def __init__(self, broker: MosquittoService, client_id: str, topic: str) -> None:
+    def __init__(
+        self,
+        broker: MosquittoService,
+        client_id: str,
+        topic: str,
+        raw: list[tuple[str, bytes, int, int, bool]] | None = None,
+        qos: int = 1,
+    ) -> None:
         client = make_client(
             parse_broker_url(broker.url),
             client_id,
@@ -35,8 +42,10 @@ class Inbox:
         self.subscribed = threading.Event()
         self._lock = threading.Lock()
         client.on_message = self._on_message
+        if raw is not None:
+            client.on_publish_raw = lambda *publish: raw.append(publish)
         client.on_subscribe = lambda *_a: self.subscribed.set()
-        client.on_connect = lambda c, *_a: c.subscribe(topic, qos=1)
+        client.on_connect = lambda c, *_a: c.subscribe(topic, qos=qos)
         client.connect("127.0.0.1", broker.port, keepalive=30)
         client.loop_start()
         wait_until(self.subscribed.is_set, timeout=10, message=f"{client_id} subscribed")
@@ -163,3 +172,53 @@ def test_a_buffered_client_publishes_and_its_writes_leave(
     sock = sender.socket()
     assert isinstance(sock, BufferedSocket)
     assert sock.unsent() == 0
+
+
+def test_raw_publishes_arrive_in_order_with_their_ids_big_ones_included(
+    mosquitto: MosquittoService, topic: str, inbox_factory: Any
+) -> None:
+    cid = f"buffered-raw-{uuid.uuid4().hex[:8]}"
+    inbox = inbox_factory(cid)
+    inbox.close()
+    big = bytes(range(256)) * (2 * READ_CHUNK // 256 + 3)  # never whole in one read: paho's reader takes it
+    payloads = [f"m{i}".encode() * (i % 50 + 1) for i in range(2000)]
+    payloads[1000] = big
+    publish_all(mosquitto, topic, payloads)
+
+    raw: list[tuple[str, bytes, int, int, bool]] = []
+    inbox = Inbox(mosquitto, cid, topic, raw=raw)
+    try:
+        wait_until(lambda: len(raw) == len(payloads), timeout=30, message="the backlog, raw")
+        assert [p for _t, p, _m, _q, _r in raw] == payloads
+        assert {(t, q, r) for t, _p, _m, q, r in raw} == {(topic, 1, False)}
+        assert len({m for _t, _p, m, _q, _r in raw}) == len(payloads)  # every packet id of the window apart
+        assert inbox.messages == []  # nothing went the MQTTMessage way
+        inbox.client.ack_many((m, q) for _t, _p, m, q, _r in raw)
+        inbox.settle()
+    finally:
+        inbox.close()
+    again = inbox_factory(cid)
+    publish_all(mosquitto, topic, [b"marker"])
+    wait_until(lambda: again.count() >= 1, timeout=10, message="the marker")
+    assert [m.payload for m in again.messages] == [b"marker"]
+
+
+def test_raw_qos0_and_retained_publishes_keep_their_flags(mosquitto: MosquittoService, topic: str) -> None:
+    pub = make_client(parse_broker_url(mosquitto.url), f"pub-{uuid.uuid4().hex[:8]}", persistent=False)
+    pub.connect("127.0.0.1", mosquitto.port)
+    pub.loop_start()
+    try:
+        pub.publish(topic, b"kept", qos=1, retain=True).wait_for_publish(timeout=10)
+        raw: list[tuple[str, bytes, int, int, bool]] = []
+        inbox = Inbox(mosquitto, f"buffered-raw-{uuid.uuid4().hex[:8]}", topic, raw=raw, qos=0)
+        try:
+            wait_until(lambda: len(raw) == 1, timeout=10, message="the retained message")
+            pub.publish(topic, b"live", qos=0).wait_for_publish(timeout=10)
+            wait_until(lambda: len(raw) == 2, timeout=10, message="the live message")
+            assert raw == [(topic, b"kept", 0, 0, True), (topic, b"live", 0, 0, False)]
+        finally:
+            inbox.close()
+    finally:
+        pub.publish(topic, b"", qos=1, retain=True).wait_for_publish(timeout=10)
+        pub.disconnect()
+        pub.loop_stop()
