@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -35,7 +34,6 @@ MAX_PACKETS_PER_PASS = 5000
 #: How long closing may wait for the kernel to take what was gathered (a dead peer must not hang a disconnect).
 CLOSE_FLUSH_TIMEOUT_S = 2.0
 _WAKE = b"0"  # paho's own wake-up byte for its socket pair
-_PUBLISH = 0x30
 
 
 class BufferedSocket:
@@ -152,9 +150,11 @@ class BufferedClient(mqtt.Client):
 
     def _handle_publish(self) -> MQTTErrorCode:
         # A PUBLISH paho read itself (it was not whole in memory): still to on_publish_raw when set.
+        if self.on_publish_raw is None:
+            return super()._handle_publish()
         packet = self._in_packet["packet"]
         publish = self._raw_publish(self._in_packet["command"], packet, 0, len(packet))
-        if self.on_publish_raw is None or publish is None:
+        if publish is None:
             return super()._handle_publish()
         self._deliver_raw(*publish)
         return MQTTErrorCode.MQTT_ERR_SUCCESS
@@ -165,7 +165,7 @@ class BufferedClient(mqtt.Client):
         """(topic, payload, mid, qos, retain) of a well-formed QoS 0/1 MQTT 3.1.1 PUBLISH in ``buf[start:end]``;
         None for anything else (paho's own handling, malformed packets included)."""
         qos = (header & 0x06) >> 1
-        if header & 0xF0 != _PUBLISH or qos > 1 or self._protocol == mqtt.MQTTv5 or end - start < 2:
+        if header & 0xF0 != mqtt.PUBLISH or qos > 1 or self._protocol == mqtt.MQTTv5 or end - start < 2:
             return None
         topic_end = start + 2 + ((buf[start] << 8) | buf[start + 1])
         body = topic_end + 2 * qos  # QoS 1 carries a packet id
@@ -189,7 +189,7 @@ class BufferedClient(mqtt.Client):
                 if not self.suppress_exceptions:
                     raise
         with self._msgtime_mutex:
-            self._last_bytes_received = time.monotonic()
+            self._last_bytes_received = mqtt.time_func()  # paho's keepalive clock
         if qos == 1 and not self._manual_ack:
             self._send_puback(mid)
 

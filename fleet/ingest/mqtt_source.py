@@ -74,5 +74,4 @@ class MqttSource:
         self.queue.put(RawMessage(topic, payload, mid, qos, retain))
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        # Only enqueue: all work happens on the worker thread, off paho's network loop.
-        self.queue.put(RawMessage(msg.topic, bytes(msg.payload), msg.mid, msg.qos, msg.retain))
+        self._on_publish_raw(msg.topic, bytes(msg.payload), msg.mid, msg.qos, msg.retain)

@@ -148,8 +148,8 @@ def _field_text(fields: Mapping[str, object]) -> str:
 
     A batch repeats a few shapes (every telemetry point has the same ~20 keys, floats and ints): each
     shape's sorted order and escaped keys become one ``%`` template, filled in C, with the ".0" that
-    Point drops from whole floats removed afterwards (7 -> 4 µs a point). NaN or ±inf (left out by Point),
-    and strings, bools or None take the general path.
+    Point drops from whole floats removed afterwards (13 -> 9 µs a telemetry point on the wave-4 machine).
+    NaN or ±inf (left out by Point), and strings, bools or None take the general path.
     """
     values = tuple(fields.values())
     shape = (tuple(fields), tuple(map(type, values)))
