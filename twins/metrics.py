@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from operator import attrgetter
+from typing import Any, Literal
 
 from twins.messages import PortKind, PortReading, Telemetry
 
@@ -44,8 +45,11 @@ class Metric:
     fleet_column: bool = False
     """Whether the fleet page's compact columns carry it."""
     port_sum: PortSum | None = None
-    """For a per-kind port metric, what it sums (its ``value_fn`` is derived from this): ingestion sums every
-    kind's readings in one pass over the ports instead of one pass per metric (twins/series.py)."""
+    """For a port metric, what it sums (its ``value_fn`` is derived from this): ingestion sums every kind's
+    readings in one pass over the ports instead of one pass per metric (twins/series.py)."""
+    path: str | None = None
+    """For a metric that is one attribute of a sample, its dotted path (its ``value_fn`` is ``attrgetter(path)``):
+    ingestion reads all of them with one ``attrgetter`` call (twins/series.py)."""
 
     @property
     def field(self) -> str:
@@ -71,114 +75,56 @@ PORT_READINGS: Mapping[PortReadingName, MetricValue] = {"power_w": 0.0, "active"
 
 @dataclass(frozen=True, slots=True)
 class PortSum:
-    """A metric that sums one reading over the ports of one kind (absent when the bench has no such port)."""
+    """A metric that sums one reading over the ports of one kind (absent when the bench has no such port), or
+    over every port (``kind`` None: present, as the sum's start, on a bench without ports)."""
 
-    kind: PortKind
+    kind: PortKind | None
     reading: PortReadingName
 
 
 def _port_sum(spec: PortSum) -> Callable[[Telemetry], MetricValue | None]:
-    """The ``value_fn`` of a per-kind port metric, derived from its ``PortSum``."""
+    """The ``value_fn`` of a port metric, derived from its ``PortSum``."""
     start = PORT_READINGS[spec.reading]
 
     def value(sample: Telemetry) -> MetricValue | None:
-        ports: list[PortReading] = [p for p in sample.ports if p.kind == spec.kind]
-        return sum((getattr(p, spec.reading) for p in ports), start) if ports else None
+        ports: list[PortReading] = [p for p in sample.ports if spec.kind is None or p.kind == spec.kind]
+        return sum((getattr(p, spec.reading) for p in ports), start) if ports or spec.kind is None else None
 
     return value
 
 
-def _port_metric(key: str, unit: str, kind: MetricKind, label: str, spec: PortSum) -> Metric:
-    return Metric(key=key, unit=unit, kind=kind, label=label, value_fn=_port_sum(spec), port_sum=spec)
+def _port_metric(key: str, unit: str, kind: MetricKind, label: str, spec: PortSum, **more: Any) -> Metric:
+    return Metric(key=key, unit=unit, kind=kind, label=label, value_fn=_port_sum(spec), port_sum=spec, **more)
+
+
+def _reading(key: str, unit: str, kind: MetricKind, label: str, **more: Any) -> Metric:
+    """A metric that is the sample's attribute at the path its key spells (``battery.soc_pct``)."""
+    return Metric(key=key, unit=unit, kind=kind, label=label, value_fn=attrgetter(key), path=key, **more)
 
 
 #: Metrics the dashboards name directly (the bench page's "Now" card, the fleet table and map); in METRICS too.
-BATTERY_SOC = Metric(
-    key="battery.soc_pct",
-    unit="%",
-    kind="gauge",
-    label=N_("State of charge (%)"),
-    value_fn=lambda t: t.battery.soc_pct,
-    chart="battery",
-    summary=True,
-    fleet_column=True,
+BATTERY_SOC = _reading(
+    "battery.soc_pct", "%", "gauge", N_("State of charge (%)"), chart="battery", summary=True, fleet_column=True
 )
 
-BATTERY_TEMP = Metric(
-    key="battery.temp_c",
-    unit="°C",
-    kind="gauge",
-    label=N_("Temperature (°C)"),
-    value_fn=lambda t: t.battery.temp_c,
-    chart="battery",
-    summary=True,
-)
+BATTERY_TEMP = _reading("battery.temp_c", "°C", "gauge", N_("Temperature (°C)"), chart="battery", summary=True)
 
-LOAD_POWER = Metric(
-    key="load.power_w",
-    unit="W",
-    kind="gauge",
-    label=N_("Load (W)"),
-    value_fn=lambda t: t.load.power_w,
-    chart="load",
-    summary=True,
-    fleet_column=True,
-)
+LOAD_POWER = _reading("load.power_w", "W", "gauge", N_("Load (W)"), chart="load", summary=True, fleet_column=True)
 
-WIFI_CLIENTS = Metric(
-    key="wifi.clients",
-    unit="",
-    kind="gauge",
-    label=N_("Wi-Fi clients"),
-    value_fn=lambda t: t.wifi.clients,
-    chart="wifi",
-    summary=True,
-)
+WIFI_CLIENTS = _reading("wifi.clients", "", "gauge", N_("Wi-Fi clients"), chart="wifi", summary=True)
 
-SOLAR_POWER = Metric(
-    key="solar.power_w",
-    unit="W",
-    kind="gauge",
-    label=N_("Solar power (W)"),
-    value_fn=lambda t: t.solar.power_w,
-    chart="solar",
-    summary=True,
-    fleet_column=True,
+SOLAR_POWER = _reading(
+    "solar.power_w", "W", "gauge", N_("Solar power (W)"), chart="solar", summary=True, fleet_column=True
 )
 
 #: Metrics that alarms and reports read from the TSDB by name (fleet/ops/alarm_job.py, fleet/reports); in METRICS.
-BATTERY_VOLTAGE = Metric(
-    key="battery.voltage_v",
-    unit="V",
-    kind="gauge",
-    label=N_("Battery voltage (V)"),
-    value_fn=lambda t: t.battery.voltage_v,
-)
+BATTERY_VOLTAGE = _reading("battery.voltage_v", "V", "gauge", N_("Battery voltage (V)"))
 
-BATTERY_CURRENT = Metric(
-    key="battery.current_a",
-    unit="A",
-    kind="gauge",
-    label=N_("Battery current (A)"),
-    value_fn=lambda t: t.battery.current_a,
-)
+BATTERY_CURRENT = _reading("battery.current_a", "A", "gauge", N_("Battery current (A)"))
 
-WIFI_SESSIONS = Metric(
-    key="wifi.sessions_today",
-    unit="",
-    kind="counter",
-    label=N_("Wi-Fi sessions today"),
-    value_fn=lambda t: t.wifi.sessions_today,
-)
+WIFI_SESSIONS = _reading("wifi.sessions_today", "", "counter", N_("Wi-Fi sessions today"))
 
-SOLAR_ENERGY = Metric(
-    key="solar.energy_today_wh",
-    unit="Wh",
-    kind="counter",
-    label=N_("Solar energy today (Wh)"),
-    value_fn=lambda t: t.solar.energy_today_wh,
-    summary=True,
-)
+SOLAR_ENERGY = _reading("solar.energy_today_wh", "Wh", "counter", N_("Solar energy today (Wh)"), summary=True)
 
 #: Every telemetry metric, in the order charts draw them.
 METRICS: tuple[Metric, ...] = (
@@ -189,21 +135,15 @@ METRICS: tuple[Metric, ...] = (
     SOLAR_POWER,
     SOLAR_ENERGY,
     LOAD_POWER,
-    Metric(
-        key="ports.power_w",
-        unit="W",
-        kind="gauge",
-        label=N_("Port power (W)"),
-        value_fn=lambda t: sum((p.power_w for p in t.ports), 0.0),
-        chart="ports",
-        summary=True,
+    _port_metric(
+        "ports.power_w", "W", "gauge", N_("Port power (W)"), PortSum(None, "power_w"), chart="ports", summary=True
     ),
-    Metric(
-        key="ports.sessions_today",
-        unit="",
-        kind="counter",
-        label=N_("Sessions today"),
-        value_fn=lambda t: sum((p.sessions_today for p in t.ports), 0),
+    _port_metric(
+        "ports.sessions_today",
+        "",
+        "counter",
+        N_("Sessions today"),
+        PortSum(None, "sessions_today"),
         chart="ports",
         summary=True,
     ),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from operator import attrgetter
+from itertools import chain
+from operator import add, attrgetter, itemgetter
 from typing import Any, Protocol, overload
 
 from twins.messages import BenchEvent, Telemetry, VoteEvent
@@ -110,34 +111,126 @@ class SeriesSample:
     value: float | None
 
 
-# Looked up once: this runs for every ingested sample. (TSDB field, value_fn) of every metric but the per-kind
-# port sums; those as (TSDB field, port kind, index of the reading in _READINGS).
-_FIELD_FNS = tuple((m.field, m.value_fn) for m in METRICS if m.port_sum is None)
+# Looked up once: this runs for every ingested sample. Every metric is either one attribute of the sample
+# (``Metric.path``: all read by one C-level attrgetter) or a sum over ports (``Metric.port_sum``).
+_PATH_METRICS = tuple(m for m in METRICS if m.path is not None)
+_READ_PATHS = attrgetter(*(m.path for m in _PATH_METRICS if m.path is not None))
 _READINGS = tuple(PORT_READINGS)
+_STARTS: tuple[MetricValue, ...] = tuple(PORT_READINGS.values())
 _READ_PORT = attrgetter(*_READINGS)
-_PORT_SUMS = tuple((m.field, m.port_sum.kind, _READINGS.index(m.port_sum.reading)) for m in METRICS if m.port_sum)
+if any(m.path is None and m.port_sum is None for m in METRICS):
+    raise RuntimeError("every metric is read by path or summed over ports: telemetry_fields knows no other kind")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class FieldLayout:
+    """The fields of a telemetry point whose ports have kinds in one order: names sorted (as line protocol
+    writes them), and for each the position of its value in the sample's flat tuple of values."""
+
+    keys: tuple[str, ...]
+    pick: Callable[[tuple[MetricValue, ...]], tuple[MetricValue, ...]]
+
+
+def _layout(kinds: tuple[str, ...]) -> FieldLayout:
+    """The layout for ports of ``kinds`` (in first-seen order). The flat tuple: the path metrics, ``seq``, then
+    the readings summed over every port, then over each kind's ports."""
+    at = {m.field: i for i, m in enumerate(_PATH_METRICS)}
+    at[SEQ_FIELD] = len(_PATH_METRICS)
+    groups: tuple[str | None, ...] = (None, *kinds)
+    for m in METRICS:
+        if m.port_sum is not None and m.port_sum.kind in groups:
+            group = groups.index(m.port_sum.kind)
+            at[m.field] = len(_PATH_METRICS) + 1 + group * len(_READINGS) + _READINGS.index(m.port_sum.reading)
+    keys = tuple(sorted(at))
+    return FieldLayout(keys, itemgetter(*(at[k] for k in keys)))
+
+
+_LAYOUTS: dict[tuple[str, ...], FieldLayout] = {}  # at most one per order of the few port kinds
+
+
+def telemetry_values(sample: Telemetry) -> tuple[FieldLayout, tuple[MetricValue, ...]]:
+    """Every metric's value in ``sample`` and its ``seq``, in the order of the layout's (sorted) field names:
+    what each ``value_fn`` gives, computed in one pass (the port sums in port order, from the same start)."""
+    total = _STARTS
+    sums: dict[str, tuple[MetricValue, ...]] = {}
+    for port in sample.ports:
+        readings = _READ_PORT(port)
+        total = tuple(map(add, total, readings))
+        sums[port.kind] = tuple(map(add, sums.get(port.kind, _STARTS), readings))
+    kinds = tuple(sums)
+    layout = _LAYOUTS.get(kinds)
+    if layout is None:
+        layout = _LAYOUTS[kinds] = _layout(kinds)
+    flat = (*_READ_PATHS(sample), sample.seq, *total, *chain.from_iterable(sums.values()))
+    return layout, layout.pick(flat)
+
+
+def telemetry_fields(sample: Telemetry) -> dict[str, FieldValue]:
+    """The fields of ``sample``'s point, by TSDB field name, in sorted order."""
+    layout, values = telemetry_values(sample)
+    return dict(zip(layout.keys, values, strict=True))
 
 
 def telemetry_points(sample: Telemetry, municipality: str) -> list[SeriesPoint]:
     """The TSDB points of one telemetry sample: ONE wide ``telemetry`` point holding every metric and ``seq``.
 
     One point per sample (not one per port as before) is what costs influxd least: one series key, one
-    timestamp, one index entry per sample. Fields come from the metric table (twins/metrics.py); the per-kind
-    port sums are added up in one pass over the ports (the same sums, in the same order, as their value_fns).
+    timestamp, one index entry per sample. Fields come from the metric table (twins/metrics.py).
     """
-    fields: dict[str, FieldValue] = {name: v for name, value_fn in _FIELD_FNS if (v := value_fn(sample)) is not None}
-    sums: dict[str, list[MetricValue]] = {}
-    for port in sample.ports:
-        total = sums.get(port.kind)
-        if total is None:
-            total = sums[port.kind] = list(PORT_READINGS.values())
-        for i, value in enumerate(_READ_PORT(port)):
-            total[i] += value
-    for name, kind, i in _PORT_SUMS:
-        if (total := sums.get(kind)) is not None:
-            fields[name] = total[i]
-    fields[SEQ_FIELD] = sample.seq
-    return [SeriesPoint(TELEMETRY, {"bench_id": sample.bench_id, "municipality": municipality}, fields, sample.ts)]
+    tags = telemetry_tags(sample.bench_id, municipality)
+    return [SeriesPoint(TELEMETRY, tags, telemetry_fields(sample), sample.ts)]
+
+
+def telemetry_tags(bench_id: str, municipality: str) -> dict[str, str]:
+    """The tags of a telemetry point."""
+    return {"bench_id": bench_id, "municipality": municipality}
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SampledPoints(Sequence[SeriesPoint]):
+    """The points of telemetry samples (``telemetry_points`` of each, made on access) followed by other points.
+
+    A ``Sequence[SeriesPoint]`` that any store takes; a store that knows it writes the samples directly
+    (InfluxV1Store: fleet/tsdb/line_protocol.py ``encode_batch``), one line per sample without a SeriesPoint
+    or a fields dict in between: making and then encoding those was a third of an ingest worker's CPU.
+    """
+
+    samples: Sequence[tuple[Telemetry, str]]
+    """Each sample with its bench's municipality (a tag of its point)."""
+    others: Sequence[SeriesPoint] = ()
+
+    def __len__(self) -> int:
+        return len(self.samples) + len(self.others)
+
+    @overload
+    def __getitem__(self, index: int) -> SeriesPoint: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[SeriesPoint]: ...
+
+    def __getitem__(self, index: int | slice) -> SeriesPoint | Sequence[SeriesPoint]:
+        n = len(self.samples)
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                return self.points()[index]
+            stop = max(start, stop)
+            return SampledPoints(self.samples[start:stop], self.others[max(start - n, 0) : max(stop - n, 0)])
+        i = index + len(self) if index < 0 else index
+        if not 0 <= i < len(self):
+            raise IndexError(f"point {index} of {len(self)}")
+        if i < n:
+            return telemetry_points(*self.samples[i])[0]
+        return self.others[i - n]
+
+    def __iter__(self) -> Iterator[SeriesPoint]:
+        return iter(self.points())
+
+    def points(self) -> list[SeriesPoint]:
+        """Every point, the samples' first."""
+        return [p for sample, municipality in self.samples for p in telemetry_points(sample, municipality)] + list(
+            self.others
+        )
 
 
 def vote_point(event: VoteEvent, municipality: str) -> SeriesPoint:

@@ -20,7 +20,7 @@ from fleet.state.writes import BatchOutcome, TwinWrites, VoteRow
 from twins.clock import Clock
 from twins.codec import Decoded, Rejected, RejectReason, check_not_future, decode
 from twins.messages import BenchEvent, Reported, Status, Telemetry, VoteEvent
-from twins.series import SeriesPoint, event_point, telemetry_points, vote_point
+from twins.series import SampledPoints, SeriesPoint, event_point, vote_point
 from twins.topics import INBOUND_KINDS, ROOT, TopicKind
 from twins.twin import Twin, config_state_of
 
@@ -51,7 +51,7 @@ class RawMessage:
 class PreparedBatch:
     """A batch committed to SQL whose points still have to be made durable, and the events to publish after."""
 
-    points: list[SeriesPoint]
+    points: Sequence[SeriesPoint]
     events: list[FleetEvent]
     cpu_seconds: float
 
@@ -61,7 +61,8 @@ class DecodedBatch:
     """The accepted messages of a batch, their points so far and the twin writes they ask for."""
 
     now: datetime
-    points: list[SeriesPoint] = field(default_factory=list)
+    samples: list[tuple[Telemetry, str]] = field(default_factory=list)  # telemetry, with municipality: its point
+    points: list[SeriesPoint] = field(default_factory=list)  # the other points
     writes: TwinWrites = field(default_factory=TwinWrites)
     accepted: list[Decoded] = field(default_factory=list)
     cpu_seconds: float = 0.0
@@ -191,10 +192,11 @@ class IngestPipeline:
         outcome = self._twins.apply_batch(batch.writes, batch.now)
         record_command_results(self._twins.engine, batch.accepted, batch.now)  # cmd_result → command status
         record_ota_progress(self._twins.engine, batch.accepted, batch.now)  # ota_progress → firmware rollouts
-        points = list(batch.points)
-        events = self._events(batch, outcome, points)
+        others = list(batch.points)
+        events = self._events(batch, outcome, others)
         self._metrics.stale_ignored.inc(batch.writes.telemetry_offered - outcome.telemetry_applied)
         self._metrics.twins_saved.inc(len(outcome.changed))
+        points = SampledPoints(batch.samples, others)
         return PreparedBatch(points, events, batch.cpu_seconds + time.perf_counter() - started)
 
     def commit(self, prepared: PreparedBatch) -> None:
@@ -275,8 +277,9 @@ class IngestPipeline:
     def _on_telemetry(self, decoded: Decoded, municipality: str, batch: DecodedBatch) -> None:
         sample = decoded.message
         assert isinstance(sample, Telemetry)
-        # Older samples (replayed outbox, redelivery) still belong in the time series.
-        batch.points.extend(telemetry_points(sample, municipality))
+        # Older samples (replayed outbox, redelivery) still belong in the time series: kept as samples, whose
+        # points a store that knows them writes without making them (twins.series.SampledPoints).
+        batch.samples.append((sample, municipality))
         if batch.newest is None or sample.ts > batch.newest:
             batch.newest = sample.ts
         # The payload passed strict validation as this very model: stored as it came (no second serialisation).

@@ -17,13 +17,23 @@ import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
 from operator import itemgetter
 from typing import Any, overload
 
 import numpy as np
 from influxdb_client.client.write.point import _ESCAPE_KEY, _ESCAPE_MEASUREMENT, _ESCAPE_STRING
 
-from twins.series import Column, SeriesColumns, SeriesPoint
+from twins.messages import Telemetry
+from twins.series import (
+    TELEMETRY,
+    Column,
+    SampledPoints,
+    SeriesColumns,
+    SeriesPoint,
+    telemetry_tags,
+    telemetry_values,
+)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_CACHE = 200_000
@@ -32,6 +42,7 @@ _keys: dict[str, str] = {}
 _tag_values: dict[str, str] = {}
 _prefixes: dict[str, str] = {}
 _series_keys: dict[tuple[object, ...], str] = {}
+_telemetry_heads: dict[tuple[str, str], str] = {}
 _plans: dict[tuple[tuple[str, ...], tuple[type, ...]], _Plan | None] = {}
 
 
@@ -119,7 +130,7 @@ class _Plan:
     """How to write one key set with one set of value types (floats and ints only) in one ``%``."""
 
     template: str  # "a=%r,b=%di,...," in key order
-    ordered: Callable[[tuple[object, ...]], tuple[object, ...]]  # the values in key order
+    ordered: Callable[[tuple[object, ...]], tuple[object, ...]] | None  # the values in key order (None: they are)
     floats: Callable[[tuple[object, ...]], tuple[object, ...]] | None  # the float values (their sum finite: all are)
 
 
@@ -140,19 +151,24 @@ def _plan(keys: tuple[str, ...], types: tuple[type, ...]) -> _Plan | None:
     )
     template = "".join(cells)
     float_at = [i for i in range(len(keys)) if types[i] is float]
-    return _Plan(template, _getter(order), _getter(float_at) if float_at else None)
+    in_order = order == sorted(order)  # a telemetry point's fields come sorted (twins.series.FieldLayout)
+    return _Plan(template, None if in_order else _getter(order), _getter(float_at) if float_at else None)
 
 
 def _field_text(fields: Mapping[str, object]) -> str:
-    """``k=v,...`` sorted by key, as Point writes it; '' for no writable field.
+    """``k=v,...`` sorted by key, as Point writes it; '' for no writable field."""
+    return _fill(tuple(fields), tuple(fields.values()))
+
+
+def _fill(keys: tuple[str, ...], values: tuple[object, ...]) -> str:
+    """``_field_text`` of the fields ``keys`` → ``values``.
 
     A batch repeats a few shapes (every telemetry point has the same ~20 keys, floats and ints): each
     shape's sorted order and escaped keys become one ``%`` template, filled in C, with the ".0" that
     Point drops from whole floats removed afterwards (13 -> 9 µs a telemetry point on the wave-4 machine).
     NaN or ±inf (left out by Point), and strings, bools or None take the general path.
     """
-    values = tuple(fields.values())
-    shape = (tuple(fields), tuple(map(type, values)))
+    shape = (keys, tuple(map(type, values)))
     try:
         plan = _plans[shape]
     except KeyError:
@@ -162,8 +178,9 @@ def _field_text(fields: Mapping[str, object]) -> str:
     if plan is not None and (plan.floats is None or math.isfinite(sum(plan.floats(values)))):  # type: ignore[arg-type]
         # Only a float's repr can end in ".0" before the comma (an int is followed by "i", and no key of
         # the template holds ".0,"): dropping those is what Point does to whole floats.
-        return (plan.template % plan.ordered(values)).replace(".0,", ",")[:-1]
-    return ",".join(_fields(fields))
+        ordered = values if plan.ordered is None else plan.ordered(values)
+        return (plan.template % ordered).replace(".0,", ",")[:-1]
+    return ",".join(_fields(dict(zip(keys, values, strict=True))))
 
 
 def encode_point(point: SeriesPoint) -> str:
@@ -171,30 +188,51 @@ def encode_point(point: SeriesPoint) -> str:
     fields = _field_text(point.fields)
     if not fields:
         return ""
-    return f"{_series_key(point)} {fields} {to_ms(point.ts)}"
+    return f"{_series_key(point.measurement, point.tags)} {fields} {to_ms(point.ts)}"
 
 
-def _series_key(point: SeriesPoint) -> str:
+def _series_key(measurement: str, tags: Mapping[str, str]) -> str:
     """``measurement,tag=value,...`` (a fleet has a few thousand: cached by measurement and tags)."""
-    cache_key = (point.measurement, *point.tags.items())
+    cache_key = (measurement, *tags.items())
     got = _series_keys.get(cache_key)
     if got is None:
-        tags = [
+        parts = [
             f"{tk}={tv}"
-            for k, v in sorted(point.tags.items())
+            for k, v in sorted(tags.items())
             if v is not None and (tk := _key(k)) != "" and (tv := _tag_value(v)) != ""
         ]
-        tag_part = "," + ",".join(tags) if tags else ""
+        tag_part = "," + ",".join(parts) if parts else ""
         if len(_series_keys) > _MAX_CACHE:
             _series_keys.clear()
-        got = _series_keys[cache_key] = f"{_measurement(point.measurement)}{tag_part}"
+        got = _series_keys[cache_key] = f"{_measurement(measurement)}{tag_part}"
     return got
 
 
+def _sample_lines(samples: Sequence[tuple[Telemetry, str]]) -> Iterator[str]:
+    """The line of each sample's point (``telemetry_points``), made from its values without the point."""
+    heads = _telemetry_heads
+    for sample, municipality in samples:
+        layout, values = telemetry_values(sample)
+        fields = _fill(layout.keys, values)
+        if not fields:
+            continue
+        head = heads.get((sample.bench_id, municipality))
+        if head is None:
+            if len(heads) > _MAX_CACHE:
+                heads.clear()
+            tags = telemetry_tags(sample.bench_id, municipality)
+            head = heads[sample.bench_id, municipality] = _series_key(TELEMETRY, tags)
+        yield f"{head} {fields} {to_ms(sample.ts)}"
+
+
 def encode_batch(points: Sequence[SeriesPoint]) -> bytes:
-    """The /write body for a batch; points without fields are left out (a SeriesColumns column-wise)."""
+    """The /write body for a batch; points without fields are left out (a SeriesColumns column-wise, the
+    samples of SampledPoints from their values)."""
     if isinstance(points, SeriesColumns):
         return encode_columns(points)
+    if isinstance(points, SampledPoints):
+        others = (line for line in map(encode_point, points.others) if line)
+        return "\n".join(chain(_sample_lines(points.samples), others)).encode()
     return "\n".join(line for line in map(encode_point, points) if line).encode()
 
 

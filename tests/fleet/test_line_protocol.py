@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
@@ -9,10 +10,10 @@ from hypothesis import strategies as st
 from influxdb_client import Point, WritePrecision
 
 from fleet.tsdb.line_protocol import encode_batch, encode_point, to_ms
-from tests.twins.samples import CONTRACT_TELEMETRY
+from tests.twins.samples import CONTRACT_TELEMETRY, telemetry_doc
 from twins.messages import Telemetry
 from twins.metrics import METRICS
-from twins.series import SeriesPoint, telemetry_points
+from twins.series import SampledPoints, SeriesPoint, telemetry_points
 
 names = st.text(min_size=1, max_size=12)
 values = st.one_of(
@@ -80,3 +81,37 @@ def test_wide_telemetry_point_encodes_like_point() -> None:
     assert ",ports.usb.active=1i," in line
     assert ",seq=1042i," in line
     assert line.endswith(",wifi.sessions_today=53i 1795687200000")
+
+
+_port_lists = st.lists(
+    st.fixed_dictionaries(
+        {
+            "kind": st.sampled_from(["usb", "wireless", "scooter"]),
+            "active": st.booleans(),
+            "power_w": st.sampled_from([0.0, 1.0, 7.5]) | st.floats(0, 10_000, allow_nan=False),
+            "sessions_today": st.integers(0, 10_000),
+        }
+    ),
+    max_size=5,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(ports=st.lists(_port_lists, min_size=1, max_size=4), soc=st.floats(0, 100), seq=st.integers(0, 2**63 - 1))
+def test_sampled_points_encode_as_their_points(ports: list[list[dict[str, object]]], soc: float, seq: int) -> None:
+    """Samples written from their values (SampledPoints) give the bytes of their points through encode_point:
+    any mix and order of port kinds, whole and fractional floats, with other points after them."""
+    samples = []
+    for i, bench_ports in enumerate(ports):
+        doc = telemetry_doc(
+            f"bench-{i}",
+            seq=seq,
+            ports=[{"id": f"p-{j}", **p} for j, p in enumerate(bench_ports)],
+            battery={"soc_pct": soc, "voltage_v": 13.0, "current_a": -1.25, "temp_c": 21.5},
+        )
+        samples.append((Telemetry.model_validate_json(json.dumps(doc)), f"Town {i % 2}"))
+    other = SeriesPoint("event", {"bench_id": "bench-0", "type": "boot"}, {"id": "x", "data": "{}"}, samples[0][0].ts)
+    sampled = SampledPoints(samples, [other])
+    points = [p for sample, town in samples for p in telemetry_points(sample, town)] + [other]
+    assert encode_batch(sampled) == encode_batch(points) == "\n".join(map(reference, points)).encode()
+    assert encode_batch(sampled[1:]) == encode_batch(points[1:])  # a writer's slice keeps the fast path

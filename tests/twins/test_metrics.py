@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tests.twins.samples import CONTRACT_TELEMETRY, telemetry_doc
 from twins.messages import Telemetry
 from twins.metrics import BY_KEY, METRICS, SOLAR_POWER, Metric
-from twins.series import SEQ_FIELD, SERIES_FIELDS, TELEMETRY, telemetry_points
+from twins.series import SEQ_FIELD, SERIES_FIELDS, TELEMETRY, SampledPoints, SeriesPoint, telemetry_points
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT_DIRS = ("twins", "fleet", "dashboards", "firmware_agent", "simulator")
@@ -190,3 +190,22 @@ def test_the_one_pass_port_sums_equal_each_metrics_value_fn(ports: list[dict[str
         else:
             got = point.fields[metric.field]
             assert (got, type(got), repr(got)) == (expected, type(expected), repr(expected)), metric.key
+
+
+def test_sampled_points_are_the_points_of_their_samples_then_the_others() -> None:
+    """SampledPoints reads as telemetry_points of each sample followed by the other points: by index, by
+    slice (a slice across both parts keeps its kind) and whole."""
+    samples = [(sample(bench_id="mostar-01", seq=i), "Mostar") for i in range(3)]
+    other = SeriesPoint("event", {"bench_id": "mostar-01"}, {"id": "e"}, samples[0][0].ts)
+    sampled = SampledPoints(samples, [other])
+    expected = [p for s, town in samples for p in telemetry_points(s, town)] + [other]
+    assert len(sampled) == 4
+    assert list(sampled) == expected
+    assert [sampled[i] for i in range(-4, 4)] == expected + expected
+    assert isinstance(sampled[2:], SampledPoints)
+    assert list(sampled[2:]) == expected[2:]
+    assert list(sampled[1:3]) == expected[1:3]
+    assert list(sampled[::2]) == expected[::2]
+    assert list(sampled[3:1]) == []
+    with pytest.raises(IndexError):
+        sampled[4]
