@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from fleet.events import ConfigStatusChanged, FleetEvent, TwinsMoved, VoteCounted
 from fleet.ingest.metrics import IngestMetrics
@@ -36,9 +36,9 @@ class PointSink(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class RawMessage:
-    """One MQTT message as it came off the wire."""
+class RawMessage(NamedTuple):
+    """One MQTT message as it came off the wire (a NamedTuple: made for every message on paho's thread, in a
+    third of a frozen dataclass's time)."""
 
     topic: str
     payload: bytes
