@@ -20,6 +20,7 @@ selector on ``socket()`` would not see bytes already buffered here.
 from __future__ import annotations
 
 import contextlib
+import struct
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -33,6 +34,7 @@ READ_CHUNK = 64 * 1024
 MAX_PACKETS_PER_PASS = 5000
 #: How long closing may wait for the kernel to take what was gathered (a dead peer must not hang a disconnect).
 CLOSE_FLUSH_TIMEOUT_S = 2.0
+_PUBACK = struct.Struct("!BBH")  # paho's PUBACK: the fixed header, remaining length 2, the message id
 _WAKE = b"0"  # paho's own wake-up byte for its socket pair
 
 
@@ -223,11 +225,26 @@ class BufferedClient(mqtt.Client):
         return super().want_write() or (isinstance(sock, BufferedSocket) and sock.unsent() > 0)
 
     def ack_many(self, messages: Iterable[tuple[int, int]]) -> None:
-        """Acknowledge ``(mid, qos)`` pairs in order, waking the network thread once."""
+        """Acknowledge ``(mid, qos)`` pairs in order, waking the network thread once.
+
+        The PUBACKs of QoS 1 messages (what ``ack`` sends for each: ``!BBH`` PUBACK, 2, mid, in MQTT 3.1.1
+        and 5 alike) go out as ONE entry of paho's queue: through ``ack`` each was a packet of its own, four
+        calls to queue and one pass of paho's writer (a tenth of an ingest worker's CPU was paho's)."""
+        if not self._manual_ack:
+            return  # paho acknowledged each on arrival
+        pubacks = bytearray()
         self._quiet.on = True
         try:
             for mid, qos in messages:
+                if qos == 1:
+                    pubacks += _PUBACK.pack(mqtt.PUBACK, 2, mid)
+                    continue
+                if pubacks:  # keep the order of the acknowledgements
+                    self._packet_queue(mqtt.PUBACK, bytes(pubacks), 0, 0)
+                    pubacks.clear()
                 self.ack(mid, qos)
+            if pubacks:
+                self._packet_queue(mqtt.PUBACK, bytes(pubacks), 0, 0)
         finally:
             self._quiet.on = False
         self._wake()

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 
 from fleet.events import ConfigStatusChanged, FleetEvent, TwinsMoved, VoteCounted
@@ -98,6 +99,7 @@ class RejectLog:
 _KIND_LABELS = frozenset(k.value for k in TopicKind)
 
 
+@lru_cache(maxsize=100_000)  # a fleet publishes on a few topics per bench: each is split once
 def _kind_label(topic: str) -> str:
     # Cheaper than parse_topic (which decode runs anyway); only the label is needed here.
     parts = topic.split("/")
