@@ -1,12 +1,9 @@
 """The ingestion worker: drain the queue in batches, run the pipeline, acknowledge what is durable.
 
-Three stages overlap, one thread each: while the writer thread makes batch k durable (an HTTP round trip
-to the TSDB, during which influxd works on the other core), the SQL thread commits batch k+1's transaction
-(PostgreSQL works meanwhile, and the GIL is free) and the worker thread decodes batch k+2. With the SQL
-transaction on the worker thread, its round trips left the process idle for a fifth of a drain (measured:
-0.69 s wall for 0.27 s of the thread's CPU per 5,000-message batch). Batches are acknowledged strictly in
-arrival order, only after their transaction committed and their points are durable; their events are
-published after the ack.
+Two stages overlap: while the writer thread makes batch k durable (an HTTP round trip to the TSDB,
+during which influxd works on the other core), the worker thread already decodes batch k+1 and
+commits its SQL transaction. Batches are acknowledged strictly in arrival order, only after their
+transaction committed and their points are durable; their events are published after the ack.
 """
 
 from __future__ import annotations
@@ -44,7 +41,7 @@ class IngestWorker:
         *,
         max_batch: int = 5000,  # a drain's batch: each bench's samples collapse into one UPDATE (1,000 cost 2x the SQL)
         max_wait_s: float = 0.01,
-        max_pending: int = 3,  # one batch in SQL, one being written, one waiting for its write
+        max_pending: int = 2,
         retry_backoff_s: float = 0.5,
     ) -> None:
         self._queue = source_queue
@@ -56,9 +53,8 @@ class IngestWorker:
         self._backoff = retry_backoff_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
-        self._storer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-sql")
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
-        self._pending: deque[tuple[list[RawMessage], Future[None]]] = deque()
+        self._pending: deque[tuple[list[RawMessage], PreparedBatch, Future[None]]] = deque()
         self.processed = 0
         self.failed_attempts = 0
 
@@ -74,7 +70,6 @@ class IngestWorker:
         """Finish the batches at hand and stop."""
         self._stop.set()
         self._thread.join(timeout)
-        self._storer.shutdown(wait=True)
         self._writer.shutdown(wait=True)
 
     def _take_batch(self) -> list[RawMessage]:
@@ -102,7 +97,7 @@ class IngestWorker:
 
     def _writing(self) -> bool:
         """Whether an earlier batch is still being made durable."""
-        return any(not future.done() for _batch, future in self._pending)
+        return any(not future.done() for _batch, _prepared, future in self._pending)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -110,20 +105,22 @@ class IngestWorker:
             if not batch:
                 self._settle(0)
                 continue
-            # Decoding cannot fail for want of a store; the SQL transaction can, and is retried on the SQL
-            # thread (the database away for a while): the batch stays unacknowledged meanwhile. Each stage
-            # is one thread taking batches in order, so transactions and writes keep the arrival order.
-            decoded = self._pipeline.decode(batch)
-            stored = self._storer.submit(self._retrying, self._pipeline.store, decoded)
-            future = self._writer.submit(self._durable_then_announce, stored)
-            self._pending.append((batch, future))
+            try:
+                # Decoding cannot fail for want of a store; the SQL transaction can, and is retried
+                # (the database away for a while): the batch stays unacknowledged meanwhile.
+                decoded = self._pipeline.decode(batch)
+                prepared = self._retrying(self._pipeline.store, decoded)
+            except _Stopped:
+                break
+            future = self._writer.submit(self._durable_then_announce, prepared)
+            self._pending.append((batch, prepared, future))
             self._settle(self._max_pending - 1)
         self._settle(0)
 
     def _settle(self, keep: int) -> None:
         """Acknowledge finished batches in order until at most ``keep`` are still being written."""
-        while self._pending and (len(self._pending) > keep or self._pending[0][1].done()):
-            batch, future = self._pending[0]
+        while self._pending and (len(self._pending) > keep or self._pending[0][2].done()):
+            batch, _prepared, future = self._pending[0]
             try:
                 future.result()
             except _Stopped:
@@ -135,11 +132,10 @@ class IngestWorker:
             self._ack(batch)
             self.processed += len(batch)
 
-    def _durable_then_announce(self, stored: Future[PreparedBatch]) -> None:
+    def _durable_then_announce(self, prepared: PreparedBatch) -> None:
         # On the writer thread, as soon as the points are durable: one thread, so batches are announced
         # in order. Announcing when the worker next settles instead cost live pages a whole batch
         # interval (the next batch's linger and SQL transaction; measured by benchmarks/live_latency.py).
-        prepared = stored.result()  # _Stopped when the worker stopped while its transaction kept failing
         self._retrying(self._pipeline.commit, prepared)
         self._pipeline.announce(prepared)
 
