@@ -119,7 +119,7 @@ _READINGS = tuple(PORT_READINGS)
 _STARTS: tuple[MetricValue, ...] = tuple(PORT_READINGS.values())
 _READ_PORT = attrgetter(*_READINGS)
 if any(m.path is None and m.port_sum is None for m in METRICS):
-    raise RuntimeError("every metric is read by path or summed over ports: telemetry_fields knows no other kind")
+    raise RuntimeError("every metric is read by path or summed over ports: telemetry_values knows no other kind")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
